@@ -1,0 +1,196 @@
+"""The public API: `scan` a corpus, `compare` two texts.
+
+    read → segment → fingerprint → candidates → verify → relate → group → report
+
+Each stage is a function from table(s) to table; `scan` runs them in order and
+returns every table in a `ScanResult`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from dedup import report
+from dedup.candidates import CANDIDATE_COLUMNS, find_candidates
+from dedup.cluster import group
+from dedup.fingerprint import Fingerprints, fingerprint
+from dedup.params import Params
+from dedup.read import COLUMNS, Fields, read_documents
+from dedup.relate import LINKED, RELATIONS, relate
+from dedup.segment import segment
+from dedup.verify import verify
+
+LIBRARIES = ("dedup", "datasketch", "rapidfuzz", "pandas", "numpy", "scipy")
+
+
+@dataclass
+class ScanResult:
+    """Every table of a scan (see each stage's module for its columns) and its manifest."""
+
+    documents: pd.DataFrame
+    segments: pd.DataFrame
+    candidates: pd.DataFrame
+    pairs: pd.DataFrame
+    matches: pd.DataFrame
+    clusters: pd.DataFrame
+    groups: pd.DataFrame
+    manifest: dict[str, Any]
+    params: Params
+    fingerprints: Fingerprints = field(repr=False)
+
+    def related(self) -> pd.DataFrame:
+        """The pairs with a relation (rejected candidates left out)."""
+        return self.pairs[self.pairs.relation.isin(LINKED)].reset_index(drop=True)
+
+    def write(self, out: str | Path, parquet: bool | None = None) -> list[Path]:
+        """Write the tables, manifest.json and summary.md into the folder out."""
+        return report.write(self, Path(out), parquet)
+
+
+@dataclass
+class Comparison:
+    """The verdict on two texts: relation, reason, scores and sentence matches."""
+
+    relation: str
+    reason: str
+    scores: dict[str, float]
+    matches: pd.DataFrame
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"relation": self.relation, "reason": self.reason, **self.scores}
+
+
+@contextmanager
+def _stages(show: bool) -> Iterator[Callable[[str], None]]:
+    """A spinner naming the current stage (on a terminal only)."""
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  transient=True, disable=not show) as progress:
+        task = progress.add_task("starting")
+        yield lambda stage: progress.update(task, description=stage)
+
+
+def _reject_unfingerprintable(documents: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray,
+                              params: Params) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Mark ok documents with too few units to fingerprint as rejected, and drop their sentences."""
+    units = documents.doc_id.map(segments.groupby("doc_id", sort=False).n_units.sum()).fillna(0).astype(int)
+    too_short = (documents.status == "ok") & (units < params.min_sentence_units)
+    documents = documents.copy()
+    documents.loc[too_short, "status"] = "rejected"
+    documents.loc[too_short, "reason"] = [
+        f"too short to fingerprint ({n} text units; need {params.min_sentence_units})" for n in units[too_short]]
+    kept = ~segments.doc_id.isin(documents.doc_id[too_short]).to_numpy()
+    unit_hashes = unit_hashes[np.repeat(kept, segments.n_units.to_numpy())]
+    return documents, segments[kept].reset_index(drop=True), unit_hashes
+
+
+def _prepare(documents: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, Fingerprints]:
+    """Segment and fingerprint; documents too short to fingerprint become rejected."""
+    segments, unit_hashes = segment(documents, params)
+    documents, segments, unit_hashes = _reject_unfingerprintable(documents, segments, unit_hashes, params)
+    return documents, segments, unit_hashes, fingerprint(segments, unit_hashes, params)
+
+
+def _input_hash(documents: pd.DataFrame) -> str:
+    digest = hashlib.sha256()
+    for doc_id, text in documents[["doc_id", "text"]].itertuples(index=False):
+        digest.update(f"{len(doc_id)}:{doc_id}{len(text)}:".encode() + text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for name in LIBRARIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool = False) -> ScanResult:
+    """Run every stage after reading on a documents table (see `dedup.read`)."""
+    with _stages(progress) as stage:
+        stage("segmenting and fingerprinting")
+        documents, segments, unit_hashes, fp = _prepare(documents, params)
+        stage("finding candidates")
+        candidates, stats = find_candidates(fp, params)
+        stage(f"verifying {len(candidates)} candidate pairs")
+        evidence, matches = verify(candidates, segments, unit_hashes, fp, params)
+        pairs = relate(candidates, evidence, params)
+        stage("grouping")
+        clusters, groups = group(documents, pairs, params)
+    manifest = {
+        "params": params.to_dict(),
+        "versions": _versions(),
+        "input_sha256": _input_hash(documents),
+        "counts": {
+            "records": len(documents),
+            "ok": int((documents.status == "ok").sum()),
+            "rejected": int((documents.status == "rejected").sum()),
+            "sentences": len(segments),
+            "fingerprinted_sentences": len(fp.sent_rows),
+            "candidates": len(candidates),
+            "candidates_by_path": {k: int(v) for k, v in candidates.via.value_counts().sort_index().items()},
+            "related": int(pairs.relation.isin(LINKED).sum()),
+            "relations": {r: int((pairs.relation == r).sum()) for r in RELATIONS},
+            "duplicate_clusters": int((groups.kind == "duplicate_cluster").sum()),
+            "story_groups": int((groups.kind == "story").sum()),
+        },
+        "lsh": {name: {"threshold": b.threshold, "num_perm": b.num_perm, "bands": b.bands, "rows": b.rows,
+                       "s_curve": b.s_curve(), "skipped_buckets": stats.skipped_buckets[name]}
+                for name, b in (("document", stats.document), ("sentence", stats.sentence))},
+    }
+    return ScanResult(documents, segments, candidates, pairs, matches, clusters, groups, manifest, params, fp)
+
+
+def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None, *,
+         fields: Fields = Fields(), metadata: str | Path | None = None, strict: bool = False,
+         out: str | Path | None = None, progress: bool | None = None) -> ScanResult:
+    """Find every copy of a story in a corpus.
+
+    paths: folders of .txt/.md files, JSONL, CSV/TSV or Parquet files.
+    fields: which input columns hold id, text, date, source, title, url.
+    metadata: a CSV adding id/source/title/date/url to document files (column ``file``).
+    strict: stop at the first rejected record instead of reporting it.
+    out: if given, write the report there.
+    progress: show stage progress; default only on a terminal.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    documents = read_documents(paths, fields=fields, metadata=metadata, strict=strict)
+    show = sys.stderr.isatty() if progress is None else progress
+    result = analyse(documents, params or Params(), progress=show)
+    if out is not None:
+        result.write(out)
+    return result
+
+
+def compare(text_a: str, text_b: str, params: Params | None = None,
+            names: tuple[str, str] = ("A", "B")) -> Comparison:
+    """Verify and explain one pair of texts, whether or not LSH would pair them."""
+    params = params or Params()
+    documents = pd.DataFrame([{**dict.fromkeys(COLUMNS, ""), "doc_id": name, "text": text, "status": "ok"}
+                              for name, text in zip(names, (text_a, text_b))], columns=list(COLUMNS))
+    documents, segments, unit_hashes, fp = _prepare(documents, params)
+    rejected = documents[documents.status == "rejected"]
+    if len(rejected):
+        raise ValueError("; ".join(f"text {r.doc_id}: {r.reason}" for r in rejected.itertuples()))
+    estimate = float((fp.doc_sigs[0] == fp.doc_sigs[1]).mean())
+    candidate = pd.DataFrame([[names[0], names[1], "compare", estimate, 0, 0]], columns=CANDIDATE_COLUMNS)
+    evidence, matches = verify(candidate, segments, unit_hashes, fp, params)
+    pair = relate(candidate, evidence, params).iloc[0]
+    scores = {"estimate": round(estimate, 4),
+              **{k: int(pair[k]) if k.startswith("sentences_") else round(float(pair[k]), 4)
+                 for k in evidence.columns}}
+    return Comparison(pair.relation, pair.reason, scores, matches)

@@ -1,0 +1,162 @@
+"""Candidate pairs from MinHash LSH banding: signatures → candidates.
+
+A signature of b·r values is cut into b bands of r rows; two items whose values
+agree on every row of at least one band collide. For Jaccard similarity J,
+
+    P(candidate) = 1 - (1 - J**r)**b                      (the S-curve)
+
+(b, r) come from datasketch's `MinHashLSH`, which picks them to minimise the
+false-positive plus false-negative probability mass around the threshold.
+Collisions are found by sorting band keys, not with hash tables of Python
+lists, so memory stays a few arrays.
+
+Two paths feed the candidates table:
+
+* ``document``: document signatures at ``doc_threshold`` — copies and duplicates;
+* ``sentence``: sentence signatures at ``sentence_threshold``; a document pair is
+  a candidate when at least ``min_shared_sentences`` sentences of each collide.
+  This is the containment path: a summary, an excerpt or a rewrite shares
+  sentences (or their facts) with its source even when its whole-document
+  Jaccard is tiny.
+
+The `candidates` table: doc_a, doc_b (doc_a first in input order), via
+(``document``, ``sentence`` or ``document+sentence``), estimate (MinHash
+estimate of the documents' Jaccard), sentences_a, sentences_b (sentences of
+each document that collided with the other; 0 when found by the document path
+only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from datasketch import MinHashLSH
+
+from dedup.fingerprint import Fingerprints
+from dedup.params import Params
+from dedup.text import FOLD_MULTIPLIER
+
+CANDIDATE_COLUMNS = ["doc_a", "doc_b", "via", "estimate", "sentences_a", "sentences_b"]
+
+
+@dataclass(frozen=True)
+class Banding:
+    """LSH banding for one path: b bands of r rows, at a Jaccard threshold."""
+
+    threshold: float
+    num_perm: int
+    bands: int
+    rows: int
+
+    @classmethod
+    def for_threshold(cls, threshold: float, num_perm: int) -> Banding:
+        lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        return cls(threshold, num_perm, lsh.b, lsh.r)
+
+    def probability(self, jaccard: float | np.ndarray) -> float | np.ndarray:
+        """P(two sets with this Jaccard similarity become candidates)."""
+        return 1.0 - (1.0 - np.asarray(jaccard, dtype=float) ** self.rows) ** self.bands
+
+    def s_curve(self) -> dict[str, float]:
+        """Candidate probability at J = 0.1, 0.2, ..., 0.9 and at the threshold."""
+        points = {f"{j:.1f}": float(self.probability(j)) for j in np.arange(1, 10) / 10}
+        points[f"threshold {self.threshold}"] = float(self.probability(self.threshold))
+        return points
+
+    def keys(self, signatures: np.ndarray) -> np.ndarray:
+        """(n, bands) uint64 keys: each band's r values folded into one hash."""
+        used = signatures[:, :self.bands * self.rows].astype(np.uint64)
+        bands = used.reshape(len(signatures), self.bands, self.rows)
+        keys = np.arange(self.bands, dtype=np.uint64)[None, :].repeat(len(signatures), 0)
+        for row in range(self.rows):
+            keys = keys * FOLD_MULTIPLIER + bands[:, :, row]
+        return keys
+
+
+def colliding_pairs(keys: np.ndarray, max_bucket: int) -> tuple[np.ndarray, int]:
+    """Unique item pairs (i < j) that share a key in some band.
+
+    Buckets with more than max_bucket items are skipped; returns the pairs as an
+    (m, 2) int64 array and the number of skipped buckets.
+    """
+    n = len(keys)
+    found, skipped = [], 0
+    for band in keys.T:
+        order = np.argsort(band, kind="stable")
+        sorted_keys = band[order]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        sizes = np.diff(np.r_[starts, n])
+        skipped += int(np.count_nonzero(sizes > max_bucket))
+        run_of = np.repeat(np.where((sizes >= 2) & (sizes <= max_bucket), starts + sizes, 0), sizes)
+        # pair every position p with p + d inside its bucket, for each distance d
+        for d in range(1, int(min(sizes.max(initial=1), max_bucket))):
+            left = np.flatnonzero(np.arange(n) + d < run_of)
+            if not len(left):
+                break
+            found.append(np.stack([order[left], order[left + d]], axis=1))
+    if not found:
+        return np.empty((0, 2), dtype=np.int64), skipped
+    pairs = np.sort(np.concatenate(found), axis=1).astype(np.int64)
+    return np.unique(pairs, axis=0), skipped
+
+
+def _estimates(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    return (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1) if len(pairs) else np.empty(0)
+
+
+@dataclass
+class CandidateStats:
+    """What the candidate stage did, for the manifest."""
+
+    document: Banding
+    sentence: Banding
+    skipped_buckets: dict[str, int]
+    sentence_collisions: int
+
+
+def _sentence_path(fp: Fingerprints, banding: Banding, params: Params) -> tuple[pd.DataFrame, int, int]:
+    pairs, skipped = colliding_pairs(banding.keys(fp.sent_sigs), params.max_bucket)
+    # Banding lets through pairs below the threshold (the S-curve's left foot);
+    # the signatures' own estimate removes most of them before counting.
+    pairs = pairs[_estimates(fp.sent_sigs, pairs) >= params.sentence_threshold]
+    docs = fp.sent_docs[pairs]
+    pairs, docs = pairs[docs[:, 0] != docs[:, 1]], docs[docs[:, 0] != docs[:, 1]]
+    flip = docs[:, 0] > docs[:, 1]
+    docs[flip], pairs[flip] = docs[flip][:, ::-1], pairs[flip][:, ::-1]
+    hits = pd.DataFrame({"a": docs[:, 0], "b": docs[:, 1], "sa": pairs[:, 0], "sb": pairs[:, 1]})
+    per_pair = hits.groupby(["a", "b"]).agg(sentences_a=("sa", "nunique"), sentences_b=("sb", "nunique"))
+    sentences_per_doc = np.bincount(fp.sent_docs, minlength=len(fp.doc_ids))
+    a = per_pair.index.get_level_values("a").to_numpy()
+    b = per_pair.index.get_level_values("b").to_numpy()
+    # A text with fewer sentences than min_shared_sentences needs all of them.
+    need = np.minimum(params.min_shared_sentences, np.minimum(sentences_per_doc[a], sentences_per_doc[b]))
+    keep = (per_pair.sentences_a.to_numpy() >= need) & (per_pair.sentences_b.to_numpy() >= need)
+    return per_pair[keep].reset_index(), skipped, len(hits)
+
+
+def find_candidates(fp: Fingerprints, params: Params) -> tuple[pd.DataFrame, CandidateStats]:
+    """Candidate document pairs from both LSH paths, with the stage's statistics."""
+    doc_banding = Banding.for_threshold(params.doc_threshold, params.num_perm)
+    sent_banding = Banding.for_threshold(params.sentence_threshold, params.sentence_num_perm)
+    doc_pairs, doc_skipped = colliding_pairs(doc_banding.keys(fp.doc_sigs), params.max_bucket)
+    by_doc = pd.DataFrame({"a": doc_pairs[:, 0], "b": doc_pairs[:, 1], "document": True})
+    by_sentence, sent_skipped, collisions = _sentence_path(fp, sent_banding, params)
+    by_sentence["sentence"] = True
+    merged = by_doc.merge(by_sentence, on=["a", "b"], how="outer").sort_values(["a", "b"])
+    via = np.where(merged.document.fillna(False).astype(bool), "document", "")
+    via = np.char.add(via, np.where(merged.sentence.fillna(False).astype(bool),
+                                    np.where(via == "", "sentence", "+sentence"), ""))
+    pairs = merged[["a", "b"]].to_numpy(np.int64)
+    table = pd.DataFrame({
+        "doc_a": fp.doc_ids[pairs[:, 0]] if len(pairs) else [],
+        "doc_b": fp.doc_ids[pairs[:, 1]] if len(pairs) else [],
+        "via": via,
+        "estimate": _estimates(fp.doc_sigs, pairs).round(4),
+        "sentences_a": merged.sentences_a.fillna(0).astype("int64").to_numpy(),
+        "sentences_b": merged.sentences_b.fillna(0).astype("int64").to_numpy(),
+    }, columns=CANDIDATE_COLUMNS)
+    stats = CandidateStats(doc_banding, sent_banding,
+                           {"document": doc_skipped, "sentence": sent_skipped}, collisions)
+    return table.reset_index(drop=True), stats

@@ -1,0 +1,119 @@
+"""The `dedup` command: a thin layer over `dedup.scan` and `dedup.compare`."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn, Optional
+
+import typer
+
+from dedup.api import compare as compare_texts
+from dedup.api import scan as scan_corpus
+from dedup.params import Params
+from dedup.read import Fields, InputError, read_documents
+
+app = typer.Typer(
+    help="Find every copy of a news story: verbatim syndication, trimmed wire copies, rewrites, "
+         "summaries and excerpts — each pair verified, explained and grouped.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"dedup: error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _default_out(first_path: Path) -> Path:
+    """reports/<corpus name>/, the name cut to safe characters."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", first_path.resolve().name).strip(".-") or "corpus"
+    return Path("reports") / name
+
+
+def _params(**values: object) -> Params:
+    try:
+        return Params(**{k: v for k, v in values.items() if v is not None})
+    except ValueError as err:
+        _fail(str(err))
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[Path], typer.Argument(help="Folders of .txt/.md files, or .jsonl, .csv, .tsv, .parquet files.")],
+    out: Annotated[Optional[Path], typer.Option(help="Output folder [default: reports/<first path's name>].")] = None,
+    metadata: Annotated[Optional[Path], typer.Option(help="CSV with a 'file' column adding id/source/title/date/url to document files.")] = None,
+    id_field: Annotated[str, typer.Option(help="Input column/key holding the document id.")] = "id",
+    text_field: Annotated[str, typer.Option(help="Input column/key holding the text.")] = "text",
+    date_field: Annotated[str, typer.Option(help="Input column/key holding the date.")] = "date",
+    source_field: Annotated[str, typer.Option(help="Input column/key holding the outlet/source.")] = "source",
+    title_field: Annotated[str, typer.Option(help="Input column/key holding the title.")] = "title",
+    url_field: Annotated[str, typer.Option(help="Input column/key holding the URL.")] = "url",
+    strict: Annotated[bool, typer.Option(help="Stop at the first bad record instead of reporting it.")] = False,
+    keep: Annotated[Optional[str], typer.Option(help="Which copy a duplicate cluster keeps: earliest, longest or sources.")] = None,
+    prefer: Annotated[Optional[list[str]], typer.Option(help="Preferred source for --keep sources (repeat, best first).")] = None,
+    units: Annotated[Optional[str], typer.Option(help="Shingle units: content (default), words or chars.")] = None,
+    stopwords: Annotated[Optional[Path], typer.Option(help="File of extra words to ignore, one per line (any language).")] = None,
+    doc_threshold: Annotated[Optional[float], typer.Option(help="Jaccard threshold of the document LSH path.")] = None,
+    sentence_threshold: Annotated[Optional[float], typer.Option(help="Jaccard threshold of the sentence LSH path.")] = None,
+    parquet: Annotated[Optional[bool], typer.Option(help="Also write Parquet tables [default: when pyarrow is installed].")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Scan a corpus; write documents, pairs, clusters, groups, manifest and summary.md."""
+    words = tuple(stopwords.read_text(encoding="utf-8").split()) if stopwords else None
+    params = _params(keep=keep, preferred_sources=tuple(prefer) if prefer else None, units=units,
+                     stopwords=words, doc_threshold=doc_threshold, sentence_threshold=sentence_threshold)
+    fields = Fields(id=id_field, text=text_field, date=date_field, source=source_field,
+                    title=title_field, url=url_field)
+    out = out or _default_out(paths[0])
+    try:
+        result = scan_corpus(paths, params, fields=fields, metadata=metadata, strict=strict,
+                             progress=None if not quiet else False)
+    except InputError as err:
+        _fail(str(err))
+    written = result.write(out, parquet=parquet)
+    if not quiet:
+        counts = result.manifest["counts"]
+        relations = ", ".join(f"{n} {r}" for r, n in counts["relations"].items() if n and r != "rejected")
+        typer.echo(f"{counts['ok']} documents scanned ({counts['rejected']} rejected), "
+                   f"{counts['candidates']} candidate pairs, {relations or 'no relations'}.")
+        typer.echo(f"Report: {out / 'summary.md'}  ({len(written)} files in {out})")
+
+
+def _read_one(path: Path) -> str:
+    documents = read_documents([path])
+    if len(documents) != 1:
+        _fail(f"{path}: expected one document, found {len(documents)} records")
+    row = documents.iloc[0]
+    if row.status != "ok":
+        _fail(f"{row.origin}: {row.reason}")
+    return row.text
+
+
+@app.command()
+def compare(
+    file_a: Annotated[Path, typer.Argument(help="First text file.")],
+    file_b: Annotated[Path, typer.Argument(help="Second text file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print relation, scores and reason as one JSON object.")] = False,
+) -> None:
+    """Verify and explain one pair of texts."""
+    try:
+        text_a, text_b = _read_one(file_a), _read_one(file_b)
+        result = compare_texts(text_a, text_b, names=(file_a.stem, file_b.stem))
+    except (InputError, ValueError) as err:
+        _fail(str(err))
+    if as_json:
+        typer.echo(json.dumps({"a": str(file_a), "b": str(file_b), **result.to_dict()}))
+        return
+    typer.echo(f"{result.relation}: {result.reason}")
+    for name, value in result.scores.items():
+        typer.echo(f"  {name:22} {value:g}")
+
+
+def main() -> None:
+    app(prog_name="dedup")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""All tunable parameters of a scan, in one frozen dataclass.
+
+The parameters are validated when the object is built, so a bad value fails
+before any work is done, and they are written to ``manifest.json`` so a run
+can be repeated exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal
+
+Units = Literal["content", "words", "chars"]
+KeepPolicy = Literal["earliest", "longest", "sources"]
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameters of `dedup.scan` and `dedup.compare`.
+
+    Text units (what a shingle is made of)
+        units: ``"content"`` — words of at least ``min_word_len`` characters (or with a
+            digit), cut to their first ``stem_len`` characters; short function words
+            are dropped because frequent words are short in every language written
+            with spaces (Zipf's law of abbreviation), so no stop-word list is needed.
+            ``"words"`` — every word, uncut. ``"chars"`` — character ``char_k``-grams.
+            Scripts written without spaces (Han, Kana, Thai, ...) always use
+            character bigrams.
+        min_word_len, stem_len: see ``units="content"``.
+        stopwords: extra words to drop (any language), e.g. read from a file.
+        shingle_k: document shingles are ``shingle_k`` consecutive units.
+
+    Candidates (MinHash LSH, two paths)
+        num_perm, seed: document MinHash size and permutation seed.
+        doc_threshold: Jaccard threshold of the document path; LSH (bands, rows) are
+            derived from it.
+        sentence_num_perm, sentence_threshold: MinHash size and Jaccard threshold of
+            the sentence path, which compares sentences as sets of units, so a
+            rewrite or a summary that keeps facts but not phrasing is still found.
+        min_sentence_units: sentences with fewer units are too short to fingerprint.
+        min_shared_sentences: a pair is a sentence-path candidate when at least this
+            many sentences of one text collide with the other.
+        max_bucket: LSH buckets holding more items than this are skipped and counted
+            in the manifest: a sentence shared by hundreds of texts is site
+            furniture, not evidence of copying.
+
+    Verification (sentence matching with rapidfuzz)
+        near_verbatim: ``fuzz.ratio / 100`` from which two sentences count as
+            near-verbatim (a few characters edited).
+        reworded: Jaccard of two sentences' unit sets from which they count as the
+            same passage reworded.
+
+    Relations (shares are of each text's characters, see ``dedup.relate``)
+        duplicate_share: both texts at least this share nearly verbatim in the other.
+        copy_share: one text at least this share nearly verbatim in the other ...
+        minority_share: ... and the shared part at least this share of the other;
+            below it the reuse is ``partial``.
+        rewrite_share: one text at least this share matched (any level) in the other,
+        rewrite_order: ... with at least this share of its matches in the same order.
+        partial_share: at least this share of one text matched, and at least
+            ``min_shared_sentences`` sentences, for a ``partial`` relation.
+
+    Grouping
+        story_link: average-linkage cut for story groups: a text or group joins
+            another only when its mean link strength to all of that group's members
+            is at least this, so one loosely related text cannot chain two stories.
+        keep: which copy a duplicate cluster keeps: ``"earliest"`` (by date, then the
+            most complete), ``"longest"``, or ``"sources"`` (first of
+            ``preferred_sources``, then earliest).
+        preferred_sources: source names in order of preference for ``keep="sources"``.
+    """
+
+    units: Units = "content"
+    min_word_len: int = 4
+    stem_len: int = 5
+    stopwords: tuple[str, ...] = ()
+    shingle_k: int = 2
+    char_k: int = 9
+
+    num_perm: int = 128
+    seed: int = 1
+    doc_threshold: float = 0.5
+    sentence_num_perm: int = 64
+    sentence_threshold: float = 0.3
+    min_sentence_units: int = 4
+    min_shared_sentences: int = 2
+    max_bucket: int = 200
+
+    near_verbatim: float = 0.9
+    reworded: float = 0.3
+
+    duplicate_share: float = 0.9
+    copy_share: float = 0.8
+    minority_share: float = 0.4
+    rewrite_share: float = 0.6
+    rewrite_order: float = 0.7
+    partial_share: float = 0.15
+
+    story_link: float = 0.15
+    keep: KeepPolicy = "earliest"
+    preferred_sources: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        self._check_choice("units", ("content", "words", "chars"))
+        self._check_choice("keep", ("earliest", "longest", "sources"))
+        for name in ("min_word_len", "stem_len", "shingle_k", "char_k", "num_perm",
+                     "sentence_num_perm", "min_sentence_units", "min_shared_sentences",
+                     "max_bucket"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.type == "float" and not 0.0 <= value <= 1.0:
+                raise ValueError(f"{f.name} must be between 0 and 1, got {value!r}")
+        if self.keep == "sources" and not self.preferred_sources:
+            raise ValueError("keep='sources' needs preferred_sources")
+        object.__setattr__(self, "stopwords", tuple(w.casefold() for w in self.stopwords))
+        object.__setattr__(self, "preferred_sources", tuple(self.preferred_sources))
+
+    def _check_choice(self, name: str, choices: tuple[str, ...]) -> None:
+        if getattr(self, name) not in choices:
+            raise ValueError(f"{name} must be one of {', '.join(choices)}; got {getattr(self, name)!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}

@@ -1,0 +1,367 @@
+"""Read the inputs into the ``documents`` table: one row per input record, accepted or not.
+
+Inputs are folders of ``.txt``/``.md`` files (one document per file), single ``.txt``/``.md``
+files, and record files: ``.jsonl``/``.ndjson``, ``.csv``, ``.tsv`` and ``.parquet``.
+A metadata CSV can add ids, sources, titles, dates and urls to the document files.
+
+Columns of the documents table, all strings, in this order:
+
+``doc_id``
+    The id field, else (document files) the file stem, else (record files) ``<file stem>:<N>``.
+``text``
+    The text exactly as decoded (a leading BOM removed); "" when nothing could be read.
+``source``, ``date``, ``title``, ``url``
+    "" when absent. ``date`` is normalised to ``YYYY-MM-DD``.
+``origin``
+    The path as given/joined (POSIX), plus ``:N`` (line, or Parquet row, 1-based) in record files.
+``encoding``
+    ``utf-8``, or the fallback that decoded the file: ``cp1252``, else ``latin-1``;
+    "" for a binary file that was not decoded.
+``status``
+    ``ok`` or ``rejected``.
+``reason``
+    Why the record was rejected ("" when ok).
+``warning``
+    Non-fatal notes joined by "; " ("" when none).
+
+Rows come in a deterministic order: paths in the order given, folder files sorted by their
+relative POSIX path, records in file order. Nothing is dropped: unusable records are kept as
+``rejected`` rows, so the table accounts for every record in the inputs.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+
+COLUMNS = ("doc_id", "text", "source", "date", "title", "url",
+           "origin", "encoding", "status", "reason", "warning")
+
+DOCUMENT_SUFFIXES = (".txt", ".md")
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+DELIMITERS = {".csv": ",", ".tsv": "\t"}
+PARQUET_SUFFIX = ".parquet"
+BINARY_SNIFF_BYTES = 8192
+# Long article texts exceed the csv module's default 128 KiB field limit; 2**31 - 1 fits a C long everywhere.
+CSV_FIELD_SIZE_LIMIT = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Which input columns/keys hold each document field (JSONL keys, CSV/TSV/Parquet columns, metadata CSV columns)."""
+
+    id: str = "id"
+    text: str = "text"
+    date: str = "date"
+    source: str = "source"
+    title: str = "title"
+    url: str = "url"
+
+
+class InputError(ValueError):
+    """Bad arguments or paths, or (with strict=True) the first rejected record; the message is one line."""
+
+
+@dataclass
+class _Record:
+    """One input record before validation: its fields as found in the input, keyed by input name."""
+
+    origin: str
+    fallback_id: str
+    values: dict[str, object]
+    encoding: str
+    problem: str = ""
+    # Path relative to its folder (or the file name) for .txt/.md documents, which metadata may name.
+    file: str | None = None
+
+
+def read_documents(
+    paths: Sequence[str | Path],
+    fields: Fields = Fields(),
+    metadata: str | Path | None = None,
+    strict: bool = False,
+    min_chars: int = 1,
+) -> pd.DataFrame:
+    """Read every record of ``paths`` into the documents table described in the module docstring."""
+    if min_chars < 0:
+        raise InputError(f"min_chars must be 0 or more, got {min_chars}")
+    records = [record for path in _input_paths(paths) for record in _read_path(path, fields)]
+    if metadata is not None:
+        _apply_metadata(records, Path(metadata), fields)
+    rows = [_to_row(record, fields) for record in records]
+    _validate(rows, min_chars, strict)
+    return pd.DataFrame(rows, columns=list(COLUMNS), dtype=str)
+
+
+def _input_paths(paths: Sequence[str | Path]) -> list[Path]:
+    if isinstance(paths, (str, Path)):  # a lone path, not a sequence of one-character paths
+        paths = [paths]
+    if not paths:
+        raise InputError("no input paths given")
+    return [Path(path) for path in paths]
+
+
+def _read_path(path: Path, fields: Fields) -> Iterator[_Record]:
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        for relative in _document_files(path):
+            yield _read_document(path / relative, relative, fields)
+    elif not path.exists():
+        raise InputError(f"no such file or folder: {path.as_posix()}")
+    elif suffix in DOCUMENT_SUFFIXES:
+        yield _read_document(path, path.name, fields)
+    elif suffix in JSONL_SUFFIXES:
+        yield from _read_jsonl(path)
+    elif suffix in DELIMITERS:
+        yield from _read_delimited(path, DELIMITERS[suffix])
+    elif suffix == PARQUET_SUFFIX:
+        yield from _read_parquet(path)
+    else:
+        raise InputError(f"unsupported input '{path.as_posix()}': expected a folder, "
+                         ".txt, .md, .jsonl, .ndjson, .csv, .tsv or .parquet")
+
+
+def _document_files(folder: Path) -> list[str]:
+    """Relative POSIX paths of the .txt/.md files under ``folder``, hidden files and folders skipped, sorted."""
+    found = []
+    for root, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if not name.startswith(".")]  # prune: never descend into .git etc.
+        found += [(Path(root) / name).relative_to(folder).as_posix() for name in files
+                  if not name.startswith(".") and name.lower().endswith(DOCUMENT_SUFFIXES)]
+    return sorted(found)
+
+
+def _read_document(path: Path, relative: str, fields: Fields) -> _Record:
+    data = _read_bytes(path)
+    if b"\0" in data[:BINARY_SNIFF_BYTES]:
+        return _Record(path.as_posix(), path.stem, {}, "", "binary file (NUL byte)", relative)
+    text, encoding = _decode(data)
+    return _Record(path.as_posix(), path.stem, {fields.text: text}, encoding, file=relative)
+
+
+def _read_jsonl(path: Path) -> Iterator[_Record]:
+    text, encoding = _decode(_read_bytes(path))
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            yield _record_in_file(path, number, encoding, *_parse_json_object(line))
+
+
+def _parse_json_object(line: str) -> tuple[dict[str, object], str]:
+    """The line's object and "", or {} and the reason it is not a JSON object."""
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as error:
+        return {}, f"invalid JSON: {error.msg} at column {error.colno}"
+    if not isinstance(value, dict):
+        return {}, "not a JSON object"
+    return value, ""
+
+
+def _read_delimited(path: Path, delimiter: str) -> Iterator[_Record]:
+    csv.field_size_limit(CSV_FIELD_SIZE_LIMIT)
+    text, encoding = _decode(_read_bytes(path))
+    kind = path.suffix[1:].upper()
+    # newline="" leaves line ends to the csv module, so quoted texts keep theirs exactly.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    next_line = 1
+    for row in reader:
+        # line_num is the last line read; a row starts on the line after the previous one ended.
+        line, next_line = next_line, reader.line_num + 1
+        if not row:  # blank line
+            continue
+        if header is None:
+            header = [name.strip() for name in row]
+            continue
+        problem = "" if len(row) == len(header) else \
+            f"{kind} row has {len(row)} fields, header has {len(header)}"
+        yield _record_in_file(path, line, encoding, dict(zip(header, row)), problem)
+
+
+def _read_parquet(path: Path) -> Iterator[_Record]:
+    try:
+        table = pd.read_parquet(path)
+    except ImportError as error:
+        raise InputError(f"reading {path.as_posix()} needs pyarrow: pip install pyarrow") from error
+    except (OSError, ValueError) as error:  # pyarrow's errors for corrupt files derive from these
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise InputError(f"cannot read {path.as_posix()}: {first_line}") from error
+    for number, values in enumerate(table.to_dict("records"), start=1):
+        yield _record_in_file(path, number, "utf-8", values)
+
+
+def _record_in_file(path: Path, number: int, encoding: str,
+                    values: dict[str, object], problem: str = "") -> _Record:
+    return _Record(f"{path.as_posix()}:{number}", f"{path.stem}:{number}", values, encoding, problem)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot read {path.as_posix()}: {error.strerror or error}") from error
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """Text and encoding: utf-8 (BOM removed), else cp1252, else latin-1."""
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return data.decode(encoding).removeprefix("\ufeff"), encoding
+        except UnicodeDecodeError:
+            pass
+    return data.decode("latin-1"), "latin-1"  # maps every byte, so it cannot fail
+
+
+def _apply_metadata(records: list[_Record], path: Path, fields: Fields) -> None:
+    """Let metadata rows override the fields of the document files they name."""
+    find = _document_finder(records)
+    named_at: dict[int, str] = {}
+    for where, file, overrides in _read_metadata(path, fields):
+        record = find(file, where)
+        if id(record) in named_at:
+            raise InputError(f"{where}: '{file}' was already described at {named_at[id(record)]}")
+        named_at[id(record)] = where
+        record.values.update(overrides)
+
+
+def _document_finder(records: list[_Record]) -> Callable[[str, str], _Record]:
+    """A function mapping a metadata ``file`` value to the one document file it names."""
+    by_path: dict[str, list[_Record]] = {}
+    by_name: dict[str, list[_Record]] = {}
+    for record in records:
+        if record.file is not None:
+            for key in {record.origin, record.file}:
+                by_path.setdefault(key, []).append(record)
+            by_name.setdefault(PurePosixPath(record.file).name, []).append(record)
+
+    def find(file: str, where: str) -> _Record:
+        # A path match wins over a bare file name, which must be unique to count.
+        matches = by_path.get(file) or by_name.get(file, [])
+        if not matches:
+            raise InputError(f"{where}: file '{file}' is not among the input .txt/.md files")
+        if len(matches) > 1:
+            origins = ", ".join(match.origin for match in matches)
+            raise InputError(f"{where}: file '{file}' matches several input files ({origins}); give its path")
+        return matches[0]
+
+    return find
+
+
+def _read_metadata(path: Path, fields: Fields) -> Iterator[tuple[str, str, dict[str, object]]]:
+    """(where, file, overrides) for each metadata row; empty cells override nothing."""
+    if not path.is_file():
+        raise InputError(f"no such metadata file: {path.as_posix()}")
+    text, _ = _decode(_read_bytes(path))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
+    if "file" not in reader.fieldnames:
+        raise InputError(f"metadata {path.as_posix()} has no 'file' column")
+    overridable = (fields.id, fields.source, fields.title, fields.date, fields.url)
+    for row in reader:
+        where = f"{path.as_posix()}:{reader.line_num}"
+        file = _as_str(row.get("file"))
+        if not file:
+            raise InputError(f"{where}: empty 'file'")
+        overrides = {name: value for name in overridable if (value := _as_str(row.get(name)))}
+        yield where, PurePosixPath(file.replace("\\", "/")).as_posix(), overrides
+
+
+def _to_row(record: _Record, fields: Fields) -> dict[str, str]:
+    """The documents-table row for a record from any input format (validation comes later)."""
+    values = record.values
+    text, text_problem = _text_of(values, fields.text)
+    day, date_warning = _normalise_date(values.get(fields.date))
+    encoding_warning = f"decoded as {record.encoding}" if record.encoding not in ("utf-8", "") else ""
+    return {
+        "doc_id": _as_str(values.get(fields.id)) or record.fallback_id,
+        "text": text,
+        "source": _as_str(values.get(fields.source)),
+        "date": day,
+        "title": _as_str(values.get(fields.title)),
+        "url": _as_str(values.get(fields.url)),
+        "origin": record.origin,
+        "encoding": record.encoding,
+        "status": "",
+        "reason": record.problem or text_problem,
+        "warning": "; ".join(note for note in (encoding_warning, date_warning) if note),
+    }
+
+
+def _text_of(values: dict[str, object], name: str) -> tuple[str, str]:
+    """The text and "", or "" and why there is none; a null text counts as empty."""
+    if name not in values:
+        return "", f"no '{name}' field"
+    text = values[name]
+    if _is_missing(text):
+        return "", ""
+    if not isinstance(text, str):
+        return "", f"'{name}' is not a string"
+    return text, ""
+
+
+def _normalise_date(value: object) -> tuple[str, str]:
+    """``YYYY-MM-DD`` and "", or "" and a warning when the date cannot be parsed."""
+    text = _as_str(value)
+    if not text:
+        return "", ""
+    day = _parse_date(text)
+    return (day.isoformat(), "") if day else ("", f"unparseable date '{text}' ignored")
+
+
+def _parse_date(text: str) -> date | None:
+    try:
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pandas' day-first guesses are noise here
+        parsed = pd.to_datetime(text, errors="coerce", utc=False)
+    return None if pd.isna(parsed) else parsed.date()
+
+
+def _as_str(value: object) -> str:
+    """A field value as a stripped string, "" when missing."""
+    if _is_missing(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # integer ids read as floats (a Parquet column with gaps) print as 12, not 12.0
+    return str(value).strip()
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
+def _validate(rows: list[dict[str, str]], min_chars: int, strict: bool) -> None:
+    """Reject empty, short and duplicate-id records, and set every row's status."""
+    first_origin: dict[str, str] = {}  # doc_id -> origin, for accepted records only
+    for row in rows:
+        row["reason"] = (row["reason"] or _length_problem(row["text"], min_chars)
+                         or _duplicate_problem(row, first_origin))
+        row["status"] = "rejected" if row["reason"] else "ok"
+        if strict and row["reason"]:
+            raise InputError(f"{row['origin']}: {row['reason']}")
+
+
+def _length_problem(text: str, min_chars: int) -> str:
+    length = len(text.strip())
+    if length == 0:
+        return "empty text"
+    return f"too short ({length} characters)" if length < min_chars else ""
+
+
+def _duplicate_problem(row: dict[str, str], first_origin: dict[str, str]) -> str:
+    if row["doc_id"] in first_origin:
+        return f"duplicate id (first seen at {first_origin[row['doc_id']]})"
+    first_origin[row["doc_id"]] = row["origin"]
+    return ""

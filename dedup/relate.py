@@ -1,0 +1,83 @@
+"""Name the relation of each verified pair: evidence → pairs.
+
+With ``kept`` = the share of a text's characters matched verbatim or nearly
+verbatim in the other, and ``shared`` = kept plus the share matched as reworded
+(see `dedup.verify`), the first rule that holds names the pair:
+
+==========  ==========================================================================
+duplicate   both texts kept ≥ ``duplicate_share``: the same article up to headline,
+            byline, furniture and small edits
+copy        one text kept ≥ ``copy_share`` in the other, and the shared part is at
+            least ``minority_share`` of the other: a trimmed wire copy, or a
+            republication with a new lede and comments
+rewrite     one text shared ≥ ``rewrite_share``, the shared part ≥ ``minority_share``
+            of the other, and ≥ ``rewrite_order`` of the matches in the same order:
+            the same passages in the same order, reworded
+partial     one text shared ≥ ``partial_share``, in at least ``min_shared_sentences``
+            sentences: an excerpt, or a summary quoting the original
+rejected    anything less; the reason says what was missing
+==========  ==========================================================================
+
+All shares are of characters, so a headline or a one-line byline weighs what it
+is: little.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dedup.params import Params
+
+RELATIONS = ("duplicate", "copy", "rewrite", "partial", "rejected")
+LINKED = ("duplicate", "copy", "rewrite", "partial")
+
+
+def _pct(x: float) -> str:
+    return f"{round(100 * x)}%"
+
+
+def link_strength(pairs: pd.DataFrame) -> pd.Series:
+    """Share of the more-contained text of each pair that is found in the other."""
+    shared_a = pairs.a_verbatim + pairs.a_near + pairs.a_reworded
+    shared_b = pairs.b_verbatim + pairs.b_near + pairs.b_reworded
+    return shared_a.where(shared_a >= shared_b, shared_b)
+
+
+def relate_pair(row: pd.Series, params: Params) -> tuple[str, str]:
+    """(relation, reason) for one row holding doc_a, doc_b and the evidence columns."""
+    kept = {"a": row.a_verbatim + row.a_near, "b": row.b_verbatim + row.b_near}
+    shared = {side: kept[side] + row[f"{side}_reworded"] for side in kept}
+    name = {"a": row.doc_a, "b": row.doc_b}
+    # The text more contained in the other leads the explanation.
+    inner, outer = ("a", "b") if shared["a"] >= shared["b"] else ("b", "a")
+    matched = min(row.sentences_matched_a, row.sentences_matched_b)
+
+    if kept["a"] >= params.duplicate_share and kept["b"] >= params.duplicate_share:
+        return "duplicate", (f"the same text: {_pct(kept['a'])} of {row.doc_a} and "
+                             f"{_pct(kept['b'])} of {row.doc_b} match nearly verbatim")
+    copier, source = ("a", "b") if kept["a"] >= kept["b"] else ("b", "a")
+    if kept[copier] >= params.copy_share and kept[source] >= params.minority_share:
+        return "copy", (f"{_pct(kept[copier])} of {name[copier]} is nearly verbatim in {name[source]}, "
+                        f"covering {_pct(kept[source])} of it; the rest was added or dropped")
+    if (shared[inner] >= params.rewrite_share and shared[outer] >= params.minority_share
+            and row.order >= params.rewrite_order):
+        reworded = row[f"{inner}_reworded"] / max(shared[inner], 1e-9)
+        return "rewrite", (f"{_pct(shared[inner])} of {name[inner]} reappears in {name[outer]} "
+                           f"({_pct(reworded)} of it reworded), {_pct(row.order)} in the same order")
+    if shared[inner] >= params.partial_share and matched >= params.min_shared_sentences:
+        return "partial", (f"{_pct(shared[inner])} of {name[inner]} ({row[f'sentences_matched_{inner}']} "
+                           f"sentences) is shared with {name[outer]}, which is {_pct(shared[outer])} of it")
+    if matched < params.min_shared_sentences:
+        return "rejected", (f"{matched} matching sentence{'s' if matched != 1 else ''} "
+                            f"(need {params.min_shared_sentences})")
+    return "rejected", (f"only {_pct(shared[inner])} of {name[inner]} is shared "
+                        f"(need {_pct(params.partial_share)} for partial)")
+
+
+def relate(candidates: pd.DataFrame, evidence: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """The `pairs` table: candidates joined with their evidence, relation and reason."""
+    pairs = pd.concat([candidates.reset_index(drop=True), evidence.reset_index(drop=True)], axis=1)
+    named = [relate_pair(row, params) for _, row in pairs.iterrows()]
+    pairs.insert(2, "relation", [relation for relation, _ in named])
+    pairs["reason"] = [reason for _, reason in named]
+    return pairs

@@ -1,0 +1,128 @@
+"""Write a scan's tables and its summary: tables → files.
+
+The report layer only reads tables; it never recomputes detection. Files:
+``documents.csv``, ``pairs.csv``, ``clusters.csv``, ``groups.csv``,
+``matches.csv``, ``manifest.json``, ``summary.md``, and a ``.parquet`` beside
+each CSV when pyarrow is installed. Writing is deterministic: the same input
+gives byte-identical files (no timestamps, fixed float precision).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from dedup.api import ScanResult
+
+FLOAT_DIGITS = 4
+TABLES = ("documents", "pairs", "clusters", "groups", "matches")
+
+
+def _table_for_disk(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    if name == "documents":  # texts stay in the inputs; the table records what happened to them
+        table = table.drop(columns=["text"])
+    return table.round(FLOAT_DIGITS)
+
+
+def write(result: ScanResult, out: Path, parquet: bool | None = None) -> list[Path]:
+    """Write every table, the manifest and the summary into out; return the paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    if parquet is None:
+        parquet = importlib.util.find_spec("pyarrow") is not None
+    written = []
+    for name in TABLES:
+        table = _table_for_disk(name, getattr(result, name))
+        table.to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
+        written.append(out / f"{name}.csv")
+        if parquet:
+            table.to_parquet(out / f"{name}.parquet", index=False)
+            written.append(out / f"{name}.parquet")
+    (out / "manifest.json").write_text(json.dumps(result.manifest, indent=2, sort_keys=True) + "\n",
+                                       encoding="utf-8")
+    (out / "summary.md").write_text(summary(result), encoding="utf-8")
+    return written + [out / "manifest.json", out / "summary.md"]
+
+
+def _md_cell(value: object) -> str:
+    """Table cell text: document text is untrusted, so no pipes or line breaks get through."""
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(header: list[str], rows: list[list[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _pct(x: float) -> str:
+    return f"{round(100 * x)}%"
+
+
+def summary(result: ScanResult) -> str:
+    """summary.md: what was found, why, and what to fold, for a person to read."""
+    docs, pairs, groups = result.documents, result.pairs, result.groups
+    counts = result.manifest["counts"]
+    titles = dict(zip(docs.doc_id, docs.title))
+
+    def label(doc: str) -> str:
+        return f"`{doc}`" + (f" ({_md_cell(titles[doc])})" if titles.get(doc) else "")
+
+    out = ["# dedup report\n",
+           f"{counts['records']} records read: {counts['ok']} documents scanned, "
+           f"{counts['rejected']} rejected. {counts['candidates']} candidate pairs verified; "
+           f"{counts['related']} related.\n"]
+
+    related = pairs[pairs.relation != "rejected"]
+    out.append("## Related pairs\n")
+    if len(related):
+        rows = [[r.relation, label(r.doc_a), label(r.doc_b), f"{r.jaccard:.2f}",
+                 f"{_pct(r.contained_a_in_b)} / {_pct(r.contained_b_in_a)}", r.reason]
+                for r in related.itertuples()]
+        out.append(_md_table(["relation", "text A", "text B", "Jaccard", "containment A→B / B→A", "why"], rows))
+    else:
+        out.append("None found.\n")
+
+    for kind, heading, advice in (
+            ("duplicate_cluster", "Duplicate clusters", "Safe to collapse: keep one copy, fold the rest."),
+            ("story", "Story groups", "Texts telling the same story; for tracing, not for folding.")):
+        chosen = groups[groups.kind == kind]
+        out.append(f"\n## {heading}\n\n{advice}\n")
+        if not len(chosen):
+            out.append("\nNone: no two documents qualify.\n")
+            continue
+        rows = [[g.group_id, g.size, ", ".join(f"`{m}`" for m in g.members.split(";")),
+                 (f"`{g.canonical}`: {g.keep_reason}" if g.canonical else ""), g.weakest_link]
+                for g in chosen.itertuples()]
+        out.append("\n" + _md_table(["group", "size", "members", "keep", "weakest link"], rows))
+
+    rejected_pairs = pairs[pairs.relation == "rejected"]
+    if len(rejected_pairs):
+        out.append("\n## Candidates rejected on verification\n\n")
+        out.append(_md_table(["text A", "text B", "found by", "why not"],
+                             [[f"`{r.doc_a}`", f"`{r.doc_b}`", r.via, r.reason]
+                              for r in rejected_pairs.itertuples()]))
+    rejected_docs = docs[docs.status == "rejected"]
+    if len(rejected_docs):
+        out.append("\n## Records not scanned\n\n")
+        out.append(_md_table(["record", "origin", "reason"],
+                             [[f"`{r.doc_id}`", r.origin, r.reason] for r in rejected_docs.itertuples()]))
+    out.append(_candidate_stage(result.manifest))
+    return "\n".join(out)
+
+
+def _candidate_stage(manifest: dict) -> str:
+    lsh = manifest["lsh"]
+    header = ["path", "threshold", "bands × rows"] + list(lsh["document"]["s_curve"])[:9]
+    rows = [[path, info["threshold"], f"{info['bands']} × {info['rows']}"]
+            + [f"{p:.2f}" for p in list(info["s_curve"].values())[:9]]
+            for path, info in lsh.items()]
+    return ("\n## How candidates were found\n\n"
+            "MinHash LSH on two paths: whole documents (copies) and sentences (rewrites, "
+            "summaries, excerpts). The S-curve gives the probability that two items with the "
+            "Jaccard similarity in the column header become candidates.\n\n"
+            + _md_table(header, rows))

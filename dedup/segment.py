@@ -1,0 +1,88 @@
+"""Segment documents into paragraphs and sentences: documents → segments.
+
+The `segments` table has one row per sentence:
+
+    doc_id, seg_no (0-based within the document), para_no, start, end
+    (character offsets into the original text, so every span reported later maps
+    back to it), text (normalised sentence), n_units
+
+Rules, chosen to work for any language:
+
+* a paragraph ends at a blank line, or at a line break after sentence-final
+  punctuation (hard-wrapped lines, as in wire copy, stay one paragraph);
+* a sentence ends at ``. ! ? …`` (plus closing quotes or brackets) followed by
+  space and a character that is not lower case, or at ``。！？``; a full stop
+  after a single letter or a short capitalised word (``U.S.``, ``Gen.``,
+  ``Sgt.``) is taken for an abbreviation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from functools import partial
+
+import numpy as np
+import pandas as pd
+
+from dedup.params import Params
+from dedup.text import hash_units, normalize, units
+
+_CLOSERS = re.escape("\"'”’»)]」』")
+_PARAGRAPH_BREAK = re.compile(rf"\n[ \t]*\n\s*|(?<=[.!?…。！？:{_CLOSERS}])[ \t]*\r?\n\s*")
+_SENTENCE_END = re.compile(rf"[.!?…]+[{_CLOSERS}]*(?=\s)|[。！？]+[{_CLOSERS}]*")
+_ABBREVIATION = re.compile(r"(?:^|[^\w])(?:\w|[A-Z][a-z]{0,3})\.$")
+
+SEGMENT_COLUMNS = ["doc_id", "seg_no", "para_no", "start", "end", "text", "n_units"]
+
+
+def _spans(text: str, pattern: re.Pattern[str], start: int, end: int,
+           accept: Callable[[re.Match[str]], bool] | None = None) -> Iterator[tuple[int, int]]:
+    """Split text[start:end] at the matches of pattern; yield stripped spans."""
+    cursor = start
+    for m in pattern.finditer(text, start, end):
+        if accept is None or accept(m):
+            yield from _stripped(text, cursor, m.end())
+            cursor = m.end()
+    yield from _stripped(text, cursor, end)
+
+
+def _stripped(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    piece = text[start:end]
+    if piece.strip():
+        yield start + len(piece) - len(piece.lstrip()), end - (len(piece) - len(piece.rstrip()))
+
+
+def _is_sentence_end(text: str, m: re.Match[str]) -> bool:
+    rest = text[m.end():m.end() + 20].lstrip()
+    if rest[:1].islower():
+        return False
+    return not (m.group().startswith(".") and len(m.group()) == 1
+                and _ABBREVIATION.search(text[max(0, m.start() - 6):m.end()]))
+
+
+def sentence_spans(text: str) -> list[tuple[int, int, int]]:
+    """(para_no, start, end) of every sentence of text."""
+    out = []
+    for para_no, (p_start, p_end) in enumerate(_spans(text, _PARAGRAPH_BREAK, 0, len(text))):
+        accept = partial(_is_sentence_end, text)
+        out.extend((para_no, s, e) for s, e in _spans(text, _SENTENCE_END, p_start, p_end, accept))
+    return out
+
+
+def segment(documents: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, np.ndarray]:
+    """Sentences of the ``ok`` documents, and the hashes of their units.
+
+    Returns the segments table and a flat uint64 array holding every sentence's
+    unit hashes in table order; ``n_units`` gives each sentence's share of it.
+    """
+    rows, unit_lists = [], []
+    for doc_id, text in documents.loc[documents.status == "ok", ["doc_id", "text"]].itertuples(index=False):
+        for seg_no, (para_no, start, end) in enumerate(sentence_spans(text)):
+            norm = normalize(text[start:end])
+            unit_lists.append(units(norm, params))
+            rows.append((doc_id, seg_no, para_no, start, end, norm, len(unit_lists[-1])))
+    segments = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
+    segments = segments.astype({"seg_no": "int32", "para_no": "int32", "start": "int64",
+                                "end": "int64", "n_units": "int32"})
+    return segments, hash_units(unit_lists)

@@ -1,0 +1,258 @@
+"""Tests for dedup.read: inputs -> the documents table."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dedup.read import COLUMNS, Fields, InputError, read_documents
+
+STORY = "Army Gen. Mark Milley said Wednesday it is possible the US will coordinate with the Taliban."
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def by_id(table: pd.DataFrame) -> dict[str, dict[str, str]]:
+    return {row["doc_id"]: row for row in table.to_dict("records")}
+
+
+def test_folder_is_read_recursively_in_sorted_order_skipping_hidden_and_other_files(tmp_path):
+    write(tmp_path / "b.txt", "second story")
+    write(tmp_path / "a.md", "first story")
+    write(tmp_path / "sub" / "c.TXT", "nested story")
+    write(tmp_path / ".hidden.txt", "hidden file")
+    write(tmp_path / ".git" / "d.txt", "hidden folder")
+    write(tmp_path / "notes.json", "{}")
+    write(tmp_path / "records.jsonl", json.dumps({"text": "not read from a folder"}))
+
+    table = read_documents([tmp_path])
+
+    assert list(table.columns) == list(COLUMNS)
+    assert list(table["doc_id"]) == ["a", "b", "c"]  # stems, in relative-path order
+    assert list(table["text"]) == ["first story", "second story", "nested story"]
+    assert list(table["origin"]) == [f"{tmp_path.as_posix()}/{name}" for name in ("a.md", "b.txt", "sub/c.TXT")]
+    assert set(table["status"]) == {"ok"}
+    assert set(table["source"]) == set(table["date"]) == set(table["title"]) == {""}
+
+
+def test_text_is_kept_exactly_and_bom_stripped(tmp_path):
+    text = "  Headline\r\n\r\n\tBody  with  spaces \n"
+    write(tmp_path / "a.txt", b"\xef\xbb\xbf" + text.encode("utf-8"))
+
+    row = read_documents([tmp_path / "a.txt"]).iloc[0]
+
+    assert row["text"] == text
+    assert (row["encoding"], row["warning"]) == ("utf-8", "")
+
+
+def test_cp1252_and_latin1_fallbacks_are_recorded(tmp_path):
+    write(tmp_path / "smart.txt", b"caf\xe9 \x93quoted\x94")
+    write(tmp_path / "odd.txt", b"\x81\x8d odd")  # bytes undefined in cp1252
+
+    rows = by_id(read_documents([tmp_path]))
+
+    assert rows["smart"]["text"] == "café “quoted”"
+    assert (rows["smart"]["encoding"], rows["smart"]["warning"]) == ("cp1252", "decoded as cp1252")
+    assert rows["odd"]["text"] == "\x81\x8d odd"
+    assert (rows["odd"]["encoding"], rows["odd"]["warning"]) == ("latin-1", "decoded as latin-1")
+    assert rows["odd"]["status"] == "ok"
+
+
+def test_binary_empty_and_short_files_are_rejected_not_dropped(tmp_path):
+    write(tmp_path / "image.txt", b"\x89PNG\x00\x00data")
+    write(tmp_path / "blank.txt", " \n\t ")
+    write(tmp_path / "tiny.txt", "  hi  ")
+    write(tmp_path / "story.txt", STORY)
+
+    rows = by_id(read_documents([tmp_path], min_chars=5))
+
+    assert len(rows) == 4
+    assert (rows["image"]["status"], rows["image"]["reason"]) == ("rejected", "binary file (NUL byte)")
+    assert rows["blank"]["reason"] == "empty text"
+    assert rows["tiny"]["reason"] == "too short (2 characters)"
+    assert (rows["story"]["status"], rows["story"]["reason"]) == ("ok", "")
+
+
+def test_duplicate_id_rejects_the_later_record_naming_the_first(tmp_path):
+    first = write(tmp_path / "x" / "story.txt", STORY)
+    write(tmp_path / "y" / "story.txt", STORY + " Again.")
+
+    table = read_documents([tmp_path])
+
+    assert list(table["status"]) == ["ok", "rejected"]
+    assert table["reason"].iloc[1] == f"duplicate id (first seen at {first.as_posix()})"
+
+
+def test_metadata_overrides_id_source_and_date(tmp_path):
+    folder = tmp_path / "articles"
+    write(folder / "ap.txt", STORY)
+    write(folder / "sub" / "wapo.txt", STORY + " Post.")
+    write(folder / "plain.txt", STORY + " Plain.")
+    metadata = write(tmp_path / "meta.csv",
+                     "file,id,source,date,title,about\n"
+                     "ap.txt,ap-1,AP,2021-09-02,Milley speaks,ignored column\n"
+                     "sub/wapo.txt,wp-7,Washington Post,\"Sep 3, 2021\",,\n")
+
+    rows = by_id(read_documents([folder], metadata=metadata))
+
+    assert set(rows) == {"ap-1", "wp-7", "plain"}
+    assert (rows["ap-1"]["source"], rows["ap-1"]["date"], rows["ap-1"]["title"]) == ("AP", "2021-09-02", "Milley speaks")
+    assert (rows["wp-7"]["source"], rows["wp-7"]["date"], rows["wp-7"]["title"]) == ("Washington Post", "2021-09-03", "")
+    assert rows["plain"]["source"] == ""
+
+
+def test_metadata_matches_bare_file_name_when_unique(tmp_path):
+    write(tmp_path / "articles" / "deep" / "ap.txt", STORY)
+    metadata = write(tmp_path / "meta.csv", "file,source\nap.txt,AP\n")
+
+    table = read_documents([tmp_path / "articles"], metadata=metadata)
+
+    assert table["source"].tolist() == ["AP"]
+
+
+def test_metadata_naming_an_unknown_file_raises(tmp_path):
+    write(tmp_path / "articles" / "ap.txt", STORY)
+    metadata = write(tmp_path / "meta.csv", "file,id\nap.txt,ap-1\napp.txt,typo\n")
+
+    with pytest.raises(InputError, match=r"meta\.csv:3: file 'app\.txt' is not among the input"):
+        read_documents([tmp_path / "articles"], metadata=metadata)
+
+
+def test_jsonl_bad_lines_are_rejected_with_reasons_and_the_rest_kept(tmp_path):
+    lines = [
+        json.dumps({"id": 7, "text": STORY, "source": "AP", "url": " https://ap.example/1 "}),
+        "",  # blank lines are not records
+        '{"id": "8", "text": "broken" "more"}',
+        json.dumps({"id": "9", "body": STORY}),
+        json.dumps(["not", "an", "object"]),
+        json.dumps({"text": STORY + " No id."}),
+        json.dumps({"id": "10", "text": 42}),
+    ]
+    path = write(tmp_path / "feed.jsonl", "\n".join(lines) + "\n")
+
+    table = read_documents([path])
+
+    assert table["origin"].tolist() == [f"{path.as_posix()}:{n}" for n in (1, 3, 4, 5, 6, 7)]
+    assert table["doc_id"].tolist() == ["7", "feed:3", "9", "feed:5", "feed:6", "10"]
+    assert table["status"].tolist() == ["ok", "rejected", "rejected", "rejected", "ok", "rejected"]
+    assert table["reason"].iloc[1] == "invalid JSON: Expecting ',' delimiter at column 30"
+    assert table["reason"].iloc[2] == "no 'text' field"
+    assert table["reason"].iloc[3] == "not a JSON object"
+    assert table["reason"].iloc[5] == "'text' is not a string"
+    assert (table["source"].iloc[0], table["url"].iloc[0]) == ("AP", "https://ap.example/1")
+
+
+def test_csv_row_with_wrong_field_count_is_rejected_and_line_numbers_count_multiline_text(tmp_path):
+    path = write(tmp_path / "stories.csv",
+                 'id,text,date\n'
+                 'a,"First line\nsecond line",2021-09-02T10:30:00\n'
+                 'b,too,many,fields\n'
+                 ',' + STORY + ',\n')
+
+    table = read_documents([path])
+
+    assert table["origin"].tolist() == [f"{path.as_posix()}:{n}" for n in (2, 4, 5)]
+    assert table["doc_id"].tolist() == ["a", "b", "stories:5"]
+    assert table["text"].iloc[0] == "First line\nsecond line"
+    assert table["date"].iloc[0] == "2021-09-02"
+    assert table["status"].tolist() == ["ok", "rejected", "ok"]
+    assert table["reason"].iloc[1] == "CSV row has 4 fields, header has 3"
+
+
+def test_long_csv_fields_are_read(tmp_path):
+    long_text = "word " * 100_000  # beyond the csv module's default 128 KiB field limit
+    path = write(tmp_path / "long.csv", f"id,text\nbig,{long_text}\n")
+
+    assert read_documents([path])["text"].iloc[0] == long_text
+
+
+def test_tsv_uses_tabs(tmp_path):
+    path = write(tmp_path / "stories.tsv", f"id\ttext\tsource\nt1\t{STORY}, with a comma\tReuters\n")
+
+    row = read_documents([path]).iloc[0]
+
+    assert (row["doc_id"], row["text"], row["source"]) == ("t1", STORY + ", with a comma", "Reuters")
+
+
+def test_csv_file_in_cp1252_records_the_encoding_on_every_row(tmp_path):
+    path = write(tmp_path / "old.csv", "id,text\n1,caf\xe9 one\n2,caf\xe9 two\n".encode("cp1252"))
+
+    table = read_documents([path])
+
+    assert table["text"].tolist() == ["café one", "café two"]
+    assert set(table["encoding"]) == {"cp1252"}
+    assert set(table["warning"]) == {"decoded as cp1252"}
+
+
+def test_parquet_round_trip_with_custom_field_names(tmp_path):
+    path = tmp_path / "stories.parquet"
+    pd.DataFrame({
+        "key": [101, 102, 103],
+        "body": [STORY, STORY + " Copy.", None],
+        "published": pd.to_datetime(["2021-09-02 10:00", None, "2021-09-04 23:59"]),
+        "outlet": ["AP", "AP", None],
+    }).to_parquet(path)
+    fields = Fields(id="key", text="body", date="published", source="outlet")
+
+    table = read_documents([path], fields=fields)
+
+    assert table["doc_id"].tolist() == ["101", "102", "103"]
+    assert table["origin"].tolist() == [f"{path.as_posix()}:{n}" for n in (1, 2, 3)]
+    assert table["date"].tolist() == ["2021-09-02", "", "2021-09-04"]
+    assert table["source"].tolist() == ["AP", "AP", ""]
+    assert table["status"].tolist() == ["ok", "ok", "rejected"]
+    assert table["reason"].iloc[2] == "empty text"
+    assert set(table["encoding"]) == {"utf-8"}
+
+
+def test_record_file_with_wrongly_mapped_text_field_rejects_every_record(tmp_path):
+    path = write(tmp_path / "stories.csv", f"id,text\na,{STORY}\nb,{STORY}\n")
+
+    table = read_documents([path], fields=Fields(text="body"))
+
+    assert table["reason"].tolist() == ["no 'body' field"] * 2
+
+
+def test_unparseable_date_is_warned_and_left_empty(tmp_path):
+    path = write(tmp_path / "feed.jsonl", json.dumps({"text": STORY, "date": "soon"}) + "\n")
+
+    row = read_documents([path]).iloc[0]
+
+    assert (row["status"], row["date"]) == ("ok", "")
+    assert row["warning"] == "unparseable date 'soon' ignored"
+
+
+def test_strict_raises_at_the_first_rejected_record(tmp_path):
+    path = write(tmp_path / "feed.jsonl", "\n".join([
+        json.dumps({"text": STORY}),
+        json.dumps({"text": "   "}),
+        "not json",
+    ]))
+
+    with pytest.raises(InputError, match=rf"^{path.as_posix()}:2: empty text$"):
+        read_documents([path], strict=True)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("missing/folder", "no such file or folder: .*missing/folder"),
+    ("feed.xml", "unsupported input '.*feed.xml': expected a folder, .txt, .md"),
+])
+def test_bad_paths_raise_input_error_naming_the_path(tmp_path, name, message):
+    if name.endswith(".xml"):
+        write(tmp_path / name, "<feed/>")
+
+    with pytest.raises(InputError, match=message):
+        read_documents([tmp_path / name])
+
+
+def test_no_paths_raises_input_error():
+    with pytest.raises(InputError, match="no input paths"):
+        read_documents([])
