@@ -21,7 +21,7 @@ Two paths feed the candidates table:
 
 The `candidates` table: doc_a, doc_b (doc_a first in input order), via
 (``document``, ``sentence`` or ``document+sentence``), estimate (MinHash
-estimate of the documents' Jaccard), sentences_a, sentences_b (sentences of
+estimate of the documents' Jaccard), lsh_sentences_a, lsh_sentences_b (sentences of
 each document that collided with the other; 0 when found by the document path
 only).
 """
@@ -38,7 +38,7 @@ from dedup.fingerprint import Fingerprints
 from dedup.params import Params
 from dedup.text import FOLD_MULTIPLIER
 
-CANDIDATE_COLUMNS = ["doc_a", "doc_b", "via", "estimate", "sentences_a", "sentences_b"]
+CANDIDATE_COLUMNS = ["doc_a", "doc_b", "via", "estimate", "lsh_sentences_a", "lsh_sentences_b"]
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,8 @@ class Banding:
 
     def s_curve(self) -> dict[str, float]:
         """Candidate probability at J = 0.1, 0.2, ..., 0.9 and at the threshold."""
-        points = {f"{j:.1f}": float(self.probability(j)) for j in np.arange(1, 10) / 10}
-        points[f"threshold {self.threshold}"] = float(self.probability(self.threshold))
+        points = {f"{j:.1f}": round(float(self.probability(j)), 4) for j in np.arange(1, 10) / 10}
+        points[f"threshold {self.threshold}"] = round(float(self.probability(self.threshold)), 4)
         return points
 
     def keys(self, signatures: np.ndarray) -> np.ndarray:
@@ -126,13 +126,13 @@ def _sentence_path(fp: Fingerprints, banding: Banding, params: Params) -> tuple[
     flip = docs[:, 0] > docs[:, 1]
     docs[flip], pairs[flip] = docs[flip][:, ::-1], pairs[flip][:, ::-1]
     hits = pd.DataFrame({"a": docs[:, 0], "b": docs[:, 1], "sa": pairs[:, 0], "sb": pairs[:, 1]})
-    per_pair = hits.groupby(["a", "b"]).agg(sentences_a=("sa", "nunique"), sentences_b=("sb", "nunique"))
+    per_pair = hits.groupby(["a", "b"]).agg(lsh_sentences_a=("sa", "nunique"), lsh_sentences_b=("sb", "nunique"))
     sentences_per_doc = np.bincount(fp.sent_docs, minlength=len(fp.doc_ids))
     a = per_pair.index.get_level_values("a").to_numpy()
     b = per_pair.index.get_level_values("b").to_numpy()
     # A text with fewer sentences than min_shared_sentences needs all of them.
     need = np.minimum(params.min_shared_sentences, np.minimum(sentences_per_doc[a], sentences_per_doc[b]))
-    keep = (per_pair.sentences_a.to_numpy() >= need) & (per_pair.sentences_b.to_numpy() >= need)
+    keep = (per_pair.lsh_sentences_a.to_numpy() >= need) & (per_pair.lsh_sentences_b.to_numpy() >= need)
     return per_pair[keep].reset_index(), skipped, len(hits)
 
 
@@ -154,8 +154,8 @@ def find_candidates(fp: Fingerprints, params: Params) -> tuple[pd.DataFrame, Can
         "doc_b": fp.doc_ids[pairs[:, 1]] if len(pairs) else [],
         "via": via,
         "estimate": _estimates(fp.doc_sigs, pairs).round(4),
-        "sentences_a": merged.sentences_a.fillna(0).astype("int64").to_numpy(),
-        "sentences_b": merged.sentences_b.fillna(0).astype("int64").to_numpy(),
+        "lsh_sentences_a": merged.lsh_sentences_a.fillna(0).astype("int64").to_numpy(),
+        "lsh_sentences_b": merged.lsh_sentences_b.fillna(0).astype("int64").to_numpy(),
     }, columns=CANDIDATE_COLUMNS)
     stats = CandidateStats(doc_banding, sent_banding,
                            {"document": doc_skipped, "sentence": sent_skipped}, collisions)

@@ -1,0 +1,72 @@
+"""The command line, as a user runs it: scan a JSONL file with a bad record, compare two files."""
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from dedup.cli import app
+from tests.synthetic import NEAR_COPY, SAME_TOPIC, STORY, TRIMMED
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def jsonl(tmp_path):
+    lines = [json.dumps({"id": "story", "text": STORY, "date": "2024-03-02", "source": "Wire"}),
+             '{"id": "broken", "text": "unterminated',
+             json.dumps({"id": "trimmed", "text": TRIMMED, "date": "2024-03-03"}),
+             json.dumps({"id": "no-text", "body": STORY}),
+             json.dumps({"id": "near", "text": NEAR_COPY}),
+             json.dumps({"id": "other", "text": SAME_TOPIC})]
+    path = tmp_path / "articles.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_scan_reports_bad_records_and_processes_the_rest(jsonl, tmp_path):
+    out = tmp_path / "report"
+    run = runner.invoke(app, ["scan", str(jsonl), "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    documents = pd.read_csv(out / "documents.csv", keep_default_na=False).set_index("doc_id")
+    assert len(documents) == 6  # every record accounted for
+    assert documents.loc["articles:2", "status"] == "rejected"
+    assert "invalid JSON" in documents.loc["articles:2", "reason"]
+    assert documents.loc["no-text", "reason"] == "no 'text' field"
+    assert (documents.loc[["story", "trimmed", "near", "other"], "status"] == "ok").all()
+    clusters = pd.read_csv(out / "clusters.csv", keep_default_na=False).set_index("doc_id")
+    assert clusters.loc["story", "canonical"]  # earliest date wins
+    assert clusters.loc["story", "cluster_id"] == clusters.loc["trimmed", "cluster_id"]
+    assert "2 rejected" in run.output
+
+
+def test_scan_output_is_deterministic(jsonl, tmp_path):
+    for name in ("one", "two"):
+        assert runner.invoke(app, ["scan", str(jsonl), "--out", str(tmp_path / name)]).exit_code == 0
+    for first in sorted((tmp_path / "one").iterdir()):
+        assert first.read_bytes() == (tmp_path / "two" / first.name).read_bytes(), first.name
+
+
+def test_strict_stops_at_the_bad_record(jsonl, tmp_path):
+    run = runner.invoke(app, ["scan", str(jsonl), "--strict", "--out", str(tmp_path / "r")])
+    assert run.exit_code == 2
+    assert "articles.jsonl:2" in run.output and "invalid JSON" in run.output
+
+
+def test_bad_path_and_bad_parameter_give_one_line_errors(tmp_path):
+    run = runner.invoke(app, ["scan", str(tmp_path / "missing")])
+    assert run.exit_code == 2 and run.output.startswith("dedup: error: no such file")
+    run = runner.invoke(app, ["scan", str(tmp_path), "--keep", "newest"])
+    assert run.exit_code == 2 and "keep must be one of" in run.output
+
+
+def test_compare_json(tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(STORY, encoding="utf-8")
+    b.write_text(TRIMMED, encoding="utf-8")
+    run = runner.invoke(app, ["compare", str(a), str(b), "--json"])
+    assert run.exit_code == 0, run.output
+    verdict = json.loads(run.output)
+    assert verdict["relation"] == "copy"
+    assert {"reason", "jaccard", "contained_a_in_b", "contained_b_in_a"} <= set(verdict)

@@ -1,0 +1,96 @@
+"""Relations and clusters on synthetic cases written for the tests."""
+
+import pytest
+
+import dedup
+from dedup.read import COLUMNS
+from tests.synthetic import NEAR_COPY, SAME_TOPIC, STORY, TRIMMED
+
+import pandas as pd
+
+
+def _corpus(**texts: str) -> pd.DataFrame:
+    return pd.DataFrame([{**dict.fromkeys(COLUMNS, ""), "doc_id": name, "text": text, "status": "ok"}
+                         for name, text in texts.items()], columns=list(COLUMNS))
+
+
+def _relation(result: dedup.ScanResult, a: str, b: str) -> str:
+    pairs = result.pairs
+    hit = pairs[((pairs.doc_a == a) & (pairs.doc_b == b)) | ((pairs.doc_a == b) & (pairs.doc_b == a))]
+    return hit.relation.iloc[0] if len(hit) else "not a candidate"
+
+
+@pytest.fixture(scope="module")
+def result() -> dedup.ScanResult:
+    return dedup.analyse(_corpus(story=STORY, exact=STORY, near=NEAR_COPY, trimmed=TRIMMED, other=SAME_TOPIC))
+
+
+def test_exact_and_near_exact_copies_are_duplicates(result):
+    assert _relation(result, "story", "exact") == "duplicate"
+    assert _relation(result, "story", "near") == "duplicate"
+
+
+def test_copy_with_paragraphs_dropped_is_copy(result):
+    assert _relation(result, "story", "trimmed") == "copy"
+
+
+def test_independent_text_on_the_same_topic_is_not_related(result):
+    for doc in ("story", "near", "trimmed"):
+        assert _relation(result, doc, "other") in ("rejected", "not a candidate")
+
+
+def test_copies_collapse_into_one_cluster_that_keeps_one(result):
+    clusters = result.clusters.set_index("doc_id")
+    members = ["story", "exact", "near", "trimmed"]
+    assert clusters.loc[members, "cluster_id"].nunique() == 1
+    assert clusters.loc["other", "cluster_id"] != clusters.loc["story", "cluster_id"]
+    assert clusters.loc[members, "canonical"].sum() == 1
+    # No dates: the most complete copy is kept, and the reason says so.
+    kept = clusters.loc[members][clusters.loc[members, "canonical"]]
+    assert kept.index[0] in ("story", "exact")
+    assert "most complete" in kept.keep_reason.iloc[0]
+
+
+def test_keep_policy_prefers_the_earliest_date():
+    corpus = _corpus(story=STORY, trimmed=TRIMMED)
+    corpus["date"] = ["2024-03-02", "2024-03-01"]
+    clusters = dedup.analyse(corpus).clusters.set_index("doc_id")
+    assert clusters.loc["trimmed", "canonical"]
+    assert "earliest date 2024-03-01" in clusters.loc["trimmed", "keep_reason"]
+    assert clusters.loc["story", "keep_reason"] == "folds into trimmed"
+
+
+def test_keep_policy_prefers_a_named_source():
+    corpus = _corpus(story=STORY, near=NEAR_COPY)
+    corpus["source"] = ["Daily Planet", "Wire Service"]
+    params = dedup.Params(keep="sources", preferred_sources=("Wire Service",))
+    clusters = dedup.analyse(corpus, params).clusters.set_index("doc_id")
+    assert clusters.loc["near", "canonical"] and not clusters.loc["story", "canonical"]
+
+
+def test_one_loosely_related_text_does_not_chain_two_stories():
+    # A column quoting two sentences of each of two unrelated stories.
+    flood_a, flood_b = STORY.split("\n\n")[3], STORY.split("\n\n")[4]
+    other_story = SAME_TOPIC.replace("Marlow Bend", "Kessington").replace("flood", "fire")
+    other_a, other_b = other_story.split("\n\n")[2], other_story.split("\n\n")[3]
+    column = "\n\n".join(["A week of bad news, in quotes.", flood_a, flood_b, other_a, other_b,
+                          "Both towns deserve better than this, and both will need help for years."])
+    result = dedup.analyse(_corpus(story=STORY, copy=TRIMMED, other=other_story,
+                                   other_copy=other_story.replace("Opinion by Peter Lang\n\n", ""),
+                                   column=column))
+    story = result.clusters.set_index("doc_id").story_id
+    assert story["story"] == story["copy"]
+    assert story["other"] == story["other_copy"]
+    assert story["story"] != story["other"]
+
+
+def test_compare_explains_a_pair():
+    comparison = dedup.compare(STORY, TRIMMED)
+    assert comparison.relation == "copy"
+    assert comparison.scores["contained_b_in_a"] > 0.9 > comparison.scores["contained_a_in_b"]
+    assert "nearly verbatim" in comparison.reason
+
+
+def test_compare_rejects_text_too_short_to_fingerprint():
+    with pytest.raises(ValueError, match="too short to fingerprint"):
+        dedup.compare(STORY, "Hi.")
