@@ -1,6 +1,7 @@
 """Candidate-stage benchmark: recall of known related pairs and candidate volume,
 dedup's two LSH paths against the classic word 5-gram MinHash LSH at 0.7.
 
+    pip install -e ".[bench]"
     python bench/candidates.py [DATA_DIR] [--json results.json]
 
 DATA_DIR defaults to ../shared/benchmarks. Prints a table; --json writes it too.

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
+from datasketch import MinHashLSH
+
 Units = Literal["content", "words", "chars"]
 KeepPolicy = Literal["earliest", "longest", "sources"]
 
@@ -112,6 +114,8 @@ class Params:
             value = getattr(self, f.name)
             if f.type == "float" and not 0.0 <= value <= 1.0:
                 raise ValueError(f"{f.name} must be between 0 and 1, got {value!r}")
+        self._check_banding("doc_threshold", self.doc_threshold, self.num_perm)
+        self._check_banding("sentence_threshold", self.sentence_threshold, self.sentence_num_perm)
         if self.keep == "sources" and not self.preferred_sources:
             raise ValueError("keep='sources' needs preferred_sources")
         object.__setattr__(self, "stopwords", tuple(w.casefold() for w in self.stopwords))
@@ -120,6 +124,14 @@ class Params:
     def _check_choice(self, name: str, choices: tuple[str, ...]) -> None:
         if getattr(self, name) not in choices:
             raise ValueError(f"{name} must be one of {', '.join(choices)}; got {getattr(self, name)!r}")
+
+    @staticmethod
+    def _check_banding(name: str, threshold: float, num_perm: int) -> None:
+        """LSH must be able to band this many permutations at this threshold."""
+        try:
+            MinHashLSH(threshold=threshold, num_perm=num_perm)
+        except ValueError as err:
+            raise ValueError(f"{name}={threshold} cannot be banded with {num_perm} permutations: {err}") from err
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -87,32 +88,34 @@ def summary(result: ScanResult) -> str:
     else:
         out.append("None found.\n")
 
-    for kind, heading, advice in (
-            ("duplicate_cluster", "Duplicate clusters", "Safe to collapse: keep one copy, fold the rest."),
-            ("story", "Story groups", "Texts telling the same story; for tracing, not for folding.")):
-        chosen = groups[groups.kind == kind]
-        out.append(f"\n## {heading}\n\n{advice}\n")
-        if not len(chosen):
-            out.append("\nNone: no two documents qualify.\n")
-            continue
-        rows = [[g.group_id, g.size, ", ".join(f"`{m}`" for m in g.members.split(";")),
-                 (f"`{g.canonical}`: {g.keep_reason}" if g.canonical else ""), g.weakest_link]
-                for g in chosen.itertuples()]
-        out.append("\n" + _md_table(["group", "size", "members", "keep", "weakest link"], rows))
+    clusters = groups[groups.kind == "duplicate_cluster"]
+    out.append("\n## Duplicate clusters\n\nSafe to collapse: keep one copy, fold the rest.\n")
+    out.append(_md_table(["cluster", "size", "keep", "why", "fold", "weakest link"],
+                         [[g.group_id, g.size, f"`{g.canonical}`", g.keep_reason,
+                           ", ".join(f"`{m}`" for m in g.members.split(";") if m != g.canonical),
+                           f"{g.weakest_link}, {_pct(g.weakest_strength)}"] for g in clusters.itertuples()])
+               if len(clusters) else "None: no two documents are duplicates or copies of each other.\n")
+    stories = groups[groups.kind == "story"]
+    out.append("\n## Story groups\n\nTexts telling the same story: for tracing, not for folding.\n")
+    out.append(_md_table(["story", "size", "members", "weakest link"],
+                         [[g.group_id, g.size, ", ".join(label(m) for m in g.members.split(";")),
+                           f"{g.weakest_link}, {_pct(g.weakest_strength)}"] for g in stories.itertuples()])
+               if len(stories) else "None.\n")
+    out.append("\n## Documents\n")
+    placed = docs.merge(result.clusters, on="doc_id", how="left")
+    out.append(_md_table(["document", "source", "title", "status", "cluster", "story"],
+                         [[f"`{r.doc_id}`", r.source, r.title, r.status if r.status == "ok" else r.reason,
+                           "" if pd.isna(r.cluster_id) else r.cluster_id, "" if pd.isna(r.story_id) else r.story_id]
+                          for r in placed.itertuples()]))
 
     rejected_pairs = pairs[pairs.relation == "rejected"]
     if len(rejected_pairs):
-        out.append("\n## Candidates rejected on verification\n\n")
+        out.append("\n## Candidates rejected on verification\n")
         out.append(_md_table(["text A", "text B", "found by", "why not"],
                              [[f"`{r.doc_a}`", f"`{r.doc_b}`", r.via, r.reason]
                               for r in rejected_pairs.itertuples()]))
-    rejected_docs = docs[docs.status == "rejected"]
-    if len(rejected_docs):
-        out.append("\n## Records not scanned\n\n")
-        out.append(_md_table(["record", "origin", "reason"],
-                             [[f"`{r.doc_id}`", r.origin, r.reason] for r in rejected_docs.itertuples()]))
     out.append(_candidate_stage(result.manifest))
-    return "\n".join(out)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(out))
 
 
 def _candidate_stage(manifest: dict) -> str:

@@ -29,7 +29,7 @@ from dedup.params import Params
 from dedup.text import hash_units, normalize, units
 
 _CLOSERS = re.escape("\"'”’»)]」』")
-_PARAGRAPH_BREAK = re.compile(rf"\n[ \t]*\n\s*|(?<=[.!?…。！？:{_CLOSERS}])[ \t]*\r?\n\s*")
+_PARAGRAPH_BREAK = re.compile(rf"\r?\n[ \t]*\r?\n\s*|(?<=[.!?…。！？:{_CLOSERS}])[ \t]*\r?\n\s*")
 _SENTENCE_END = re.compile(rf"[.!?…]+[{_CLOSERS}]*(?=\s)|[。！？]+[{_CLOSERS}]*")
 _ABBREVIATION = re.compile(r"(?:^|[^\w])(?:\w|[A-Z][a-z]{0,3})\.$")
 

@@ -60,9 +60,11 @@ def units(norm_text: str, params: Params) -> list[str]:
             pending_cjk = tok
             continue
         pending_cjk = ""
-        if kind == "num" or params.units == "words":
-            out.append(tok)
-        elif len(tok) >= params.min_word_len and tok not in params.stopwords:
+        if tok in params.stopwords:
+            continue
+        if kind == "num" or params.units == "words" or any(ch.isdigit() for ch in tok):
+            out.append(tok)  # numbers and codes like "g20" are facts: keep them whole
+        elif len(tok) >= params.min_word_len:
             out.append(tok[:params.stem_len])
     return out
 

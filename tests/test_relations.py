@@ -94,3 +94,12 @@ def test_compare_explains_a_pair():
 def test_compare_rejects_text_too_short_to_fingerprint():
     with pytest.raises(ValueError, match="too short to fingerprint"):
         dedup.compare(STORY, "Hi.")
+
+
+def test_parameters_that_cannot_work_fail_before_any_work():
+    with pytest.raises(ValueError, match="cannot be banded"):
+        dedup.Params(num_perm=16, doc_threshold=0.9)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        dedup.Params(reworded=1.5)
+    with pytest.raises(ValueError, match="needs preferred_sources"):
+        dedup.Params(keep="sources")
