@@ -55,8 +55,8 @@ class Params:
     Relations (shares are of each text's characters, see ``dedup.relate``)
         duplicate_share: both texts at least this share nearly verbatim in the other.
         copy_share: one text at least this share nearly verbatim in the other ...
-        minority_share: ... and the shared part at least this share of the other;
-            below it the reuse is ``partial``.
+        cover_share: ... and the shared part at least this share of the other (most
+            of it); below it the reuse is ``partial``, as for a summary or an excerpt.
         rewrite_share: one text at least this share matched (any level) in the other,
         rewrite_order: ... with at least this share of its matches in the same order.
         partial_share: at least this share of one text matched, and at least
@@ -93,7 +93,7 @@ class Params:
 
     duplicate_share: float = 0.9
     copy_share: float = 0.8
-    minority_share: float = 0.4
+    cover_share: float = 0.5
     rewrite_share: float = 0.6
     rewrite_order: float = 0.7
     partial_share: float = 0.15

@@ -8,9 +8,9 @@ verbatim in the other, and ``shared`` = kept plus the share matched as reworded
 duplicate   both texts kept ≥ ``duplicate_share``: the same article up to headline,
             byline, furniture and small edits
 copy        one text kept ≥ ``copy_share`` in the other, and the shared part is at
-            least ``minority_share`` of the other: a trimmed wire copy, or a
+            least ``cover_share`` of the other: a trimmed wire copy, or a
             republication with a new lede and comments
-rewrite     one text shared ≥ ``rewrite_share``, the shared part ≥ ``minority_share``
+rewrite     one text shared ≥ ``rewrite_share``, the shared part ≥ ``cover_share``
             of the other, and ≥ ``rewrite_order`` of the matches in the same order:
             the same passages in the same order, reworded
 partial     one text shared ≥ ``partial_share``, in at least ``min_shared_sentences``
@@ -56,10 +56,10 @@ def relate_pair(row: pd.Series, params: Params) -> tuple[str, str]:
         return "duplicate", (f"the same text: {_pct(kept['a'])} of {row.doc_a} and "
                              f"{_pct(kept['b'])} of {row.doc_b} match nearly verbatim")
     copier, source = ("a", "b") if kept["a"] >= kept["b"] else ("b", "a")
-    if kept[copier] >= params.copy_share and kept[source] >= params.minority_share:
+    if kept[copier] >= params.copy_share and kept[source] >= params.cover_share:
         return "copy", (f"{_pct(kept[copier])} of {name[copier]} is nearly verbatim in {name[source]}, "
                         f"covering {_pct(kept[source])} of it; the rest was added or dropped")
-    if (shared[inner] >= params.rewrite_share and shared[outer] >= params.minority_share
+    if (shared[inner] >= params.rewrite_share and shared[outer] >= params.cover_share
             and row.order >= params.rewrite_order):
         reworded = row[f"{inner}_reworded"] / max(shared[inner], 1e-9)
         return "rewrite", (f"{_pct(shared[inner])} of {name[inner]} reappears in {name[outer]} "
