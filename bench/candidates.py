@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import loaders  # noqa: E402
 
-from dedup.api import _prepare  # noqa: E402
+from dedup.api import prepare  # noqa: E402
 from dedup.candidates import find_candidates  # noqa: E402
 from dedup.params import Params  # noqa: E402
 
@@ -44,7 +44,7 @@ def run(documents: pd.DataFrame, truth: list[tuple[str, str, str]]) -> list[dict
     rows = []
     for name, (params, path) in SETTINGS.items():
         started = time.perf_counter()
-        _, _, _, fp = _prepare(documents, params)
+        _, _, _, fp = prepare(documents, params)
         candidates, _ = find_candidates(fp, params)
         found = _pairs(candidates, path)
         seconds = time.perf_counter() - started

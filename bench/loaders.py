@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dedup.read import COLUMNS
+from dedup.read import documents_table
 
 # The BBC summaries join sentences without a space ("$10.9bn.For the year"): put it back.
 _GLUED_SENTENCE = re.compile(r"(?<=[a-z0-9%)'\"][.!?])(?=[A-Z\"'])")
@@ -25,11 +25,6 @@ def _decode(raw: bytes) -> str:
     raise AssertionError("latin-1 decodes any bytes")
 
 
-def _table(rows: list[dict[str, str]]) -> pd.DataFrame:
-    return pd.DataFrame([{**dict.fromkeys(COLUMNS, ""), "status": "ok", **row} for row in rows],
-                        columns=list(COLUMNS))
-
-
 def bbc(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """2,225 articles and their 2,225 extractive summaries as one corpus.
 
@@ -42,7 +37,7 @@ def bbc(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         rows.append({"doc_id": f"article:{name}", "text": _decode(path.read_bytes())})
         rows.append({"doc_id": f"summary:{name}", "text": _GLUED_SENTENCE.sub(" ", summary)})
         truth.append({"summary": f"summary:{name}", "article": f"article:{name}"})
-    return _table(rows), pd.DataFrame(truth)
+    return documents_table(rows), pd.DataFrame(truth)
 
 
 def clough_stevenson(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -54,4 +49,4 @@ def clough_stevenson(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     truth = pd.DataFrame({"answer": labels.File.str.replace(".txt", "", regex=False),
                           "source": "orig_task" + labels.Task.str.strip(),
                           "label": labels.Category.str.strip()})
-    return _table(rows), truth
+    return documents_table(rows), truth

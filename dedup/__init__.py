@@ -9,7 +9,7 @@ copies, rewrites, summaries and excerpts — verified and explained.
 
 from dedup.api import Comparison, ScanResult, analyse, compare, scan
 from dedup.params import Params
-from dedup.read import Fields, InputError, read_documents
+from dedup.read import Fields, InputError, documents_table, read_documents
 
 __all__ = ["Comparison", "Fields", "InputError", "Params", "ScanResult", "analyse", "compare",
-           "read_documents", "scan"]
+           "documents_table", "read_documents", "scan"]

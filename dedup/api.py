@@ -26,7 +26,7 @@ from dedup.candidates import CANDIDATE_COLUMNS, find_candidates
 from dedup.cluster import group
 from dedup.fingerprint import Fingerprints, fingerprint
 from dedup.params import Params
-from dedup.read import COLUMNS, Fields, read_documents
+from dedup.read import Fields, documents_table, read_documents
 from dedup.relate import LINKED, RELATIONS, relate
 from dedup.segment import segment
 from dedup.verify import verify
@@ -94,7 +94,7 @@ def _reject_unfingerprintable(documents: pd.DataFrame, segments: pd.DataFrame, u
     return documents, segments[kept].reset_index(drop=True), unit_hashes
 
 
-def _prepare(documents: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, Fingerprints]:
+def prepare(documents: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, Fingerprints]:
     """Segment and fingerprint; documents too short to fingerprint become rejected."""
     segments, unit_hashes = segment(documents, params)
     documents, segments, unit_hashes = _reject_unfingerprintable(documents, segments, unit_hashes, params)
@@ -122,7 +122,7 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
     """Run every stage after reading on a documents table (see `dedup.read`)."""
     with _stages(progress) as stage:
         stage("segmenting and fingerprinting")
-        documents, segments, unit_hashes, fp = _prepare(documents, params)
+        documents, segments, unit_hashes, fp = prepare(documents, params)
         stage("finding candidates")
         candidates, stats = find_candidates(fp, params)
         stage(f"verifying {len(candidates)} candidate pairs")
@@ -180,9 +180,8 @@ def compare(text_a: str, text_b: str, params: Params | None = None,
             names: tuple[str, str] = ("A", "B")) -> Comparison:
     """Verify and explain one pair of texts, whether or not LSH would pair them."""
     params = params or Params()
-    documents = pd.DataFrame([{**dict.fromkeys(COLUMNS, ""), "doc_id": name, "text": text, "status": "ok"}
-                              for name, text in zip(names, (text_a, text_b))], columns=list(COLUMNS))
-    documents, segments, unit_hashes, fp = _prepare(documents, params)
+    documents = documents_table({"doc_id": name, "text": text} for name, text in zip(names, (text_a, text_b)))
+    documents, segments, unit_hashes, fp = prepare(documents, params)
     rejected = documents[documents.status == "rejected"]
     if len(rejected):
         raise ValueError("; ".join(f"text {r.doc_id}: {r.reason}" for r in rejected.itertuples()))

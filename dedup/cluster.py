@@ -42,26 +42,25 @@ def _components(n: int, edges: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def _average_linkage(members: np.ndarray, strength: dict[tuple[int, int], float], cut: float) -> np.ndarray:
-    """Flat average-linkage labels for one connected component."""
+def _average_linkage(members: np.ndarray, edges: np.ndarray, strengths: np.ndarray, cut: float) -> np.ndarray:
+    """Flat average-linkage labels for one connected component and its own edges."""
     if len(members) == 1:
         return np.zeros(1, dtype=int)
+    local = np.searchsorted(members, edges)  # members is sorted
     similarity = np.zeros((len(members), len(members)))
-    where = {doc: i for i, doc in enumerate(members)}
-    for (a, b), s in strength.items():
-        if a in where and b in where:
-            similarity[where[a], where[b]] = similarity[where[b], where[a]] = s
+    similarity[local[:, 0], local[:, 1]] = similarity[local[:, 1], local[:, 0]] = strengths
     distance = squareform(1.0 - similarity, checks=False)
     return fcluster(linkage(distance, method="average"), t=1.0 - cut, criterion="distance")
 
 
 def _story_labels(n: int, edges: np.ndarray, strengths: np.ndarray, cut: float) -> np.ndarray:
-    strength = {(int(a), int(b)): float(s) for (a, b), s in zip(edges, strengths)}
     labels = np.empty(n, dtype=object)
     components = _components(n, edges)
+    edge_component = components[edges[:, 0]]
     for component in np.unique(components):
         members = np.flatnonzero(components == component)
-        for member, sub in zip(members, _average_linkage(members, strength, cut)):
+        own = edge_component == component
+        for member, sub in zip(members, _average_linkage(members, edges[own], strengths[own], cut)):
             labels[member] = (component, sub)
     return labels
 

@@ -37,7 +37,7 @@ import json
 import math
 import os
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
@@ -83,6 +83,12 @@ class _Record:
     problem: str = ""
     # Path relative to its folder (or the file name) for .txt/.md documents, which metadata may name.
     file: str | None = None
+
+
+def documents_table(records: Iterable[Mapping[str, str]]) -> pd.DataFrame:
+    """A documents table from records built in code (each needs doc_id and text), all ``ok``."""
+    return pd.DataFrame([{**dict.fromkeys(COLUMNS, ""), "status": "ok", **record} for record in records],
+                        columns=list(COLUMNS), dtype=str)
 
 
 def read_documents(

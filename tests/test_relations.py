@@ -1,17 +1,15 @@
 """Relations and clusters on synthetic cases written for the tests."""
 
+import pandas as pd
 import pytest
 
 import dedup
-from dedup.read import COLUMNS
+from dedup.read import documents_table
 from tests.synthetic import NEAR_COPY, SAME_TOPIC, STORY, TRIMMED
-
-import pandas as pd
 
 
 def _corpus(**texts: str) -> pd.DataFrame:
-    return pd.DataFrame([{**dict.fromkeys(COLUMNS, ""), "doc_id": name, "text": text, "status": "ok"}
-                         for name, text in texts.items()], columns=list(COLUMNS))
+    return documents_table({"doc_id": name, "text": text} for name, text in texts.items())
 
 
 def _relation(result: dedup.ScanResult, a: str, b: str) -> str:
