@@ -22,12 +22,13 @@ import pandas as pd
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from dedup import report
+from dedup.align import align
 from dedup.candidates import CANDIDATE_COLUMNS, find_candidates
 from dedup.cluster import group
 from dedup.fingerprint import Fingerprints, fingerprint
 from dedup.params import Params
 from dedup.read import Fields, documents_table, read_documents
-from dedup.relate import LINKED, RELATIONS, relate
+from dedup.relate import LINKED, RELATIONS, orient, relate
 from dedup.segment import segment
 from dedup.verify import verify
 
@@ -43,6 +44,8 @@ class ScanResult:
     candidates: pd.DataFrame
     pairs: pd.DataFrame
     matches: pd.DataFrame
+    passages: pd.DataFrame
+    facts: pd.DataFrame
     clusters: pd.DataFrame
     groups: pd.DataFrame
     manifest: dict[str, Any]
@@ -127,7 +130,9 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
         candidates, stats = find_candidates(fp, params)
         stage(f"verifying {len(candidates)} candidate pairs")
         evidence, matches = verify(candidates, segments, unit_hashes, fp, params)
-        pairs = relate(candidates, evidence, params)
+        pairs = orient(relate(candidates, evidence, params), documents, params)
+        stage("aligning related pairs")
+        passages, facts = align(pairs, documents, segments, unit_hashes, params)
         stage("grouping")
         clusters, groups = group(documents, pairs, params)
     manifest = {
@@ -151,7 +156,8 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
                        "s_curve": b.s_curve(), "skipped_buckets": stats.skipped_buckets[name]}
                 for name, b in (("document", stats.document), ("sentence", stats.sentence))},
     }
-    return ScanResult(documents, segments, candidates, pairs, matches, clusters, groups, manifest, params, fp)
+    return ScanResult(documents, segments, candidates, pairs, matches, passages, facts, clusters, groups, manifest,
+                      params, fp)
 
 
 def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None, *,

@@ -81,3 +81,38 @@ def relate(candidates: pd.DataFrame, evidence: pd.DataFrame, params: Params) -> 
     pairs.insert(2, "relation", [relation for relation, _ in named])
     pairs["reason"] = [reason for _, reason in named]
     return pairs
+
+
+ORIENT_COLUMNS = ["source_doc", "direction", "direction_reason"]
+
+
+def orient_pair(row: pd.Series, dates: dict[str, pd.Timestamp], params: Params) -> tuple[str, str, str]:
+    """(source_doc or "", direction, reason): which text of a related pair came first.
+
+    Dates decide when both texts have one and they differ. Without them, a text
+    that reappears nearly whole (≥ copy_share) in the other, where it still
+    makes up most of that text (≥ cover_share), is read as the source of "it
+    plus additions" — a trimmed copy would look the same, so the reason says so.
+    Anything else is unknown.
+    """
+    date_a, date_b = dates.get(row.doc_a, pd.NaT), dates.get(row.doc_b, pd.NaT)
+    if pd.notna(date_a) and pd.notna(date_b) and date_a != date_b:
+        first, then = (row.doc_a, row.doc_b) if date_a < date_b else (row.doc_b, row.doc_a)
+        return first, "dated", f"{first} is dated {min(date_a, date_b):%Y-%m-%d}, {then} {max(date_a, date_b):%Y-%m-%d}"
+    shared = {row.doc_a: row.a_verbatim + row.a_near + row.a_reworded,
+              row.doc_b: row.b_verbatim + row.b_near + row.b_reworded}
+    inner, outer = sorted(shared, key=shared.get, reverse=True)
+    if shared[inner] >= params.copy_share and shared[outer] >= params.cover_share:
+        return inner, "contained", (
+            f"{_pct(shared[inner])} of {inner} reappears in {outer}, which adds {_pct(1 - shared[outer])} of its "
+            f"own: read as {inner} plus additions (a copy of {outer} trimmed would look the same; no dates to tell)")
+    missing = "no dates" if pd.isna(date_a) or pd.isna(date_b) else "the same date"
+    return "", "unknown", f"{missing}, and neither text is nearly whole inside the other"
+
+
+def orient(pairs: pd.DataFrame, documents: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Add source_doc, direction and direction_reason to related pairs (empty for rejected ones)."""
+    dates = dict(zip(documents.doc_id, pd.to_datetime(documents.date, errors="coerce", utc=True)))
+    oriented = [orient_pair(row, dates, params) if row.relation in LINKED else ("", "", "")
+                for _, row in pairs.iterrows()]
+    return pairs.assign(**{col: [o[k] for o in oriented] for k, col in enumerate(ORIENT_COLUMNS)})

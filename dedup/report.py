@@ -2,7 +2,7 @@
 
 The report layer only reads tables; it never recomputes detection. Files:
 ``documents.csv``, ``pairs.csv``, ``clusters.csv``, ``groups.csv``,
-``matches.csv``, ``manifest.json``, ``summary.md``, and a ``.parquet`` beside
+``matches.csv``, ``passages.csv``, ``facts.csv``, ``manifest.json``, ``summary.md``, and a ``.parquet`` beside
 each CSV when pyarrow is installed. Writing is deterministic: the same input
 gives byte-identical files (no timestamps, fixed float precision).
 """
@@ -17,11 +17,16 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from dedup.align import shares
+
 if TYPE_CHECKING:
     from dedup.api import ScanResult
 
 FLOAT_DIGITS = 4
-TABLES = ("documents", "pairs", "clusters", "groups", "matches")
+TABLES = ("documents", "pairs", "clusters", "groups", "matches", "passages", "facts")
+FACT_LABELS = {"number_changed": "numbers changed", "quote_changed": "quotation reworded",
+               "quote_added": "newly quoted", "quote_cut": "quotation cut"}
+EXCERPT_CHARS = 160
 
 
 def _table_for_disk(name: str, table: pd.DataFrame) -> pd.DataFrame:
@@ -114,6 +119,7 @@ def summary(result: ScanResult) -> str:
         out.append(_md_table(["text A", "text B", "found by", "why not"],
                              [[f"`{r.doc_a}`", f"`{r.doc_b}`", r.via, r.reason]
                               for r in rejected_pairs.itertuples()]))
+    out.append(_changes(result))
     out.append(_candidate_stage(result.manifest))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out))
 
@@ -129,3 +135,55 @@ def _candidate_stage(manifest: dict) -> str:
             "summaries, excerpts). The S-curve gives the probability that two items with the "
             "Jaccard similarity in the column header become candidates.\n\n"
             + _md_table(header, rows))
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return _md_cell(text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 1] + "…")
+
+
+def _largest(passages: pd.DataFrame, kind: str, side: str, n: int = 3) -> list[str]:
+    chosen = passages[(passages.kind == kind) & ~passages["flags"].str.contains("boilerplate")]
+    chosen = chosen.assign(chars=chosen[f"{side}_end"] - chosen[f"{side}_start"]).nlargest(n, "chars")
+    return [f"  - {_excerpt(text)}" for text in chosen[f"{side}_text"]]
+
+
+def _drift_line(fact: str, a_value: str, b_value: str) -> str:
+    a, b = _excerpt(a_value), _excerpt(b_value)
+    if fact == "number_changed":
+        return f"numbers changed: {a or '(none)'} → {b or '(none)'}"
+    if fact == "quote_added":
+        return f"newly quoted: “{b}” (in the source, but not as a quotation)"
+    if fact == "quote_cut" and not b:
+        return f"quotation cut: “{a}” is gone from a passage the copy kept"
+    return f"{FACT_LABELS[fact]}: “{a}” → “{b}”"
+
+
+def _drift_lines(facts: pd.DataFrame) -> list[str]:
+    lines = [f"  - {_drift_line(f.fact, f.a_value, f.b_value)}" for f in facts.itertuples() if f.fact in FACT_LABELS]
+    kept = int((facts.fact == "quote_kept").sum())
+    return lines + ([f"  - {kept} quotation{'s' if kept != 1 else ''} kept verbatim"] if kept else [])
+
+
+def _changes(result: ScanResult) -> str:
+    """Per related pair: what the copy kept, added and dropped, and which facts drifted."""
+    if result.passages.empty:
+        return ""
+    out = ["\n## What each copy changed\n",
+           "Read from the source (or, when the direction is unknown, the first text) to the other. "
+           "Site furniture (mastheads, bylines, comments) is left out of these shares.\n"]
+    pairs = result.pairs.set_index(["doc_a", "doc_b"])
+    for s in shares(result.passages).itertuples():
+        pair = pairs.loc[(s.doc_a, s.doc_b)] if (s.doc_a, s.doc_b) in pairs.index else pairs.loc[(s.doc_b, s.doc_a)]
+        passages = result.passages[(result.passages.doc_a == s.doc_a) & (result.passages.doc_b == s.doc_b)]
+        facts = result.facts[(result.facts.doc_a == s.doc_a) & (result.facts.doc_b == s.doc_b)]
+        out.append(f"\n### `{s.doc_a}` → `{s.doc_b}` ({pair.relation})\n")
+        out.append(f"Direction: {pair.direction} — {_md_cell(pair.direction_reason)}.\n")
+        out.append(f"- {_pct(s.source_kept)} of the source kept; {_pct(s.copy_new)} of the copy is new.")
+        for title, lines in (("Largest additions", _largest(passages, "added", "b")),
+                             ("Largest drops", _largest(passages, "dropped", "a")),
+                             ("Facts that drifted", _drift_lines(facts))):
+            if lines:
+                out += [f"- {title}:", *lines]
+        out.append("")
+    return "\n".join(out)

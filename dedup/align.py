@@ -1,0 +1,274 @@
+"""Align related pairs passage by passage: pairs → passages and facts.
+
+For each related pair, read from its source side ``a`` to its copy side ``b``
+(see `dedup.relate.orient`), every sentence of both texts lands in one passage:
+
+==========  ===========================================================================
+same        aligned, verbatim after normalisation
+reworded    aligned, other wording (near-verbatim or reworded, see `dedup.verify`);
+            flag ``merged`` when one sentence of one side holds most of the units
+            of a neighbouring sentence of the other (two sentences joined or split)
+moved       the same passage (any level) outside the order-keeping alignment
+dropped     only in a; consecutive sentences of one paragraph form one passage
+added       only in b; likewise
+==========  ===========================================================================
+
+The backbone is `dedup.verify.monotone_alignment` (order-keeping, one to one,
+maximum summed similarity); moves are the remaining matched sentences, paired
+greedily by similarity. Passages come in reading order: each aligned pair
+after the source's drops and the copy's additions that precede it.
+Site furniture (`dedup.boilerplate`) is flagged ``boilerplate`` and never merged
+with editorial text. Fact drift (`dedup.facts`) is measured inside aligned
+passages.
+
+The `passages` table: doc_a, doc_b, passage_no, kind, a_start, a_end, b_start,
+b_end (offsets into the original texts; missing on the absent side), a_para,
+b_para, a_text, b_text, score, flags (``;``-joined).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from rapidfuzz.distance import Levenshtein
+
+from dedup.boilerplate import furniture
+from dedup.facts import FACT_COLUMNS, number_drift, quotation_drift
+from dedup.params import Params
+from dedup.relate import LINKED
+from dedup.verify import SentenceIndex, monotone_alignment, similarity_levels
+
+PASSAGE_COLUMNS = ["doc_a", "doc_b", "passage_no", "kind", "a_start", "a_end", "b_start", "b_end",
+                   "a_para", "b_para", "a_text", "b_text", "score", "flags"]
+KINDS = ("same", "reworded", "moved", "dropped", "added")
+MERGED_SHARE = 0.5  # most of a sentence's units inside its neighbour's counterpart
+
+_WORD = re.compile(r"\S+")
+_EDGE_PUNCTUATION = re.compile(r"^\W+|\W+$")
+
+
+def _word_key(word: str) -> str:
+    """Compare words without case or surrounding punctuation ("Taliban," == "taliban")."""
+    return _EDGE_PUNCTUATION.sub("", word).casefold() or word
+
+
+def word_diff(a: str, b: str) -> list[tuple[str, str, str]]:
+    """Word-level edit script from a to b: (op, a_part, b_part) with op in
+    ``equal``, ``replace``, ``delete``, ``insert``.
+
+    rapidfuzz's Levenshtein opcodes over word sequences; words compare without
+    case and surrounding punctuation, the parts keep the original spelling.
+    """
+    words_a, words_b = _WORD.findall(a), _WORD.findall(b)
+    ops = Levenshtein.opcodes([_word_key(w) for w in words_a], [_word_key(w) for w in words_b])
+    return [(op.tag, " ".join(words_a[op.src_start:op.src_end]), " ".join(words_b[op.dest_start:op.dest_end]))
+            for op in ops]
+
+
+@dataclass
+class _Side:
+    """One text of a pair: its sentences' rows, offsets, paragraphs and furniture flags."""
+
+    doc: str
+    text: str
+    rows: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    para: np.ndarray
+    furniture: np.ndarray
+
+
+@dataclass
+class _Passage:
+    kind: str
+    a: list[int] = field(default_factory=list)   # sentence numbers in a
+    b: list[int] = field(default_factory=list)
+    score: float = float("nan")
+    flags: set[str] = field(default_factory=set)
+
+
+def _sentence_links(level: np.ndarray, score: np.ndarray, inter: np.ndarray, size_a: np.ndarray,
+                    size_b: np.ndarray) -> tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int]]]:
+    """(aligned, moved, merged) sentence pairs (i in a, j in b).
+
+    inter: shared units of each sentence pair; size_a, size_b: units per sentence.
+    """
+    aligned = [(i, j) for i, j in monotone_alignment(score) if level[i, j] > 0]
+    used_a, used_b = {i for i, _ in aligned}, {j for _, j in aligned}
+    moved = []
+    for flat in np.argsort(-score, axis=None, kind="stable"):
+        i, j = (int(x) for x in np.unravel_index(flat, score.shape))
+        if level[i, j] == 0:
+            break
+        if i not in used_a and j not in used_b:
+            moved.append((i, j))
+            used_a.add(i)
+            used_b.add(j)
+    partner_of_a, partner_of_b = dict(aligned), {j: i for i, j in aligned}
+    merged = []
+    for i in sorted(set(range(level.shape[0])) - used_a):  # joined into a neighbour's counterpart
+        j = _neighbour_partner(partner_of_a, i, lambda j: inter[i, j] >= MERGED_SHARE * size_a[i])
+        if j is not None:
+            merged.append((i, j))
+    for j in sorted(set(range(level.shape[1])) - used_b):  # split off a neighbour's counterpart
+        i = _neighbour_partner(partner_of_b, j, lambda i: inter[i, j] >= MERGED_SHARE * size_b[j])
+        if i is not None:
+            merged.append((i, j))
+    return aligned, moved, merged
+
+
+def _neighbour_partner(partner: dict[int, int], k: int, holds) -> int | None:
+    for neighbour in (k - 1, k + 1):
+        if neighbour in partner and holds(partner[neighbour]):
+            return partner[neighbour]
+    return None
+
+
+def _passages(level: np.ndarray, score: np.ndarray, inter: np.ndarray, size_a: np.ndarray,
+              size_b: np.ndarray) -> list[_Passage]:
+    """Every sentence of both sides in one passage, in reading order (before merging runs)."""
+    aligned, moved, merged = _sentence_links(level, score, inter, size_a, size_b)
+    anchors = [_Passage("same" if level[i, j] == 3 else "reworded", [i], [j], float(score[i, j]))
+               for i, j in aligned]
+    anchor_of_a = {i: k for k, (i, _) in enumerate(aligned)}
+    anchor_of_b = {j: k for k, (_, j) in enumerate(aligned)}
+    for i, j in merged:
+        anchor = anchors[anchor_of_b[j]] if j in anchor_of_b else anchors[anchor_of_a[i]]
+        anchor.a, anchor.b = sorted({*anchor.a, i}), sorted({*anchor.b, j})
+        anchor.kind = "reworded"
+        anchor.flags.add("merged")
+    moved_at_b = {j: i for i, j in moved}
+    placed_a = {i for p in anchors for i in p.a} | {i for i, _ in moved}
+    placed_b = {j for p in anchors for j in p.b}
+    out: list[_Passage] = []
+    next_a = next_b = 0
+    for (i_anchor, j_anchor), anchor in [*zip(aligned, anchors), ((level.shape[0], level.shape[1]), None)]:
+        out += [_Passage("dropped", [i]) for i in range(next_a, i_anchor) if i not in placed_a]
+        for j in range(next_b, j_anchor):
+            if j in moved_at_b:
+                i = moved_at_b[j]
+                out.append(_Passage("moved", [i], [j], float(score[i, j])))
+            elif j not in placed_b:
+                out.append(_Passage("added", b=[j]))
+        if anchor is not None:
+            out.append(anchor)
+            next_a, next_b = max(anchor.a) + 1, max(anchor.b) + 1
+    return out
+
+
+def _runs(passages: list[_Passage], a: _Side, b: _Side) -> list[_Passage]:
+    """Flag furniture; join consecutive drops (or additions) of one paragraph and one kind of text."""
+    out: list[_Passage] = []
+    for p in passages:
+        if p.kind in ("dropped", "added"):
+            side, sentences = (a, p.a) if p.kind == "dropped" else (b, p.b)
+            if side.furniture[sentences].all():
+                p.flags.add("boilerplate")
+            last = out[-1] if out else None
+            if (last is not None and last.kind == p.kind and last.flags == p.flags
+                    and side.para[(last.a if p.kind == "dropped" else last.b)[-1]] == side.para[sentences[0]]):
+                last.a += p.a
+                last.b += p.b
+                continue
+        elif a.furniture[p.a].all() and b.furniture[p.b].all():
+            p.flags.add("boilerplate")
+        out.append(p)
+    return out
+
+
+def _side(doc: str, text: str, rows: np.ndarray, segments: pd.DataFrame, is_furniture: np.ndarray) -> _Side:
+    return _Side(doc, text, rows, segments.start.to_numpy()[rows], segments.end.to_numpy()[rows],
+                 segments.para_no.to_numpy()[rows], is_furniture[rows])
+
+
+def _span(side: _Side, sentences: list[int]) -> tuple[object, object, object, str]:
+    if not sentences:
+        return pd.NA, pd.NA, pd.NA, ""
+    start, end = int(side.start[sentences].min()), int(side.end[sentences].max())
+    return start, end, int(side.para[sentences[0]]), side.text[start:end]
+
+
+def align_pair(a: _Side, b: _Side, index: SentenceIndex, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Passages and facts of one pair, a read as the source of b."""
+    level, score = similarity_levels(index, a.rows, b.rows, params)
+    furniture_cell = a.furniture[:, None] | b.furniture[None, :]  # furniture shows as such, never as story
+    level, score = np.where(furniture_cell, 0, level), np.where(furniture_cell, 0.0, score)
+    inc_a, inc_b = index.incidence[a.rows], index.incidence[b.rows]
+    inter = (inc_a @ inc_b.T).toarray()
+    size_a, size_b = np.asarray(inc_a.sum(axis=1)).ravel(), np.asarray(inc_b.sum(axis=1)).ravel()
+    passages = _runs(_passages(level, score, inter, size_a, size_b), a, b)
+    rows = []
+    for no, p in enumerate(passages):
+        a_start, a_end, a_para, a_text = _span(a, p.a)
+        b_start, b_end, b_para, b_text = _span(b, p.b)
+        rows.append([a.doc, b.doc, no, p.kind, a_start, a_end, b_start, b_end, a_para, b_para,
+                     a_text, b_text, round(p.score, 4), p.flags])
+    table = pd.DataFrame(rows, columns=PASSAGE_COLUMNS)
+    facts = _facts(table, a, b, params)
+    for no, fact in zip(facts.passage_no, facts.fact):
+        table.at[no, "flags"] = table.at[no, "flags"] | {fact}
+    table["flags"] = [";".join(sorted(f)) for f in table["flags"]]
+    return table, facts
+
+
+def _facts(passages: pd.DataFrame, a: _Side, b: _Side, params: Params) -> pd.DataFrame:
+    """Numbers changed in aligned passages, and quotations kept, changed, added or cut."""
+    kept = passages.kind.isin(["same", "reworded", "moved"]) & ~passages["flags"].map(lambda f: "boilerplate" in f)
+    rows = []
+    for p in passages[kept].itertuples():
+        drift = number_drift(p.a_text, p.b_text)
+        if drift is not None and "merged" not in p.flags:  # joined sentences carry their neighbours' numbers
+            rows.append([a.doc, b.doc, p.passage_no, "number_changed", *drift])
+    for fact, a_offset, b_offset, a_value, b_value in quotation_drift(a.text, b.text, params):
+        no = _passage_at(passages, "b", b_offset) if b_offset is not None else _passage_at(passages, "a", a_offset)
+        if no is not None and (b_offset is not None or kept[no]):  # a quotation lost counts where the copy kept the passage
+            rows.append([a.doc, b.doc, no, fact, a_value, b_value])
+    return pd.DataFrame(rows, columns=FACT_COLUMNS).sort_values(["passage_no", "fact"], kind="stable",
+                                                              ignore_index=True)
+
+
+def _passage_at(passages: pd.DataFrame, side: str, offset: int) -> int | None:
+    """The passage whose span on side holds offset."""
+    start = passages[f"{side}_start"].astype("Float64").fillna(-1).to_numpy()
+    end = passages[f"{side}_end"].astype("Float64").fillna(-1).to_numpy()
+    hit = np.flatnonzero((start <= offset) & (end > offset))
+    return int(hit[0]) if len(hit) else None
+
+
+def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray,
+          params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The passages and facts tables of every related pair, read from source_doc (or doc_a) to the other."""
+    related = pairs[pairs.relation.isin(LINKED)]
+    if related.empty:
+        return pd.DataFrame(columns=PASSAGE_COLUMNS), pd.DataFrame(columns=FACT_COLUMNS)
+    index = SentenceIndex.build(segments, unit_hashes)
+    is_furniture = furniture(segments, documents, {frozenset(p) for p in zip(related.doc_a, related.doc_b)})
+    texts = dict(zip(documents.doc_id, documents.text))
+    passages, facts = [], []
+    for pair in related.itertuples():
+        source, copy = (pair.doc_b, pair.doc_a) if pair.source_doc == pair.doc_b else (pair.doc_a, pair.doc_b)
+        sides = [_side(doc, texts[doc], index.rows[doc], segments, is_furniture) for doc in (source, copy)]
+        pair_passages, pair_facts = align_pair(*sides, index, params)
+        passages.append(pair_passages)
+        facts.append(pair_facts)
+    passages_table = pd.concat(passages, ignore_index=True)
+    for column in ("a_start", "a_end", "b_start", "b_end", "a_para", "b_para"):
+        passages_table[column] = passages_table[column].astype("Int64")
+    return passages_table, pd.concat(facts, ignore_index=True)
+
+
+def shares(passages: pd.DataFrame) -> pd.DataFrame:
+    """Per pair, of the editorial text (furniture left out): the share of the source
+    the copy kept (``source_kept``) and the share of the copy that is new (``copy_new``)."""
+    editorial = passages[~passages["flags"].str.contains("boilerplate")]
+    a_chars = (editorial.a_end - editorial.a_start).fillna(0).astype(int)
+    b_chars = (editorial.b_end - editorial.b_start).fillna(0).astype(int)
+    frame = pd.DataFrame({"doc_a": editorial.doc_a, "doc_b": editorial.doc_b,
+                          "kept": a_chars.where(editorial.kind != "dropped", 0), "a": a_chars,
+                          "new": b_chars.where(editorial.kind == "added", 0), "b": b_chars})
+    sums = frame.groupby(["doc_a", "doc_b"], sort=False).sum()
+    return pd.DataFrame({"source_kept": (sums.kept / sums.a.clip(lower=1)).clip(upper=1),
+                         "copy_new": (sums.new / sums.b.clip(lower=1)).clip(upper=1)}).reset_index()

@@ -1,0 +1,84 @@
+"""Label site furniture: segments → a boolean per sentence.
+
+Furniture is text a site adds to every page — mastheads, bylines, photo
+credits, publish stamps, share prompts, reader comments — not an editorial
+change. The aligner still shows it, labelled, so a reader sees the editorial
+additions and cuts first. Two sources of evidence:
+
+* **repetition** (learned, any language): a sentence printed by one source in
+  two or more documents that are not related to each other — the same words
+  under different stories are the site's, not the story's;
+* **recognisable patterns** (English-language sites): a comment section from
+  its heading ("2 Comments", "Leave a Reply", "Give Your Comments") to the end
+  of the document, and lines such as "Newspapers in English", "Photo / AP",
+  "Publish : 2021-09-02", "Source: ...", "Follow him on Twitter", or the
+  document's own source name standing alone.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from dedup.text import normalize
+
+# A heading that opens the reader comments; everything after it is theirs.
+_COMMENTS_HEADING = re.compile(
+    r"^\d+\s+(?:comments?|responses?|replies)\b"
+    r"|^(?:\d+\.\s*)?[\w.-]+ says$"  # a commenter's signature line, "1. itchyvet says"
+    r"|^(?:comments?|leave a (?:reply|comment)|give your comments?|add a comment"
+    r"|join the (?:discussion|conversation)|show comments?)\W*$")
+# A photo credit; the caption it closes is furniture too.
+_PHOTO_CREDIT = re.compile(r"^(?:.*\b(?:photo|image|picture)\s*[/:|]\s*[\w .]+|\(?(?:ap|afp|reuters|getty images?|epa)"
+                           r"(?: photo)?(?:/[\w .]+)?\)?)\W*$")
+# Whole sentences that are furniture, matched against normalised text.
+_FURNITURE = re.compile(
+    r"^(?:newspapers (?:in|from) \w+(?: \w+)?"
+    r"|(?:publish(?:ed)?|updated?|posted)\s*:.*"
+    r"|(?:source|author|photo|image|credit|via|filed under|tags?|related|read more|see also)\s*[:/].*"
+    r"|.*\bfollow (?:him|her|them|us|me) on \w+.*"
+    r"|(?:share|tweet|email|print)(?: (?:this|on \w+))*"
+    r"|(?:sign up|subscribe|click here|advertisement|all rights reserved|copyright\b).*"
+    r"|your email address will not be published.*"
+    r"|[-•]?\s*by [a-z .'-]+(?: and [a-z .'-]+)?"
+    r")\W*$")
+
+
+def _pattern_furniture(segments: pd.DataFrame, sources: dict[str, str]) -> np.ndarray:
+    """Sentences matching a furniture pattern, photo captions, the source's name alone, and comment sections."""
+    text = segments.text.to_numpy(object)
+    own_name = np.array([normalize(sources.get(doc, "") or "") == t
+                         for doc, t in zip(segments.doc_id, text)], dtype=bool)
+    pattern = np.array([bool(_FURNITURE.match(t)) for t in text], dtype=bool)
+    heading = np.array([bool(_COMMENTS_HEADING.match(t)) for t in text], dtype=bool)
+    credit = pd.Series([bool(_PHOTO_CREDIT.match(t)) for t in text])
+    caption = credit.groupby([segments.doc_id.to_numpy(), segments.para_no.to_numpy()]).transform("any").to_numpy()
+    # A comment section runs from its heading to the end of the document.
+    in_comments = pd.Series(heading).groupby(segments.doc_id.to_numpy()).cummax().to_numpy()
+    return own_name | pattern | caption | in_comments
+
+
+def _repeated_furniture(segments: pd.DataFrame, sources: dict[str, str],
+                        related: set[frozenset[str]]) -> np.ndarray:
+    """Sentences a source prints in two or more documents that are not related to each other."""
+    source = segments.doc_id.map(sources).fillna("").to_numpy(object)
+    frame = pd.DataFrame({"source": source, "text": segments.text, "doc": segments.doc_id})
+    frame = frame[frame.source != ""]
+    docs_per_line = frame.groupby(["source", "text"]).doc.unique()
+    furniture = {key for key, docs in docs_per_line.items()
+                 if len(docs) >= 2 and any(frozenset(p) not in related for p in combinations(docs[:50], 2))}
+    return np.array([(s, t) in furniture for s, t in zip(source, segments.text)], dtype=bool)
+
+
+def furniture(segments: pd.DataFrame, documents: pd.DataFrame, related: set[frozenset[str]]) -> np.ndarray:
+    """True for each segment (row of the segments table) that is site furniture.
+
+    related: the document pairs found related, whose shared sentences are story, not furniture.
+    """
+    if segments.empty:
+        return np.zeros(0, dtype=bool)
+    sources = dict(zip(documents.doc_id, documents.source.fillna("").astype(str)))
+    return _pattern_furniture(segments, sources) | _repeated_furniture(segments, sources, related)

@@ -1,0 +1,117 @@
+"""Fact drift between a source and its copy: aligned passages → facts.
+
+The quiet changes that matter most when a story is copied:
+
+* **numbers** — the digits (any script) and English quantity words ("scores",
+  "hundreds", "dozen", "twice") of two aligned passages, compared as
+  multisets: what the source says and the copy does not, and the reverse;
+* **quotations** — spans inside quotation marks (“…”, "…", «…», „…“, 「…」).
+  A copy's quotation is ``quote_kept`` when its words equal one of the
+  source's quotations, ``quote_cut`` when it is an excerpt of one,
+  ``quote_changed`` when it is close to one but worded differently (or
+  longer), ``quote_added`` when its words are in the source but not presented
+  there as a quotation. A source quotation in a passage the copy kept, with no
+  counterpart among the copy's quotations, is ``quote_cut`` too (b_value "").
+
+The `facts` table: doc_a, doc_b (source side, copy side), passage_no, fact,
+a_value, b_value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import pandas as pd
+from rapidfuzz import fuzz
+
+from dedup.params import Params
+from dedup.text import normalize, units
+
+FACT_COLUMNS = ["doc_a", "doc_b", "passage_no", "fact", "a_value", "b_value"]
+FACTS = ("number_changed", "quote_changed", "quote_added", "quote_cut", "quote_kept")
+
+_QUOTATION = re.compile(r"“([^”“\n]+)”|\"([^\"\n]+)\"|«([^»\n]+)»|„([^“”\n]+)[“”]|「([^」\n]+)」|『([^』\n]+)』")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# English quantity words: a copy turning "scores" into "hundreds" changes the facts.
+_QUANTITY_WORDS = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty"
+    r"|hundred|thousand|million|billion|trillion|dozen|score|half|twice|double|triple)s?\b")
+CLOSE_QUOTATION = 80  # fuzz.ratio from which two quotations are one, reworded
+
+
+@dataclass(frozen=True)
+class Quotation:
+    start: int       # offsets into the original text
+    end: int
+    norm: str        # normalised words, for comparison
+
+
+def quotations(text: str, min_words: int = 2) -> list[Quotation]:
+    """Quoted spans of at least min_words words (single quoted words are mostly scare quotes)."""
+    found = []
+    for m in _QUOTATION.finditer(text):
+        group = next(g for g in range(1, 7) if m.group(g) is not None)
+        norm = _comparable(m.group(group))
+        if len(norm.split()) >= min_words:
+            found.append(Quotation(m.start(group), m.end(group), norm))
+    return found
+
+
+def _comparable(text: str) -> str:
+    """Normalised words only: quotations differ in punctuation across outlets."""
+    return " ".join(re.sub(r"[^\w' ]+", " ", normalize(text)).split())
+
+
+def numbers(text: str) -> Counter[str]:
+    """Multiset of the numbers and quantity words of a text (thousands separators dropped)."""
+    norm = normalize(text)
+    found = Counter(re.sub(r"(?<=\d),(?=\d{3}\b)", "", n) for n in _NUMBER.findall(norm))
+    found.update(_QUANTITY_WORDS.findall(norm))
+    return found
+
+
+def number_drift(a_text: str, b_text: str) -> tuple[str, str] | None:
+    """(numbers only in a, numbers only in b), or None when both say the same."""
+    a, b = numbers(a_text), numbers(b_text)
+    if a == b:
+        return None
+    return ", ".join(sorted((a - b).elements())), ", ".join(sorted((b - a).elements()))
+
+
+def quotation_drift(a_text: str, b_text: str, params: Params) -> list[tuple[str, int | None, int | None, str, str]]:
+    """Quotation facts of a pair of whole texts: (fact, a_offset, b_offset, a_value, b_value).
+
+    Offsets are the quotations' starts, for placing each fact in its passage.
+    """
+    quotes_a, quotes_b = quotations(a_text), quotations(b_text)
+    units_a = set(units(normalize(a_text), params))
+    out, used_a = [], set()
+    for qb in quotes_b:
+        match = _best_quotation(qb, quotes_a)
+        if match is not None:
+            qa, fact = match
+            used_a.add(qa)
+            out.append((fact, qa.start, qb.start, a_text[qa.start:qa.end], b_text[qb.start:qb.end]))
+            continue
+        words = set(units(qb.norm, params))
+        if words and len(words & units_a) >= 0.8 * len(words):
+            out.append(("quote_added", None, qb.start, "", b_text[qb.start:qb.end]))
+    out += [("quote_cut", qa.start, None, a_text[qa.start:qa.end], "") for qa in quotes_a if qa not in used_a]
+    return out
+
+
+def _best_quotation(qb: Quotation, quotes_a: list[Quotation]) -> tuple[Quotation, str] | None:
+    """The source quotation this copy quotation reproduces, and how."""
+    for qa in quotes_a:
+        if qb.norm == qa.norm:
+            return qa, "quote_kept"
+    for qa in quotes_a:
+        if qb.norm in qa.norm:
+            return qa, "quote_cut"  # an excerpt: the copy quotes part of it
+        if qa.norm in qb.norm:
+            return qa, "quote_changed"  # the copy put more words inside the quotation marks
+    scored = [(fuzz.ratio(qb.norm, qa.norm), qa) for qa in quotes_a]
+    best = max(scored, default=(0.0, None), key=lambda s: s[0])
+    return (best[1], "quote_changed") if best[0] >= CLOSE_QUOTATION else None
