@@ -1,7 +1,7 @@
 """Align related pairs passage by passage: pairs → passages and facts.
 
 For each related pair, read from its source side ``a`` to its copy side ``b``
-(see `dedup.relate.orient`), every sentence of both texts lands in one passage:
+(see `dedup.relate.orient_pair`), every sentence of both texts lands in one passage:
 
 ==========  ===========================================================================
 same        aligned, verbatim after normalisation
@@ -38,7 +38,7 @@ from rapidfuzz.distance import Levenshtein
 from dedup.boilerplate import furniture
 from dedup.facts import FACT_COLUMNS, number_drift, quotation_drift
 from dedup.params import Params
-from dedup.relate import LINKED
+from dedup.relate import ORIENT_COLUMNS, document_dates, orient_pair
 from dedup.verify import SentenceIndex, monotone_alignment, similarity_levels
 
 PASSAGE_COLUMNS = ["doc_a", "doc_b", "passage_no", "kind", "a_start", "a_end", "b_start", "b_end",
@@ -191,21 +191,38 @@ def _span(side: _Side, sentences: list[int]) -> tuple[object, object, object, st
     return start, end, int(side.para[sentences[0]]), side.text[start:end]
 
 
-def align_pair(a: _Side, b: _Side, index: SentenceIndex, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Passages and facts of one pair, a read as the source of b."""
+def align_pair(a: _Side, b: _Side, index: SentenceIndex, params: Params) -> list[_Passage]:
+    """The passages of one pair, read from a to b."""
     level, score = similarity_levels(index, a.rows, b.rows, params)
-    furniture_cell = a.furniture[:, None] | b.furniture[None, :]  # furniture shows as such, never as story
-    level, score = np.where(furniture_cell, 0, level), np.where(furniture_cell, 0.0, score)
+    # Furniture matches only the same furniture: never a sentence of the story.
+    mismatched = (a.furniture[:, None] | b.furniture[None, :]) & ~((a.furniture[:, None] & b.furniture[None, :])
+                                                                  & (level == 3))
+    level, score = np.where(mismatched, 0, level), np.where(mismatched, 0.0, score)
     inc_a, inc_b = index.incidence[a.rows], index.incidence[b.rows]
     inter = (inc_a @ inc_b.T).toarray()
     size_a, size_b = np.asarray(inc_a.sum(axis=1)).ravel(), np.asarray(inc_b.sum(axis=1)).ravel()
-    passages = _runs(_passages(level, score, inter, size_a, size_b), a, b)
+    return _runs(_passages(level, score, inter, size_a, size_b), a, b)
+
+
+def _inserts(passages: list[_Passage], kind: str) -> bool:
+    """Editorial text of one kind (added: b's, dropped: a's) before or between the aligned passages."""
+    aligned = [k for k, p in enumerate(passages) if p.kind in ("same", "reworded")]
+    return bool(aligned) and any(p.kind == kind and "boilerplate" not in p.flags for p in passages[:aligned[-1]])
+
+
+def _flipped(p: _Passage) -> _Passage:
+    kind = {"added": "dropped", "dropped": "added"}.get(p.kind, p.kind)
+    return _Passage(kind, p.b, p.a, p.score, p.flags)
+
+
+def _table(passages: list[_Passage], a: _Side, b: _Side, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The passages and facts tables of one pair."""
     rows = []
     for no, p in enumerate(passages):
         a_start, a_end, a_para, a_text = _span(a, p.a)
         b_start, b_end, b_para, b_text = _span(b, p.b)
         rows.append([a.doc, b.doc, no, p.kind, a_start, a_end, b_start, b_end, a_para, b_para,
-                     a_text, b_text, round(p.score, 4), p.flags])
+                     a_text, b_text, round(p.score, 4), set(p.flags)])
     table = pd.DataFrame(rows, columns=PASSAGE_COLUMNS)
     facts = _facts(table, a, b, params)
     for no, fact in zip(facts.passage_no, facts.fact):
@@ -239,25 +256,35 @@ def _passage_at(passages: pd.DataFrame, side: str, offset: int) -> int | None:
 
 
 def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray,
-          params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The passages and facts tables of every related pair, read from source_doc (or doc_a) to the other."""
-    related = pairs[pairs.relation.isin(LINKED)]
-    if related.empty:
-        return pd.DataFrame(columns=PASSAGE_COLUMNS), pd.DataFrame(columns=FACT_COLUMNS)
+          params: Params) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Direction, passages and facts of every pair given (the related ones, in a scan).
+
+    Returns the orientation (source_doc, direction, direction_reason; same index
+    as pairs, see `dedup.relate.orient_pair`), and the passages and facts
+    tables, each pair read from its source, or the text `orient_pair` reads first.
+    """
+    orientation = pd.DataFrame(columns=ORIENT_COLUMNS, index=pairs.index, dtype=object)
+    if pairs.empty:
+        return orientation, pd.DataFrame(columns=PASSAGE_COLUMNS), pd.DataFrame(columns=FACT_COLUMNS)
     index = SentenceIndex.build(segments, unit_hashes)
-    is_furniture = furniture(segments, documents, {frozenset(p) for p in zip(related.doc_a, related.doc_b)})
-    texts = dict(zip(documents.doc_id, documents.text))
+    is_furniture = furniture(segments, documents, {frozenset(p) for p in zip(pairs.doc_a, pairs.doc_b)})
+    texts, dates = dict(zip(documents.doc_id, documents.text)), document_dates(documents)
     passages, facts = [], []
-    for pair in related.itertuples():
-        source, copy = (pair.doc_b, pair.doc_a) if pair.source_doc == pair.doc_b else (pair.doc_a, pair.doc_b)
-        sides = [_side(doc, texts[doc], index.rows[doc], segments, is_furniture) for doc in (source, copy)]
-        pair_passages, pair_facts = align_pair(*sides, index, params)
-        passages.append(pair_passages)
+    for label, pair in zip(pairs.index, pairs.itertuples()):
+        a, b = (_side(doc, texts[doc], index.rows[doc], segments, is_furniture) for doc in (pair.doc_a, pair.doc_b))
+        pair_passages = align_pair(a, b, index, params)
+        inserted = {side.doc for side, kind in ((a, "dropped"), (b, "added")) if _inserts(pair_passages, kind)}
+        first, *oriented = orient_pair(pair, dates, params, inserted)
+        orientation.loc[label] = oriented
+        if first == b.doc:
+            a, b, pair_passages = b, a, [_flipped(p) for p in pair_passages]
+        pair_table, pair_facts = _table(pair_passages, a, b, params)
+        passages.append(pair_table)
         facts.append(pair_facts)
     passages_table = pd.concat(passages, ignore_index=True)
     for column in ("a_start", "a_end", "b_start", "b_end", "a_para", "b_para"):
         passages_table[column] = passages_table[column].astype("Int64")
-    return passages_table, pd.concat(facts, ignore_index=True)
+    return orientation, passages_table, pd.concat(facts, ignore_index=True)
 
 
 def shares(passages: pd.DataFrame) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from dedup.cluster import group
 from dedup.fingerprint import Fingerprints, fingerprint
 from dedup.params import Params
 from dedup.read import Fields, documents_table, read_documents
-from dedup.relate import LINKED, RELATIONS, orient, relate
+from dedup.relate import LINKED, ORIENT_COLUMNS, RELATIONS, relate
 from dedup.segment import segment
 from dedup.verify import verify
 
@@ -63,15 +63,27 @@ class ScanResult:
 
 @dataclass
 class Comparison:
-    """The verdict on two texts: relation, reason, scores and sentence matches."""
+    """The verdict on two texts: relation, reason, scores, direction and the passage alignment.
+
+    documents: the two texts' rows; pair: the pair's row of a `pairs` table;
+    passages, facts: as in a scan (see `dedup.align`), aligned whatever the relation.
+    """
 
     relation: str
     reason: str
     scores: dict[str, float]
     matches: pd.DataFrame
+    documents: pd.DataFrame
+    pair: pd.Series
+    passages: pd.DataFrame
+    facts: pd.DataFrame
 
     def to_dict(self) -> dict[str, Any]:
-        return {"relation": self.relation, "reason": self.reason, **self.scores}
+        return {"relation": self.relation, "reason": self.reason, **self.scores,
+                "source": self.pair.source_doc, "direction": self.pair.direction,
+                "direction_reason": self.pair.direction_reason,
+                "passages": self.passages.kind.value_counts().to_dict(),
+                "facts": self.facts[["fact", "a_value", "b_value"]].to_dict("records")}
 
 
 @contextmanager
@@ -130,9 +142,11 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
         candidates, stats = find_candidates(fp, params)
         stage(f"verifying {len(candidates)} candidate pairs")
         evidence, matches = verify(candidates, segments, unit_hashes, fp, params)
-        pairs = orient(relate(candidates, evidence, params), documents, params)
+        pairs = relate(candidates, evidence, params)
         stage("aligning related pairs")
-        passages, facts = align(pairs, documents, segments, unit_hashes, params)
+        orientation, passages, facts = align(pairs[pairs.relation.isin(LINKED)], documents, segments,
+                                             unit_hashes, params)
+        pairs = pairs.join(orientation).fillna({column: "" for column in ORIENT_COLUMNS})
         stage("grouping")
         clusters, groups = group(documents, pairs, params)
     manifest = {
@@ -183,10 +197,14 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
 
 
 def compare(text_a: str, text_b: str, params: Params | None = None,
-            names: tuple[str, str] = ("A", "B")) -> Comparison:
-    """Verify and explain one pair of texts, whether or not LSH would pair them."""
+            names: tuple[str, str] = ("A", "B"), dates: tuple[str, str] = ("", "")) -> Comparison:
+    """Verify, explain and align one pair of texts, whether or not LSH would pair them.
+
+    dates: ``YYYY-MM-DD`` (or "") of each text; the earlier is read as the source.
+    """
     params = params or Params()
-    documents = documents_table({"doc_id": name, "text": text} for name, text in zip(names, (text_a, text_b)))
+    documents = documents_table({"doc_id": name, "text": text, "date": date}
+                                for name, text, date in zip(names, (text_a, text_b), dates))
     documents, segments, unit_hashes, fp = prepare(documents, params)
     rejected = documents[documents.status == "rejected"]
     if len(rejected):
@@ -194,8 +212,11 @@ def compare(text_a: str, text_b: str, params: Params | None = None,
     estimate = float((fp.doc_sigs[0] == fp.doc_sigs[1]).mean())
     candidate = pd.DataFrame([[names[0], names[1], "compare", estimate, 0, 0]], columns=CANDIDATE_COLUMNS)
     evidence, matches = verify(candidate, segments, unit_hashes, fp, params)
-    pair = relate(candidate, evidence, params).iloc[0]
+    pairs = relate(candidate, evidence, params)
+    orientation, passages, facts = align(pairs, documents, segments, unit_hashes, params)
+    pairs = pairs.join(orientation)
+    pair = pairs.iloc[0]
     scores = {"estimate": round(estimate, 4),
               **{k: int(pair[k]) if k.startswith("sentences_") else round(float(pair[k]), 4)
                  for k in evidence.columns}}
-    return Comparison(pair.relation, pair.reason, scores, matches)
+    return Comparison(pair.relation, pair.reason, scores, matches, documents, pair, passages, facts)

@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Annotated, NoReturn, Optional
 
 import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
+from dedup.align import word_diff
+from dedup.api import Comparison
 from dedup.api import compare as compare_texts
 from dedup.api import scan as scan_corpus
 from dedup.params import Params
@@ -109,6 +114,48 @@ def compare(
     typer.echo(f"{result.relation}: {result.reason}")
     for name, value in result.scores.items():
         typer.echo(f"  {name:22} {value:g}")
+    _print_alignment(result)
+
+
+KIND_STYLES = {"same": "dim", "reworded": "yellow", "moved": "magenta", "dropped": "red", "added": "green"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # document text must not drive the terminal
+
+
+def _safe(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def _diff_texts(a: str, b: str) -> tuple[Text, Text]:
+    """Both sides of a reworded passage with the changed words marked."""
+    left, right = Text(), Text()
+    for op, a_part, b_part in word_diff(_safe(a), _safe(b)):
+        if a_part:
+            left.append(a_part + " ", style=None if op == "equal" else "red strike")
+        if b_part:
+            right.append(b_part + " ", style=None if op == "equal" else "bold green")
+    return left, right
+
+
+def _print_alignment(result: Comparison) -> None:
+    """The passages side by side, then the facts that drifted."""
+    a, b = result.passages.doc_a.iat[0], result.passages.doc_b.iat[0]
+    table = Table(title=f"{a} → {b}  ({result.pair.direction}: {_safe(result.pair.direction_reason)})",
+                  show_lines=True, expand=True)
+    table.add_column("", no_wrap=True)
+    table.add_column(_safe(a), ratio=1)
+    table.add_column(_safe(b), ratio=1)
+    for p in result.passages.itertuples():
+        label = p.kind + ("\n(furniture)" if "boilerplate" in p.flags else "")
+        if p.kind == "reworded":
+            left, right = _diff_texts(p.a_text, p.b_text)
+        else:
+            left, right = Text(_safe(p.a_text)), Text(_safe(p.b_text))
+        table.add_row(Text(label, style=KIND_STYLES[p.kind]), left, right)
+    console = Console()
+    console.print(table)
+    for f in result.facts.itertuples():
+        console.print(Text(f"{f.fact} (passage {f.passage_no}): ", style="bold")
+                      + Text(f"{_safe(f.a_value)!r} → {_safe(f.b_value)!r}"))
 
 
 def main() -> None:

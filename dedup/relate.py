@@ -86,33 +86,40 @@ def relate(candidates: pd.DataFrame, evidence: pd.DataFrame, params: Params) -> 
 ORIENT_COLUMNS = ["source_doc", "direction", "direction_reason"]
 
 
-def orient_pair(row: pd.Series, dates: dict[str, pd.Timestamp], params: Params) -> tuple[str, str, str]:
-    """(source_doc or "", direction, reason): which text of a related pair came first.
+def orient_pair(row, dates: dict[str, pd.Timestamp], params: Params,
+                inserted: set[str]) -> tuple[str, str, str, str]:
+    """(read_first, source_doc or "", direction, reason): which text of a pair came first.
 
-    Dates decide when both texts have one and they differ. Without them, a text
-    that reappears nearly whole (≥ copy_share) in the other, where it still
-    makes up most of that text (≥ cover_share), is read as the source of "it
-    plus additions" — a trimmed copy would look the same, so the reason says so.
-    Anything else is unknown.
+    * ``dated``: both texts have a date and they differ; the earlier is the source.
+    * ``contained``: one text reappears nearly whole (≥ copy_share) in the other,
+      makes up most of it (≥ cover_share), and the other has editorial text
+      inserted *before or between* the shared passages (``inserted`` names such
+      texts). News is trimmed from the bottom, so extra text only at the end
+      could as well be a cut; inserted text cannot.
+    * ``unknown`` otherwise. The pair is still read in one direction: from the
+      fuller text when one is an excerpt or summary (``partial``), else from
+      the text that reappears, so the other's additions show as added.
     """
     date_a, date_b = dates.get(row.doc_a, pd.NaT), dates.get(row.doc_b, pd.NaT)
     if pd.notna(date_a) and pd.notna(date_b) and date_a != date_b:
         first, then = (row.doc_a, row.doc_b) if date_a < date_b else (row.doc_b, row.doc_a)
-        return first, "dated", f"{first} is dated {min(date_a, date_b):%Y-%m-%d}, {then} {max(date_a, date_b):%Y-%m-%d}"
+        return first, first, "dated", (f"{first} is dated {min(date_a, date_b):%Y-%m-%d}, "
+                                       f"{then} {max(date_a, date_b):%Y-%m-%d}")
     shared = {row.doc_a: row.a_verbatim + row.a_near + row.a_reworded,
               row.doc_b: row.b_verbatim + row.b_near + row.b_reworded}
     inner, outer = sorted(shared, key=shared.get, reverse=True)
-    if shared[inner] >= params.copy_share and shared[outer] >= params.cover_share:
-        return inner, "contained", (
-            f"{_pct(shared[inner])} of {inner} reappears in {outer}, which adds {_pct(1 - shared[outer])} of its "
-            f"own: read as {inner} plus additions (a copy of {outer} trimmed would look the same; no dates to tell)")
-    missing = "no dates" if pd.isna(date_a) or pd.isna(date_b) else "the same date"
-    return "", "unknown", f"{missing}, and neither text is nearly whole inside the other"
+    nearly_whole = shared[inner] >= params.copy_share and shared[outer] >= params.cover_share
+    if nearly_whole and outer in inserted:
+        return inner, inner, "contained", (
+            f"{_pct(shared[inner])} of {inner} reappears in {outer}, which inserts text of its own before "
+            f"or between the shared passages: {outer} is {inner} with additions")
+    first = outer if row.relation == "partial" else inner
+    dating = "no dates to tell" if pd.isna(date_a) or pd.isna(date_b) else "both have the same date"
+    if nearly_whole:
+        return first, "", "unknown", (f"{inner} reappears nearly whole in {outer}, whose extra text all follows "
+                                      f"it: {outer} extended or {inner} trimmed, and {dating}")
+    return first, "", "unknown", f"neither text is nearly whole inside the other, and {dating}"
 
 
-def orient(pairs: pd.DataFrame, documents: pd.DataFrame, params: Params) -> pd.DataFrame:
-    """Add source_doc, direction and direction_reason to related pairs (empty for rejected ones)."""
-    dates = dict(zip(documents.doc_id, pd.to_datetime(documents.date, errors="coerce", utc=True)))
-    oriented = [orient_pair(row, dates, params) if row.relation in LINKED else ("", "", "")
-                for _, row in pairs.iterrows()]
-    return pairs.assign(**{col: [o[k] for o in oriented] for k, col in enumerate(ORIENT_COLUMNS)})
+def document_dates(documents: pd.DataFrame) -> dict[str, pd.Timestamp]:
+    return dict(zip(documents.doc_id, pd.to_datetime(documents.date, format="%Y-%m-%d", errors="coerce")))

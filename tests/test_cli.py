@@ -70,3 +70,18 @@ def test_compare_json(tmp_path):
     verdict = json.loads(run.output)
     assert verdict["relation"] == "copy"
     assert {"reason", "jaccard", "contained_a_in_b", "contained_b_in_a"} <= set(verdict)
+    # Without dates a trimmed copy and an extended one look alike: the verdict says so.
+    assert verdict["direction"] == "unknown" and "trimmed" in verdict["direction_reason"]
+    assert verdict["passages"]["added"] >= 1  # read from the trimmed text, the story's tail is extra
+
+
+def test_compare_prints_the_alignment_and_never_passes_terminal_escapes_through(tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(STORY, encoding="utf-8")
+    b.write_text(STORY.replace("340 volunteers", "400 volunteers") + "\n\nReader \x1b[31mcomment\x1b[0m here.\n",
+                 encoding="utf-8")
+    run = runner.invoke(app, ["compare", str(a), str(b)])
+    assert run.exit_code == 0, run.output
+    assert "reworded" in run.output and "added" in run.output
+    assert "number_changed" in run.output and "'340' → '400'" in run.output
+    assert "\x1b[31m" not in run.output and "comment" in run.output
