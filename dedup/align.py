@@ -43,6 +43,8 @@ from dedup.verify import SentenceIndex, monotone_alignment, similarity_levels
 
 PASSAGE_COLUMNS = ["doc_a", "doc_b", "passage_no", "kind", "a_start", "a_end", "b_start", "b_end",
                    "a_para", "b_para", "a_text", "b_text", "score", "flags"]
+_ROW_COLUMNS = ["doc_a", "doc_b", "passage_no", "kind", "a_start", "a_end", "a_para", "a_text",
+                "b_start", "b_end", "b_para", "b_text", "score", "flags"]
 KINDS = ("same", "reworded", "moved", "dropped", "added")
 MERGED_SHARE = 0.5  # most of a sentence's units inside its neighbour's counterpart
 
@@ -185,6 +187,7 @@ def _side(doc: str, text: str, rows: np.ndarray, segments: pd.DataFrame, is_furn
 
 
 def _span(side: _Side, sentences: list[int]) -> tuple[object, object, object, str]:
+    """start, end, paragraph and text of some sentences of a side (missing when there are none)."""
     if not sentences:
         return pd.NA, pd.NA, pd.NA, ""
     start, end = int(side.start[sentences].min()), int(side.end[sentences].max())
@@ -215,44 +218,45 @@ def _flipped(p: _Passage) -> _Passage:
     return _Passage(kind, p.b, p.a, p.score, p.flags)
 
 
-def _table(passages: list[_Passage], a: _Side, b: _Side, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The passages and facts tables of one pair."""
+def _rows(passages: list[_Passage], a: _Side, b: _Side, params: Params) -> tuple[list[list], list[list]]:
+    """The passages and facts rows of one pair (plain lists: a table per pair would cost more than the work)."""
     rows = []
     for no, p in enumerate(passages):
-        a_start, a_end, a_para, a_text = _span(a, p.a)
-        b_start, b_end, b_para, b_text = _span(b, p.b)
-        rows.append([a.doc, b.doc, no, p.kind, a_start, a_end, b_start, b_end, a_para, b_para,
-                     a_text, b_text, round(p.score, 4), set(p.flags)])
-    table = pd.DataFrame(rows, columns=PASSAGE_COLUMNS)
-    facts = _facts(table, a, b, params)
-    for no, fact in zip(facts.passage_no, facts.fact):
-        table.at[no, "flags"] = table.at[no, "flags"] | {fact}
-    table["flags"] = [";".join(sorted(f)) for f in table["flags"]]
-    return table, facts
+        rows.append([a.doc, b.doc, no, p.kind, *_span(a, p.a), *_span(b, p.b), round(p.score, 4), set(p.flags)])
+    facts = _facts(rows, a, b, params)
+    for fact in facts:
+        rows[fact[2]][-1].add(fact[3])
+    for row in rows:
+        row[-1] = ";".join(sorted(row[-1]))
+    return rows, sorted(facts, key=lambda f: (f[2], f[3]))
 
 
-def _facts(passages: pd.DataFrame, a: _Side, b: _Side, params: Params) -> pd.DataFrame:
+# Positions in a passage row: [doc_a, doc_b, passage_no, kind, a_start, a_end, a_para, a_text, b_start, ...]
+_A, _B = 4, 8
+
+
+def _facts(rows: list[list], a: _Side, b: _Side, params: Params) -> list[list]:
     """Numbers changed in aligned passages, and quotations kept, changed, added or cut."""
-    kept = passages.kind.isin(["same", "reworded", "moved"]) & ~passages["flags"].map(lambda f: "boilerplate" in f)
-    rows = []
-    for p in passages[kept].itertuples():
-        drift = number_drift(p.a_text, p.b_text)
-        if drift is not None and "merged" not in p.flags:  # joined sentences carry their neighbours' numbers
-            rows.append([a.doc, b.doc, p.passage_no, "number_changed", *drift])
+    kept = [row[3] in ("same", "reworded", "moved") and "boilerplate" not in row[-1] for row in rows]
+    facts = []
+    for row in (r for r, k in zip(rows, kept) if k and "merged" not in r[-1]):  # joined sentences carry extra numbers
+        drift = number_drift(row[_A + 3], row[_B + 3])
+        if drift is not None:
+            facts.append([a.doc, b.doc, row[2], "number_changed", *drift])
     for fact, a_offset, b_offset, a_value, b_value in quotation_drift(a.text, b.text, params):
-        no = _passage_at(passages, "b", b_offset) if b_offset is not None else _passage_at(passages, "a", a_offset)
+        no = _passage_at(rows, _B, b_offset) if b_offset is not None else _passage_at(rows, _A, a_offset)
         if no is not None and (b_offset is not None or kept[no]):  # a quotation lost counts where the copy kept the passage
-            rows.append([a.doc, b.doc, no, fact, a_value, b_value])
-    return pd.DataFrame(rows, columns=FACT_COLUMNS).sort_values(["passage_no", "fact"], kind="stable",
-                                                              ignore_index=True)
+            facts.append([a.doc, b.doc, no, fact, a_value, b_value])
+    return facts
 
 
-def _passage_at(passages: pd.DataFrame, side: str, offset: int) -> int | None:
-    """The passage whose span on side holds offset."""
-    start = passages[f"{side}_start"].astype("Float64").fillna(-1).to_numpy()
-    end = passages[f"{side}_end"].astype("Float64").fillna(-1).to_numpy()
-    hit = np.flatnonzero((start <= offset) & (end > offset))
-    return int(hit[0]) if len(hit) else None
+def _passage_at(rows: list[list], side: int, offset: int) -> int | None:
+    """The passage whose span on one side (_A or _B) holds offset."""
+    for row in rows:
+        start, end = row[side], row[side + 1]
+        if start is not pd.NA and start <= offset < end:
+            return row[2]
+    return None
 
 
 def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray,
@@ -269,7 +273,8 @@ def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, 
     index = SentenceIndex.build(segments, unit_hashes)
     is_furniture = furniture(segments, documents, {frozenset(p) for p in zip(pairs.doc_a, pairs.doc_b)})
     texts, dates = dict(zip(documents.doc_id, documents.text)), document_dates(documents)
-    passages, facts = [], []
+    passages: list[list] = []
+    facts: list[list] = []
     for label, pair in zip(pairs.index, pairs.itertuples()):
         a, b = (_side(doc, texts[doc], index.rows[doc], segments, is_furniture) for doc in (pair.doc_a, pair.doc_b))
         pair_passages = align_pair(a, b, index, params)
@@ -278,13 +283,13 @@ def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, 
         orientation.loc[label] = oriented
         if first == b.doc:
             a, b, pair_passages = b, a, [_flipped(p) for p in pair_passages]
-        pair_table, pair_facts = _table(pair_passages, a, b, params)
-        passages.append(pair_table)
-        facts.append(pair_facts)
-    passages_table = pd.concat(passages, ignore_index=True)
+        pair_rows, pair_facts = _rows(pair_passages, a, b, params)
+        passages += pair_rows
+        facts += pair_facts
+    table = pd.DataFrame(passages, columns=_ROW_COLUMNS)[PASSAGE_COLUMNS]
     for column in ("a_start", "a_end", "b_start", "b_end", "a_para", "b_para"):
-        passages_table[column] = passages_table[column].astype("Int64")
-    return orientation, passages_table, pd.concat(facts, ignore_index=True)
+        table[column] = table[column].astype("Int64")
+    return orientation, table, pd.DataFrame(facts, columns=FACT_COLUMNS)
 
 
 def shares(passages: pd.DataFrame) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from rich.text import Text
 from dedup.align import word_diff
 from dedup.api import Comparison
 from dedup.api import compare as compare_texts
+from dedup.html import pair_page
 from dedup.api import scan as scan_corpus
 from dedup.params import Params
 from dedup.read import Fields, InputError, read_documents
@@ -83,7 +84,7 @@ def scan(
         relations = ", ".join(f"{n} {r}" for r, n in counts["relations"].items() if n and r != "rejected")
         typer.echo(f"{counts['ok']} documents scanned ({counts['rejected']} rejected), "
                    f"{counts['candidates']} candidate pairs, {relations or 'no relations'}.")
-        typer.echo(f"Report: {out / 'summary.md'}  ({len(written)} files in {out})")
+        typer.echo(f"Report: {out / 'index.html'} and {out / 'summary.md'}  ({len(written)} files in {out})")
 
 
 def _read_one(path: Path) -> str:
@@ -101,13 +102,18 @@ def compare(
     file_a: Annotated[Path, typer.Argument(help="First text file.")],
     file_b: Annotated[Path, typer.Argument(help="Second text file.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print relation, scores and reason as one JSON object.")] = False,
+    html: Annotated[Optional[Path], typer.Option(help="Also write the pair's side-by-side page to this HTML file.")] = None,
 ) -> None:
-    """Verify and explain one pair of texts."""
+    """Verify, explain and align one pair of texts."""
     try:
         text_a, text_b = _read_one(file_a), _read_one(file_b)
         result = compare_texts(text_a, text_b, names=(file_a.stem, file_b.stem))
     except (InputError, ValueError) as err:
         _fail(str(err))
+    if html is not None:
+        documents = result.documents
+        html.write_text(pair_page(result.pair, documents.iloc[0], documents.iloc[1], result.passages, result.facts),
+                        encoding="utf-8")
     if as_json:
         typer.echo(json.dumps({"a": str(file_a), "b": str(file_b), **result.to_dict()}))
         return

@@ -2,7 +2,8 @@
 
 The report layer only reads tables; it never recomputes detection. Files:
 ``documents.csv``, ``pairs.csv``, ``clusters.csv``, ``groups.csv``,
-``matches.csv``, ``passages.csv``, ``facts.csv``, ``manifest.json``, ``summary.md``, and a ``.parquet`` beside
+``matches.csv``, ``passages.csv``, ``facts.csv``, ``manifest.json``,
+``summary.md``, and the HTML report (``index.html``, ``pairs/pair-NNNN.html``, see `dedup.html`), ``summary.md``, and a ``.parquet`` beside
 each CSV when pyarrow is installed. Writing is deterministic: the same input
 gives byte-identical files (no timestamps, fixed float precision).
 """
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from dedup.align import shares
+from dedup.html import write_html
 
 if TYPE_CHECKING:
     from dedup.api import ScanResult
@@ -51,7 +53,7 @@ def write(result: ScanResult, out: Path, parquet: bool | None = None) -> list[Pa
     (out / "manifest.json").write_text(json.dumps(result.manifest, indent=2, sort_keys=True) + "\n",
                                        encoding="utf-8")
     (out / "summary.md").write_text(summary(result), encoding="utf-8")
-    return written + [out / "manifest.json", out / "summary.md"]
+    return written + [out / "manifest.json", out / "summary.md"] + write_html(result, out)
 
 
 def _md_cell(value: object) -> str:

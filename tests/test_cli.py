@@ -44,8 +44,10 @@ def test_scan_reports_bad_records_and_processes_the_rest(jsonl, tmp_path):
 def test_scan_output_is_deterministic(jsonl, tmp_path):
     for name in ("one", "two"):
         assert runner.invoke(app, ["scan", str(jsonl), "--out", str(tmp_path / name)]).exit_code == 0
-    for first in sorted((tmp_path / "one").iterdir()):
-        assert first.read_bytes() == (tmp_path / "two" / first.name).read_bytes(), first.name
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*") if p.is_file())
+    assert "index.html" in map(str, files)
+    for name in files:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
 
 
 def test_strict_stops_at_the_bad_record(jsonl, tmp_path):

@@ -62,8 +62,8 @@ def test_committed_demo_report_is_current(demo, tmp_path):
     """reports/demo must be what `make demo` writes today (regenerate it with make demo)."""
     committed = ROOT / "reports" / "demo"
     demo.write(tmp_path, parquet=False)
-    for fresh in sorted(tmp_path.iterdir()):
-        stored = committed / fresh.name
+    for fresh in sorted(p for p in tmp_path.rglob("*") if p.is_file()):
+        stored = committed / fresh.relative_to(tmp_path)
         assert stored.exists(), f"{stored} missing: run make demo"
         if fresh.name == "manifest.json":  # library versions may differ between machines
             assert _without_versions(stored) == _without_versions(fresh), f"{stored} is stale: run make demo"

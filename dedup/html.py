@@ -1,0 +1,261 @@
+"""Write the static HTML report: tables → ``index.html`` and one page per related pair.
+
+The report is read offline and archived beside the CSVs, so it needs nothing
+from elsewhere: no server, no scripts, no fonts or stylesheets to fetch (the CSS
+is inlined). Like `dedup.report` it only reads tables, and the same tables give
+byte-identical pages: no timestamps, fixed number formats, table order kept.
+
+Document text, titles, sources, ids and urls are untrusted input. The Jinja2
+environment escapes every value; a url becomes a link only when it is http(s);
+file names are pair numbers, never ids or text; and each page carries a
+Content-Security-Policy that forbids scripts, in case an escape is ever missed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from dedup.align import word_diff
+from dedup.relate import LINKED
+
+if TYPE_CHECKING:
+    from dedup.api import ScanResult
+
+PAIR_DIR = "pairs"
+INDEX = "index.html"
+# What each passage kind means, for the legend.
+KINDS = {"same": "verbatim", "reworded": "other wording", "moved": "out of order",
+         "added": "only on the right", "dropped": "only on the left"}
+# Fact panel order: the drift first, quotations kept verbatim last.
+FACTS = {"number_changed": "number changed", "quote_changed": "quotation changed",
+         "quote_added": "quotation added", "quote_cut": "quotation cut",
+         "quote_kept": "quotation kept verbatim"}
+FLAGS = {**FACTS, "merged": "merged sentences"}  # passage flags besides boilerplate
+DOC_FIELDS = ("doc_id", "title", "source", "date", "url", "origin", "status", "reason", "warning")
+
+_ENV = Environment(loader=PackageLoader("dedup", "templates"), autoescape=True, undefined=StrictUndefined,
+                   trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+Parts = list[tuple[str, bool]] | None  # a passage side as (text, changed) runs; None where absent
+
+
+def write_html(result: ScanResult, out: Path) -> list[Path]:
+    """Write ``out/index.html`` and ``out/pairs/pair-NNNN.html`` per related pair; return the paths.
+
+    Reads result.documents, pairs, passages, facts, groups, clusters and
+    manifest only. Pair pages left by an earlier run are removed, so the folder
+    holds exactly this run's report.
+    """
+    related = _related(result.pairs)
+    names = pair_file_names(len(related))
+    pair_dir = out / PAIR_DIR
+    pair_dir.mkdir(parents=True, exist_ok=True)
+    for stale in sorted(pair_dir.glob("pair-*.html")):
+        if stale.name not in names:
+            stale.unlink()
+    documents = _ok_documents(result.documents)
+    passages, facts = _by_pair(result.passages), _by_pair(result.facts)
+    written = [_write(out / INDEX, _index_page(result, [f"{PAIR_DIR}/{name}" for name in names]))]
+    for name, pair in zip(names, related.to_dict("records")):
+        key = frozenset((pair["doc_a"], pair["doc_b"]))
+        page = pair_page(pair, documents[pair["doc_a"]], documents[pair["doc_b"]],
+                         passages.get(key, result.passages.iloc[:0]), facts.get(key, result.facts.iloc[:0]),
+                         index_href=f"../{INDEX}")
+        written.append(_write(pair_dir / name, page))
+    return written
+
+
+def pair_file_names(n: int) -> list[str]:
+    """pair-0001.html … for n related pairs: numbers only, as ids and text are untrusted."""
+    width = max(4, len(str(n)))
+    return [f"pair-{number:0{width}d}.html" for number in range(1, n + 1)]
+
+
+def pair_page(pair: Mapping[str, Any], doc_a: Mapping[str, Any], doc_b: Mapping[str, Any],
+              passages: pd.DataFrame, facts: pd.DataFrame, index_href: str | None = None) -> str:
+    """One pair's page: both documents, the evidence, the fact drift and the aligned passages.
+
+    pair: its row of the pairs table; doc_a, doc_b: the documents rows of
+    pair's doc_a and doc_b; passages, facts: the pair's rows of those tables
+    (see `dedup.align`); index_href: a link back to the index, if there is one.
+    The source side (pair's source_doc, else its doc_a) is shown on the left.
+    """
+    known = _text(pair.get("direction")) not in ("", "unknown")
+    source_id = _text(pair.get("source_doc")) or _text(pair["doc_a"])
+    source, copy = (doc_a, doc_b) if _text(doc_a["doc_id"]) == source_id else (doc_b, doc_a)
+    return _ENV.get_template("pair.html").render(
+        evidence=_evidence(pair), source=_document(source), copy=_document(copy),
+        roles=("source", "copy") if known else ("text A", "text B"),
+        passages=[_passage(row) for row in passages.sort_values("passage_no").to_dict("records")],
+        facts=_facts(facts), kinds=KINDS, index_href=index_href)
+
+
+def _index_page(result: ScanResult, pair_hrefs: Sequence[str]) -> str:
+    """index.html: counts, story groups, duplicate clusters, timeline, sources, pairs, documents."""
+    documents = [_document(row) | {"anchor": f"d{number}"}
+                 for number, row in enumerate(result.documents.to_dict("records"), start=1)]
+    ok = {doc["doc_id"]: doc for doc in documents if doc["status"] == "ok"}
+    placed = {row["doc_id"]: row for row in result.clusters.to_dict("records")}
+    pairs = [_pair_link(number, row, href, ok) for number, (row, href)
+             in enumerate(zip(_related(result.pairs).to_dict("records"), pair_hrefs), start=1)]
+    return _ENV.get_template("index.html").render(
+        counts=result.manifest["counts"], relations=LINKED, pairs=pairs,
+        stories=_stories(result.groups, ok, pairs), clusters=_clusters(result.groups, ok),
+        timeline=sorted((doc for doc in ok.values() if doc["date"]), key=lambda doc: doc["date"]),
+        undated=sum(not doc["date"] for doc in ok.values()),
+        sources=_sources(ok, pairs),
+        documents=[doc | {key: _text(placed.get(doc["doc_id"], {}).get(key)) for key in ("cluster_id", "story_id")}
+                   for doc in ok.values()],
+        rejected=[doc for doc in documents if doc["status"] != "ok"])
+
+
+def safe_href(url: str) -> str:
+    """url if it may become a link (http or https with a host), else "": javascript:, data: … stay text."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+
+
+def _write(path: Path, page: str) -> Path:
+    path.write_text(page, encoding="utf-8", newline="\n")
+    return path
+
+
+def _text(value: object) -> str:
+    """A table cell as text; missing values (None, NaN, pd.NA) become ""."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def _pct(value: object) -> str:
+    return "–" if _text(value) == "" else f"{round(100 * float(value))}%"
+
+
+def _number(value: object) -> str:
+    return "–" if _text(value) == "" else f"{float(value):.2f}"
+
+
+def _related(pairs: pd.DataFrame) -> pd.DataFrame:
+    return pairs[pairs.relation.isin(LINKED)].reset_index(drop=True)
+
+
+def _ok_documents(documents: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Scanned documents by id (rejected records may share or lack ids, and are in no pair)."""
+    return {row["doc_id"]: row for row in documents[documents.status == "ok"].to_dict("records")}
+
+
+def _by_pair(table: pd.DataFrame) -> dict[frozenset[str], pd.DataFrame]:
+    """A passages or facts table split by pair, keyed either way round."""
+    return {frozenset(key): rows for key, rows in table.groupby(["doc_a", "doc_b"], sort=False)}
+
+
+def _document(row: Mapping[str, Any]) -> dict[str, str]:
+    doc = {name: _text(row.get(name)) for name in DOC_FIELDS}
+    return doc | {"href": safe_href(doc["url"])}
+
+
+def _evidence(pair: Mapping[str, Any]) -> dict[str, Any]:
+    """The pair's scores as display strings, with per-text shares under each text's id."""
+    sides = [{"doc_id": _text(pair[f"doc_{this}"]), "other": _text(pair[f"doc_{other}"]),
+              "contained": _pct(pair[f"contained_{this}_in_{other}"]),
+              "sentences": _text(pair[f"sentences_matched_{this}"]),
+              **{share: _pct(pair[f"{this}_{share}"]) for share in ("verbatim", "near", "reworded")}}
+             for this, other in (("a", "b"), ("b", "a"))]
+    return {"relation": _text(pair["relation"]), "reason": _text(pair["reason"]), "via": _text(pair["via"]),
+            "jaccard": _number(pair["jaccard"]), "estimate": _number(pair["estimate"]),
+            "order": _pct(pair["order"]), "direction": _text(pair.get("direction")) or "unknown",
+            "direction_reason": _text(pair.get("direction_reason")), "sides": sides}
+
+
+def _passage(row: Mapping[str, Any]) -> dict[str, Any]:
+    flags = [flag for flag in _text(row["flags"]).split(";") if flag]
+    left, right = _sides(_text(row["a_text"]), _text(row["b_text"]))
+    return {"no": int(row["passage_no"]), "kind": _text(row["kind"]), "left": left, "right": right,
+            "boilerplate": "boilerplate" in flags,
+            "flags": [FLAGS.get(flag, flag) for flag in flags if flag != "boilerplate"],
+            "paras": (_para(row["a_para"]), _para(row["b_para"])), "score": _number(row["score"])}
+
+
+def _para(value: object) -> str:
+    """Paragraph number as people count them (from 1), "" where the side is absent."""
+    return "" if _text(value) == "" else str(int(value) + 1)
+
+
+def _sides(a_text: str, b_text: str) -> tuple[Parts, Parts]:
+    """Both sides as runs of text; where the texts differ, the changed words are marked (word diff)."""
+    if not (a_text and b_text) or a_text == b_text:
+        return ([(a_text, False)] if a_text else None), ([(b_text, False)] if b_text else None)
+    left: list[tuple[str, bool]] = []
+    right: list[tuple[str, bool]] = []
+    for op, a_part, b_part in word_diff(a_text, b_text):
+        if a_part:
+            left.append((a_part, op != "equal"))
+        if b_part:
+            right.append((b_part, op != "equal"))
+    return left, right
+
+
+def _facts(facts: pd.DataFrame) -> list[dict[str, Any]]:
+    """Fact rows in panel order (FACTS), each in reading order."""
+    rank = {fact: number for number, fact in enumerate(FACTS)}
+    rows = sorted(facts.to_dict("records"),
+                  key=lambda row: (rank.get(row["fact"], len(rank)), int(row["passage_no"])))
+    return [{"fact": _text(row["fact"]), "label": FACTS.get(row["fact"], _text(row["fact"])),
+             "a_value": _text(row["a_value"]), "b_value": _text(row["b_value"]), "passage": int(row["passage_no"])}
+            for row in rows]
+
+
+def _pair_link(number: int, pair: Mapping[str, Any], href: str, ok: Mapping[str, dict[str, str]]) -> dict[str, Any]:
+    return {"number": number, "href": href,
+            "relation": _text(pair["relation"]), "reason": _text(pair["reason"]),
+            "a": ok[pair["doc_a"]], "b": ok[pair["doc_b"]], "jaccard": _number(pair["jaccard"])}
+
+
+def _members(group: Mapping[str, Any]) -> list[str]:
+    return _text(group["members"]).split(";")
+
+
+def _stories(groups: pd.DataFrame, ok: Mapping[str, dict[str, str]],
+             pairs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Story groups with their members and the related pairs inside each."""
+    stories = groups[groups.kind == "story"].to_dict("records")
+    story_of = {member: group["group_id"] for group in stories for member in _members(group)}
+    inside: dict[str, list[dict[str, Any]]] = {}
+    for pair in pairs:
+        story = story_of.get(pair["a"]["doc_id"])
+        if story is not None and story == story_of.get(pair["b"]["doc_id"]):
+            inside.setdefault(story, []).append(pair)
+    return [{"group_id": _text(group["group_id"]), "members": [ok[m] for m in _members(group)],
+             "pairs": inside.get(group["group_id"], []), "weakest_link": _text(group["weakest_link"]),
+             "weakest_strength": _pct(group["weakest_strength"])} for group in stories]
+
+
+def _clusters(groups: pd.DataFrame, ok: Mapping[str, dict[str, str]]) -> list[dict[str, Any]]:
+    """Duplicate clusters: the copy kept, why, and the copies to fold."""
+    return [{"group_id": _text(group["group_id"]), "keep": ok[group["canonical"]],
+             "keep_reason": _text(group["keep_reason"]),
+             "fold": [ok[m] for m in _members(group) if m != group["canonical"]],
+             "weakest_link": _text(group["weakest_link"]), "weakest_strength": _pct(group["weakest_strength"])}
+            for group in groups[groups.kind == "duplicate_cluster"].to_dict("records")]
+
+
+def _sources(ok: Mapping[str, dict[str, str]], pairs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per source: documents, and related pairs by relation (a pair counts once for each source in it)."""
+    counts: dict[str, dict[str, int]] = {}
+    for doc in ok.values():
+        counts.setdefault(doc["source"], dict.fromkeys(("documents", *LINKED), 0))["documents"] += 1
+    for pair in pairs:
+        for source in {pair["a"]["source"], pair["b"]["source"]}:
+            counts[source][pair["relation"]] += 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1]["documents"], item[0]))
+    return [{"source": source, **row} for source, row in ranked]
