@@ -13,7 +13,9 @@ dropped     only in a; consecutive sentences of one paragraph form one passage
 added       only in b; likewise
 ==========  ===========================================================================
 
-The backbone is `dedup.verify.monotone_alignment` (order-keeping, one to one,
+Sentences are matched as in `dedup.verify`, and two sentences holding the same
+quotation word for word match at least as reworded, however trimmed. The
+backbone is `dedup.verify.monotone_alignment` (order-keeping, one to one,
 maximum summed similarity); moves are the remaining matched sentences, paired
 greedily by similarity. Passages come in reading order: each aligned pair
 after the source's drops and the copy's additions that precede it.
@@ -36,7 +38,7 @@ import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
 from dedup.boilerplate import furniture
-from dedup.facts import FACT_COLUMNS, number_drift, quotation_drift
+from dedup.facts import FACT_COLUMNS, number_drift, quotation_drift, shared_quotations
 from dedup.params import Params
 from dedup.relate import ORIENT_COLUMNS, document_dates, orient_pair
 from dedup.verify import SentenceIndex, monotone_alignment, similarity_levels
@@ -194,17 +196,26 @@ def _span(side: _Side, sentences: list[int]) -> tuple[object, object, object, st
     return start, end, int(side.para[sentences[0]]), side.text[start:end]
 
 
+def _quotation_anchors(a: _Side, b: _Side, level: np.ndarray, score: np.ndarray,
+                       params: Params) -> tuple[np.ndarray, np.ndarray]:
+    """Sentences holding the same quotation word for word are the same passage, at least reworded."""
+    level, score = level.copy(), score.copy()
+    for a_offset, b_offset in shared_quotations(a.text, b.text):
+        i = np.searchsorted(a.end, a_offset, side="right")
+        j = np.searchsorted(b.end, b_offset, side="right")
+        if i < len(a.end) and j < len(b.end) and level[i, j] == 0:
+            level[i, j], score[i, j] = 1, params.reworded
+    return level, score
+
+
 def align_pair(a: _Side, b: _Side, index: SentenceIndex, params: Params) -> list[_Passage]:
     """The passages of one pair, read from a to b."""
-    level, score = similarity_levels(index, a.rows, b.rows, params)
+    level, score = _quotation_anchors(a, b, *similarity_levels(index, a.rows, b.rows, params), params)
     # Furniture matches only the same furniture: never a sentence of the story.
     mismatched = (a.furniture[:, None] | b.furniture[None, :]) & ~((a.furniture[:, None] & b.furniture[None, :])
                                                                   & (level == 3))
     level, score = np.where(mismatched, 0, level), np.where(mismatched, 0.0, score)
-    inc_a, inc_b = index.incidence[a.rows], index.incidence[b.rows]
-    inter = (inc_a @ inc_b.T).toarray()
-    size_a, size_b = np.asarray(inc_a.sum(axis=1)).ravel(), np.asarray(inc_b.sum(axis=1)).ravel()
-    return _runs(_passages(level, score, inter, size_a, size_b), a, b)
+    return _runs(_passages(level, score, *index.unit_overlap(a.rows, b.rows)), a, b)
 
 
 def _inserts(passages: list[_Passage], kind: str) -> bool:

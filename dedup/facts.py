@@ -102,6 +102,15 @@ def quotation_drift(a_text: str, b_text: str, params: Params) -> list[tuple[str,
     return out
 
 
+def shared_quotations(a_text: str, b_text: str, min_words: int = 3) -> list[tuple[int, int]]:
+    """(offset in a, offset in b) of every quotation of at least min_words words that both texts
+    hold word for word: the sentences around it are the same passage, however trimmed."""
+    starts_a: dict[str, list[int]] = {}
+    for q in quotations(a_text, min_words):
+        starts_a.setdefault(q.norm, []).append(q.start)
+    return [(start, q.start) for q in quotations(b_text, min_words) for start in starts_a.get(q.norm, [])]
+
+
 def _best_quotation(qb: Quotation, quotes_a: list[Quotation]) -> tuple[Quotation, str] | None:
     """The source quotation this copy quotation reproduces, and how."""
     for qa in quotes_a:

@@ -6,11 +6,16 @@ For each candidate pair:
   containment both ways, |A ∩ B| / |A| and |A ∩ B| / |B|;
 * a sentence match. Two sentences are ``verbatim`` when their normalised texts
   are equal, ``near`` when rapidfuzz's ``fuzz.ratio`` is at least
-  ``near_verbatim`` (a few characters edited), ``reworded`` when the Jaccard of
-  their unit sets is at least ``reworded`` (the same facts and content words,
-  other phrasing). Each sentence takes the best level any sentence of the other
-  text reaches, in any order; the shares of each text's characters at each
-  level are the evidence `dedup.relate` reads.
+  ``near_verbatim`` (a few characters edited), ``reworded`` when
+  `dedup.paraphrase.reworded_probability` (a logistic model over unit overlap,
+  phrasing kept, character similarity and agreement of numbers, fit on MSRP) is
+  at least ``reworded``: the same facts and content words, other phrasing — or
+  when the shorter sentence's units reappear nearly whole (``copy_share``) in the
+  longer: a sentence trimmed or padded with a clause, which MSRP counts as no
+  paraphrase but a copy still reuses. The score of a reworded match is the larger
+  of the two. Each sentence takes the best
+  level any sentence of the other text reaches, in any order; the shares of each
+  text's characters at each level are the evidence `dedup.relate` reads.
 * the order: a monotone (order-keeping) alignment of the matched sentences,
   maximising the summed similarity by dynamic programming; ``order`` is the
   share of matched characters that this alignment keeps. Rewrites keep the
@@ -31,6 +36,7 @@ from rapidfuzz import fuzz, process
 from scipy import sparse
 
 from dedup.fingerprint import Fingerprints
+from dedup.paraphrase import reworded_probability
 from dedup.params import Params
 from dedup.text import fold_to_32
 
@@ -62,13 +68,10 @@ class SentenceIndex:
         return cls(rows, segments.text.to_numpy(object),
                    (segments.end - segments.start).to_numpy(np.int64), incidence)
 
-    def unit_jaccard(self, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
+    def unit_overlap(self, rows_a: np.ndarray, rows_b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(shared units of every sentence pair, units per sentence of a, units per sentence of b)."""
         a, b = self.incidence[rows_a], self.incidence[rows_b]
-        inter = (a @ b.T).toarray()
-        size_a = np.asarray(a.sum(axis=1)).ravel()
-        size_b = np.asarray(b.sum(axis=1)).ravel()
-        union = size_a[:, None] + size_b[None, :] - inter
-        return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+        return (a @ b.T).toarray(), np.asarray(a.sum(axis=1)).ravel(), np.asarray(b.sum(axis=1)).ravel()
 
 
 def similarity_levels(index: SentenceIndex, rows_a: np.ndarray, rows_b: np.ndarray,
@@ -76,13 +79,22 @@ def similarity_levels(index: SentenceIndex, rows_a: np.ndarray, rows_b: np.ndarr
     """(level, score) matrices for every sentence of A against every sentence of B."""
     ratio = process.cdist(index.texts[rows_a], index.texts[rows_b], scorer=fuzz.ratio,
                           dtype=np.float32) / 100.0
-    jaccard = index.unit_jaccard(rows_a, rows_b)
+    reworded = reworded_probability(index.texts[rows_a], index.texts[rows_b], params)
+    trimmed = trimmed_share(*index.unit_overlap(rows_a, rows_b), params)
     level = np.zeros(ratio.shape, dtype=np.int8)
-    level[jaccard >= params.reworded] = 1
+    level[(reworded >= params.reworded) | (trimmed >= params.copy_share)] = 1
     level[ratio >= params.near_verbatim] = 2
     level[ratio >= 1.0] = 3
-    score = np.where(level >= 2, ratio, np.where(level == 1, jaccard, 0.0))
+    score = np.where(level >= 2, ratio, np.where(level == 1, np.maximum(reworded, trimmed), 0.0))
     return level, score
+
+
+def trimmed_share(inter: np.ndarray, size_a: np.ndarray, size_b: np.ndarray, params: Params) -> np.ndarray:
+    """Share of the shorter sentence's units found in the longer, for sentences of at
+    least ``min_sentence_units`` units (0 otherwise): a sentence cut down, or padded
+    with a clause, is still the same passage in a copy, though not a paraphrase."""
+    shorter = np.minimum(size_a[:, None], size_b[None, :])
+    return np.divide(inter, shorter, out=np.zeros(inter.shape), where=shorter >= params.min_sentence_units)
 
 
 def monotone_alignment(score: np.ndarray) -> list[tuple[int, int]]:
