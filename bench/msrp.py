@@ -96,9 +96,9 @@ def run(data_dir: Path) -> dict[str, object]:
     rows.append({"method": f"shipped coefficients, p ≥ {params.reworded} (fit on all; not CV)",
                  "accuracy": round(float(accuracy_score(y, shipped)), 4), "accuracy_sd": None,
                  "f1": round(float(f1_score(y, shipped)), 4), "f1_sd": None})
-    aligner = (shipped == 1) | (_trimmed_shares(a, b, params) >= params.copy_share)
+    aligner = (shipped == 1) | (_trimmed_shares(a, b, params) >= params.trimmed)
     rows.append({"method": f"aligner's match rule: p ≥ {params.reworded}, or the shorter sentence "
-                           f"≥ {params.copy_share:.0%} inside the longer (nothing fit)",
+                           f"≥ {params.trimmed:.0%} inside the longer (nothing fit)",
                  "accuracy": round(float(accuracy_score(y, aligner)), 4), "accuracy_sd": None,
                  "f1": round(float(f1_score(y, aligner)), 4), "f1_sd": None})
     return {"pairs": len(y), "positive_share": round(float(y.mean()), 4), "folds": FOLDS, "seed": SEED,

@@ -54,6 +54,9 @@ class Params:
             reworded. 0.5 is the accuracy-optimal cut of a calibrated model; a
             threshold chosen on the training folds of a 10-fold CV lands at
             0.49-0.53 and does no better on the held-out folds.
+        trimmed: two sentences are also the same passage when at least this share
+            of the shorter one's units reappears in the longer (a sentence cut
+            down or padded with a clause: reuse, though MSRP calls it no paraphrase).
 
     Relations (shares are of each text's characters, see ``dedup.relate``)
         duplicate_share: both texts at least this share nearly verbatim in the other.
@@ -93,6 +96,7 @@ class Params:
 
     near_verbatim: float = 0.9
     reworded: float = 0.5
+    trimmed: float = 0.8
 
     duplicate_share: float = 0.9
     copy_share: float = 0.8

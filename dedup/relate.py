@@ -11,8 +11,9 @@ copy        one text kept ≥ ``copy_share`` in the other, and the shared part i
             least ``cover_share`` of the other: a trimmed wire copy, or a
             republication with a new lede and comments
 rewrite     one text shared ≥ ``rewrite_share``, the shared part ≥ ``cover_share``
-            of the other, and ≥ ``rewrite_order`` of the matches in the same order:
-            the same passages in the same order, reworded
+            of the other, ≥ ``rewrite_order`` of the matches in the same order, in
+            at least ``min_shared_sentences`` sentences: the same passages in the
+            same order, reworded (one reworded sentence is a template, not a rewrite)
 partial     one text shared ≥ ``partial_share``, in at least ``min_shared_sentences``
             sentences: an excerpt, or a summary quoting the original
 rejected    anything less; the reason says what was missing
@@ -60,7 +61,7 @@ def relate_pair(row: pd.Series, params: Params) -> tuple[str, str]:
         return "copy", (f"{_pct(kept[copier])} of {name[copier]} is nearly verbatim in {name[source]}, "
                         f"covering {_pct(kept[source])} of it; the rest was added or dropped")
     if (shared[inner] >= params.rewrite_share and shared[outer] >= params.cover_share
-            and row.order >= params.rewrite_order):
+            and row.order >= params.rewrite_order and matched >= params.min_shared_sentences):
         reworded = row[f"{inner}_reworded"] / max(shared[inner], 1e-9)
         return "rewrite", (f"{_pct(shared[inner])} of {name[inner]} reappears in {name[outer]} "
                            f"({_pct(reworded)} of it reworded), {_pct(row.order)} in the same order")

@@ -10,7 +10,7 @@ For each candidate pair:
   `dedup.paraphrase.reworded_probability` (a logistic model over unit overlap,
   phrasing kept, character similarity and agreement of numbers, fit on MSRP) is
   at least ``reworded``: the same facts and content words, other phrasing — or
-  when the shorter sentence's units reappear nearly whole (``copy_share``) in the
+  when the shorter sentence's units reappear nearly whole (``trimmed``) in the
   longer: a sentence trimmed or padded with a clause, which MSRP counts as no
   paraphrase but a copy still reuses. The score of a reworded match is the larger
   of the two. Each sentence takes the best
@@ -82,7 +82,7 @@ def similarity_levels(index: SentenceIndex, rows_a: np.ndarray, rows_b: np.ndarr
     reworded = reworded_probability(index.texts[rows_a], index.texts[rows_b], params)
     trimmed = trimmed_share(*index.unit_overlap(rows_a, rows_b), params)
     level = np.zeros(ratio.shape, dtype=np.int8)
-    level[(reworded >= params.reworded) | (trimmed >= params.copy_share)] = 1
+    level[(reworded >= params.reworded) | (trimmed >= params.trimmed)] = 1
     level[ratio >= params.near_verbatim] = 2
     level[ratio >= 1.0] = 3
     score = np.where(level >= 2, ratio, np.where(level == 1, np.maximum(reworded, trimmed), 0.0))

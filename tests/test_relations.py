@@ -101,3 +101,15 @@ def test_parameters_that_cannot_work_fail_before_any_work():
         dedup.Params(reworded=1.5)
     with pytest.raises(ValueError, match="needs preferred_sources"):
         dedup.Params(keep="sources")
+
+
+def test_one_shared_template_sentence_is_not_a_rewrite():
+    """Wire notices built from one template share a reworded sentence, not a story."""
+    notice_a = ("Walter Industries declared a quarterly dividend of 35 cents per share, payable April 1 "
+                "to shareholders of record on March 13.")
+    notice_b = ("The board of Health Group Holdings approved a quarterly dividend of 35 cents a share, "
+                "to be paid on April 1 to holders of record March 13.")
+    guarded = dedup.compare(notice_a, notice_b)
+    unguarded = dedup.compare(notice_a, notice_b, dedup.Params(min_shared_sentences=1))
+    assert unguarded.relation in ("rewrite", "copy", "duplicate")  # the case the guard is for
+    assert guarded.relation == "rejected", guarded.reason
