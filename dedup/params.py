@@ -67,6 +67,9 @@ class Params:
         rewrite_order: ... with at least this share of its matches in the same order.
         partial_share: at least this share of one text matched, and at least
             ``min_shared_sentences`` sentences, for a ``partial`` relation.
+        max_numbers_changed: a pair whose aligned sentences holding numbers carry
+            other numbers in more than this share of them is one template with
+            other facts, not a copy, and is rejected (a correction changes a few).
 
     Grouping
         story_link: average-linkage cut for story groups: a text or group joins
@@ -104,6 +107,7 @@ class Params:
     rewrite_share: float = 0.6
     rewrite_order: float = 0.7
     partial_share: float = 0.15
+    max_numbers_changed: float = 0.5
 
     story_link: float = 0.15
     keep: KeepPolicy = "earliest"

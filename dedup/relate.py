@@ -16,7 +16,9 @@ rewrite     one text shared ≥ ``rewrite_share``, the shared part ≥ ``cover_s
             same order, reworded (one reworded sentence is a template, not a rewrite)
 partial     one text shared ≥ ``partial_share``, in at least ``min_shared_sentences``
             sentences: an excerpt, or a summary quoting the original
-rejected    anything less; the reason says what was missing
+rejected    anything less; the reason says what was missing. Also, first of all,
+            a pair whose matched sentences holding numbers mostly (more than
+            ``max_numbers_changed``) hold other numbers: one template with other facts
 ==========  ==========================================================================
 
 All shares are of characters, so a headline or a one-line byline weighs what it
@@ -53,6 +55,10 @@ def relate_pair(row: pd.Series, params: Params) -> tuple[str, str]:
     inner, outer = ("a", "b") if shared["a"] >= shared["b"] else ("b", "a")
     matched = min(row.sentences_matched_a, row.sentences_matched_b)
 
+    numbered = row.numbers_changed
+    if numbered > params.max_numbers_changed and matched >= params.min_shared_sentences:
+        return "rejected", (f"one template with other facts: the numbers differ in {_pct(numbered)} of the "
+                            f"matched sentences that hold numbers")
     if kept["a"] >= params.duplicate_share and kept["b"] >= params.duplicate_share:
         return "duplicate", (f"the same text: {_pct(kept['a'])} of {row.doc_a} and "
                              f"{_pct(kept['b'])} of {row.doc_b} match nearly verbatim")

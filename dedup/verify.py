@@ -20,6 +20,10 @@ For each candidate pair:
   maximising the summed similarity by dynamic programming; ``order`` is the
   share of matched characters that this alignment keeps. Rewrites keep the
   order of their source; a patchwork of quotes does not.
+* the facts: ``numbers_changed``, the share of aligned sentence pairs holding
+  numbers on both sides whose numbers differ. A copy keeps its numbers but for
+  a correction; one template filled with other figures (dividend notices, bond
+  issues, market reports) changes most of them.
 
 Outputs: the evidence columns of the `pairs` table, and the `matches` table,
 one row per aligned sentence pair: doc_a, doc_b, seg_a, seg_b (seg_no in each
@@ -28,6 +32,7 @@ document), level, score, in_order (part of the monotone alignment).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +49,7 @@ LEVELS = ("none", "reworded", "near", "verbatim")  # index = strength
 MATCH_COLUMNS = ["doc_a", "doc_b", "seg_a", "seg_b", "level", "score", "in_order"]
 EVIDENCE_COLUMNS = ["jaccard", "contained_a_in_b", "contained_b_in_a",
                     "a_verbatim", "a_near", "a_reworded", "b_verbatim", "b_near", "b_reworded",
-                    "order", "sentences_matched_a", "sentences_matched_b"]
+                    "order", "sentences_matched_a", "sentences_matched_b", "numbers_changed"]
 
 
 @dataclass
@@ -148,8 +153,24 @@ def verify_pair(doc_a: str, doc_b: str, index: SentenceIndex, set_a: np.ndarray,
         "order": float(ordered_chars / matched_chars) if matched_chars else 0.0,
         "sentences_matched_a": int((best_a > 0).sum()),
         "sentences_matched_b": int((best_b > 0).sum()),
+        "numbers_changed": numbers_changed(index.texts[rows_a], index.texts[rows_b], aligned),
     }
     return evidence, _matches(doc_a, doc_b, level, score, in_order)
+
+
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def numbers_changed(texts_a: np.ndarray, texts_b: np.ndarray, aligned: list[tuple[int, int]]) -> float:
+    """Of the aligned sentence pairs where both sentences hold numbers, the share whose
+    numbers differ (0 when none hold numbers): high for one template filled with other facts."""
+    both, changed = 0, 0
+    for i, j in aligned:
+        numbers_a, numbers_b = set(_DIGITS.findall(texts_a[i])), set(_DIGITS.findall(texts_b[j]))
+        if numbers_a and numbers_b:
+            both += 1
+            changed += numbers_a != numbers_b
+    return changed / both if both else 0.0
 
 
 def _matches(doc_a: str, doc_b: str, level: np.ndarray, score: np.ndarray,

@@ -113,3 +113,15 @@ def test_one_shared_template_sentence_is_not_a_rewrite():
     unguarded = dedup.compare(notice_a, notice_b, dedup.Params(min_shared_sentences=1))
     assert unguarded.relation in ("rewrite", "copy", "duplicate")  # the case the guard is for
     assert guarded.relation == "rejected", guarded.reason
+
+
+def test_one_template_filled_with_other_figures_is_not_a_copy_but_a_refiling_is():
+    template = ("{name} said on Monday it would issue a {amount} million dollar eurobond due {year}.\n\n"
+                "The bond pays {coupon} percent and is priced at {price}.\n\n"
+                "Fees total {fees} percent, and listing will be in Luxembourg, the lead manager said.")
+    first = template.format(name="Pirelli Finance", amount=50, year=1992, coupon=9.5, price=101.25, fees=1.875)
+    other = template.format(name="City of Bergen", amount=80, year=1994, coupon=8.75, price=100.5, fees=1.5)
+    refiled = first.replace("on Monday", "on Monday in London")
+    assert dedup.compare(first, other).relation == "rejected"
+    assert "template" in dedup.compare(first, other).reason
+    assert dedup.compare(first, refiled).relation in ("duplicate", "copy")
