@@ -21,7 +21,7 @@ For each candidate pair:
   share of matched characters that this alignment keeps. Rewrites keep the
   order of their source; a patchwork of quotes does not.
 * the facts: ``numbers_changed``, the share of aligned sentence pairs holding
-  numbers on both sides whose numbers differ. A copy keeps its numbers but for
+  numbers on both sides whose numbers conflict (neither side's all in the other). A copy keeps its numbers but for
   a correction; one template filled with other figures (dividend notices, bond
   issues, market reports) changes most of them.
 
@@ -163,13 +163,15 @@ _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
 def numbers_changed(texts_a: np.ndarray, texts_b: np.ndarray, aligned: list[tuple[int, int]]) -> float:
     """Of the aligned sentence pairs where both sentences hold numbers, the share whose
-    numbers differ (0 when none hold numbers): high for one template filled with other facts."""
+    numbers conflict — neither sentence's numbers all in the other, so a sentence
+    trimmed of a figure does not count (0 when none hold numbers): high for one
+    template filled with other facts."""
     both, changed = 0, 0
     for i, j in aligned:
         numbers_a, numbers_b = set(_DIGITS.findall(texts_a[i])), set(_DIGITS.findall(texts_b[j]))
         if numbers_a and numbers_b:
             both += 1
-            changed += numbers_a != numbers_b
+            changed += not (numbers_a <= numbers_b or numbers_b <= numbers_a)
     return changed / both if both else 0.0
 
 
