@@ -84,10 +84,12 @@ def pair_page(pair: Mapping[str, Any], doc_a: Mapping[str, Any], doc_b: Mapping[
     pair: its row of the pairs table; doc_a, doc_b: the documents rows of
     pair's doc_a and doc_b; passages, facts: the pair's rows of those tables
     (see `dedup.align`); index_href: a link back to the index, if there is one.
-    The source side (pair's source_doc, else its doc_a) is shown on the left.
+    The side the passages are read from (their doc_a: the source, or the text
+    `dedup.relate.orient_pair` reads first) is shown on the left.
     """
     known = _text(pair.get("direction")) not in ("", "unknown")
-    source_id = _text(pair.get("source_doc")) or _text(pair["doc_a"])
+    source_id = (_text(passages.doc_a.iat[0]) if len(passages)
+                 else _text(pair.get("source_doc")) or _text(pair["doc_a"]))
     source, copy = (doc_a, doc_b) if _text(doc_a["doc_id"]) == source_id else (doc_b, doc_a)
     return _ENV.get_template("pair.html").render(
         evidence=_evidence(pair), source=_document(source), copy=_document(copy),

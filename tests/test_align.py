@@ -199,3 +199,15 @@ def test_words_from_the_source_newly_put_in_quotation_marks_are_quote_added():
                             'Austin called it the "largest civilian evacuation in American history."',
                             dedup.Params())
     assert [f[0] for f in facts] == ["quote_added"]
+
+
+def test_pair_page_shows_the_text_the_passages_are_read_from_on_the_left():
+    from dedup.html import pair_page
+    # Undated, a trimmed copy is read from the text that reappears (the trimmed one), which is doc_b here.
+    result = _scan({"doc_id": "full", "text": STORY}, {"doc_id": "trimmed", "text": TRIMMED})
+    pair = result.pairs.iloc[0]
+    assert (pair.doc_a, pair.direction, result.passages.doc_a.iat[0]) == ("full", "unknown", "trimmed")
+    documents = result.documents.set_index("doc_id", drop=False)
+    page = pair_page(pair.to_dict(), documents.loc["full"].to_dict(), documents.loc["trimmed"].to_dict(),
+                     result.passages, result.facts)
+    assert page.index("<code>trimmed</code>") < page.index("<code>full</code>")
