@@ -47,7 +47,6 @@ PASSAGE_COLUMNS = ["doc_a", "doc_b", "passage_no", "kind", "a_start", "a_end", "
                    "a_para", "b_para", "a_text", "b_text", "score", "flags"]
 _ROW_COLUMNS = ["doc_a", "doc_b", "passage_no", "kind", "a_start", "a_end", "a_para", "a_text",
                 "b_start", "b_end", "b_para", "b_text", "score", "flags"]
-KINDS = ("same", "reworded", "moved", "dropped", "added")
 MERGED_SHARE = 0.5  # most of a sentence's units inside its neighbour's counterpart
 
 _WORD = re.compile(r"\S+")

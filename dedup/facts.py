@@ -22,15 +22,18 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
-import pandas as pd
 from rapidfuzz import fuzz
 
 from dedup.params import Params
 from dedup.text import normalize, units
 
 FACT_COLUMNS = ["doc_a", "doc_b", "passage_no", "fact", "a_value", "b_value"]
-FACTS = ("number_changed", "quote_changed", "quote_added", "quote_cut", "quote_kept")
+# Each fact and how a reader sees it named, drift first and surviving quotations last.
+FACTS = {"number_changed": "number changed", "quote_changed": "quotation changed",
+         "quote_added": "quotation added", "quote_cut": "quotation cut",
+         "quote_kept": "quotation kept verbatim"}
 
 _QUOTATION = re.compile(r"“([^”“\n]+)”|\"([^\"\n]+)\"|«([^»\n]+)»|„([^“”\n]+)[“”]|「([^」\n]+)」|『([^』\n]+)』")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -48,15 +51,19 @@ class Quotation:
     norm: str        # normalised words, for comparison
 
 
-def quotations(text: str, min_words: int = 2) -> list[Quotation]:
-    """Quoted spans of at least min_words words (single quoted words are mostly scare quotes)."""
+@lru_cache(maxsize=1024)
+def quotations(text: str, min_words: int = 2) -> tuple[Quotation, ...]:
+    """Quoted spans of at least min_words words (single quoted words are mostly scare quotes).
+
+    Cached: a document meets several others, and both its quotation facts and its
+    quotation anchors need them."""
     found = []
     for m in _QUOTATION.finditer(text):
         group = next(g for g in range(1, 7) if m.group(g) is not None)
         norm = _comparable(m.group(group))
         if len(norm.split()) >= min_words:
             found.append(Quotation(m.start(group), m.end(group), norm))
-    return found
+    return tuple(found)
 
 
 def _comparable(text: str) -> str:
@@ -86,7 +93,7 @@ def quotation_drift(a_text: str, b_text: str, params: Params) -> list[tuple[str,
     Offsets are the quotations' starts, for placing each fact in its passage.
     """
     quotes_a, quotes_b = quotations(a_text), quotations(b_text)
-    units_a = set(units(normalize(a_text), params))
+    units_a = _text_units(a_text, params)
     out, used_a = [], set()
     for qb in quotes_b:
         match = _best_quotation(qb, quotes_a)
@@ -111,7 +118,13 @@ def shared_quotations(a_text: str, b_text: str, min_words: int = 3) -> list[tupl
     return [(start, q.start) for q in quotations(b_text, min_words) for start in starts_a.get(q.norm, [])]
 
 
-def _best_quotation(qb: Quotation, quotes_a: list[Quotation]) -> tuple[Quotation, str] | None:
+@lru_cache(maxsize=1024)
+def _text_units(text: str, params: Params) -> frozenset[str]:
+    """The units of a whole document (cached like `quotations`)."""
+    return frozenset(units(normalize(text), params))
+
+
+def _best_quotation(qb: Quotation, quotes_a: tuple[Quotation, ...]) -> tuple[Quotation, str] | None:
     """The source quotation this copy quotation reproduces, and how."""
     for qa in quotes_a:
         if qb.norm == qa.norm:

@@ -22,6 +22,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from dedup.align import word_diff
+from dedup.facts import FACTS
 from dedup.relate import LINKED
 
 if TYPE_CHECKING:
@@ -32,10 +33,6 @@ INDEX = "index.html"
 # What each passage kind means, for the legend.
 KINDS = {"same": "verbatim", "reworded": "other wording", "moved": "out of order",
          "added": "only on the right", "dropped": "only on the left"}
-# Fact panel order: the drift first, quotations kept verbatim last.
-FACTS = {"number_changed": "number changed", "quote_changed": "quotation changed",
-         "quote_added": "quotation added", "quote_cut": "quotation cut",
-         "quote_kept": "quotation kept verbatim"}
 FLAGS = {**FACTS, "merged": "merged sentences"}  # passage flags besides boilerplate
 DOC_FIELDS = ("doc_id", "title", "source", "date", "url", "origin", "status", "reason", "warning")
 

@@ -97,12 +97,12 @@ def features(texts_a: Sequence[str], texts_b: Sequence[str], params: Params,
 
 def reworded_probability(texts_a: Sequence[str], texts_b: Sequence[str], params: Params) -> np.ndarray:
     """m x n matrix: probability that sentence a[i] and sentence b[j] are the same passage reworded."""
-    return _probability(features(texts_a, texts_b, params))
+    return probability(features(texts_a, texts_b, params))
 
 
 def reworded_probability_pairs(texts_a: Sequence[str], texts_b: Sequence[str], params: Params) -> np.ndarray:
     """Length-n vector: the same probability for each pair (a[i], b[i])."""
-    return _probability(features(texts_a, texts_b, params, pairwise=True))
+    return probability(features(texts_a, texts_b, params, pairwise=True))
 
 
 @lru_cache(maxsize=1 << 16)
@@ -119,7 +119,8 @@ def _word_params(params: Params) -> Params:
     return replace(params, units="words")
 
 
-def _probability(f: np.ndarray) -> np.ndarray:
+def probability(f: np.ndarray) -> np.ndarray:
+    """The model's probability for a feature array (last axis in FEATURES order)."""
     return 1.0 / (1.0 + np.exp(-(f @ WEIGHTS + BIAS)))
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from dedup.align import shares
+from dedup.facts import FACTS
 from dedup.html import write_html
 
 if TYPE_CHECKING:
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
 
 FLOAT_DIGITS = 4
 TABLES = ("documents", "pairs", "clusters", "groups", "matches", "passages", "facts")
-FACT_LABELS = {"number_changed": "numbers changed", "quote_changed": "quotation reworded",
-               "quote_added": "newly quoted", "quote_cut": "quotation cut"}
 EXCERPT_CHARS = 160
 
 
@@ -153,16 +152,16 @@ def _largest(passages: pd.DataFrame, kind: str, side: str, n: int = 3) -> list[s
 def _drift_line(fact: str, a_value: str, b_value: str) -> str:
     a, b = _excerpt(a_value), _excerpt(b_value)
     if fact == "number_changed":
-        return f"numbers changed: {a or '(none)'} → {b or '(none)'}"
+        return f"{FACTS[fact]}: {a or '(none)'} → {b or '(none)'}"
     if fact == "quote_added":
-        return f"newly quoted: “{b}” (in the source, but not as a quotation)"
+        return f"{FACTS[fact]}: “{b}” (in the source, but not as a quotation)"
     if fact == "quote_cut" and not b:
-        return f"quotation cut: “{a}” is gone from a passage the copy kept"
-    return f"{FACT_LABELS[fact]}: “{a}” → “{b}”"
+        return f"{FACTS[fact]}: “{a}” is gone from a passage the copy kept"
+    return f"{FACTS[fact]}: “{a}” → “{b}”"
 
 
 def _drift_lines(facts: pd.DataFrame) -> list[str]:
-    lines = [f"  - {_drift_line(f.fact, f.a_value, f.b_value)}" for f in facts.itertuples() if f.fact in FACT_LABELS]
+    lines = [f"  - {_drift_line(f.fact, f.a_value, f.b_value)}" for f in facts.itertuples() if f.fact != "quote_kept"]
     kept = int((facts.fact == "quote_kept").sum())
     return lines + ([f"  - {kept} quotation{'s' if kept != 1 else ''} kept verbatim"] if kept else [])
 
@@ -174,11 +173,14 @@ def _changes(result: ScanResult) -> str:
     out = ["\n## What each copy changed\n",
            "Read from the source (or, when the direction is unknown, the first text) to the other. "
            "Site furniture (mastheads, bylines, comments) is left out of these shares.\n"]
-    pairs = result.pairs.set_index(["doc_a", "doc_b"])
+    pairs = {frozenset(key): row for key, row in zip(zip(result.pairs.doc_a, result.pairs.doc_b),
+                                                       result.pairs.itertuples())}
+    passages_of = dict(list(result.passages.groupby(["doc_a", "doc_b"], sort=False)))
+    facts_of = dict(list(result.facts.groupby(["doc_a", "doc_b"], sort=False)))
     for s in shares(result.passages).itertuples():
-        pair = pairs.loc[(s.doc_a, s.doc_b)] if (s.doc_a, s.doc_b) in pairs.index else pairs.loc[(s.doc_b, s.doc_a)]
-        passages = result.passages[(result.passages.doc_a == s.doc_a) & (result.passages.doc_b == s.doc_b)]
-        facts = result.facts[(result.facts.doc_a == s.doc_a) & (result.facts.doc_b == s.doc_b)]
+        pair = pairs[frozenset((s.doc_a, s.doc_b))]
+        passages = passages_of[(s.doc_a, s.doc_b)]
+        facts = facts_of.get((s.doc_a, s.doc_b), result.facts.iloc[:0])
         out.append(f"\n### `{s.doc_a}` → `{s.doc_b}` ({pair.relation})\n")
         out.append(f"Direction: {pair.direction} — {_md_cell(pair.direction_reason)}.\n")
         out.append(f"- {_pct(s.source_kept)} of the source kept; {_pct(s.copy_new)} of the copy is new.")

@@ -37,11 +37,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz, process
 from scipy import sparse
 
 from dedup.fingerprint import Fingerprints
-from dedup.paraphrase import reworded_probability
+from dedup.paraphrase import FEATURES, features, probability
 from dedup.params import Params
 from dedup.text import fold_to_32
 
@@ -82,9 +81,9 @@ class SentenceIndex:
 def similarity_levels(index: SentenceIndex, rows_a: np.ndarray, rows_b: np.ndarray,
                       params: Params) -> tuple[np.ndarray, np.ndarray]:
     """(level, score) matrices for every sentence of A against every sentence of B."""
-    ratio = process.cdist(index.texts[rows_a], index.texts[rows_b], scorer=fuzz.ratio,
-                          dtype=np.float32) / 100.0
-    reworded = reworded_probability(index.texts[rows_a], index.texts[rows_b], params)
+    f = features(index.texts[rows_a], index.texts[rows_b], params)
+    ratio = f[..., FEATURES.index("char_ratio")].astype(np.float32)  # fuzz.ratio / 100, computed once
+    reworded = probability(f)
     trimmed = trimmed_share(*index.unit_overlap(rows_a, rows_b), params)
     level = np.zeros(ratio.shape, dtype=np.int8)
     level[(reworded >= params.reworded) | (trimmed >= params.trimmed)] = 1
