@@ -171,7 +171,8 @@ def _changes(result: ScanResult) -> str:
     if result.passages.empty:
         return ""
     out = ["\n## What each copy changed\n",
-           "Read from the source (or, when the direction is unknown, the first text) to the other. "
+           "Read from the source to the other; when the direction is unknown, from the fuller text if one "
+           "is an excerpt or summary of the other, else from the text that reappears. "
            "Site furniture (mastheads, bylines, comments) is left out of these shares.\n"]
     pairs = {frozenset(key): row for key, row in zip(zip(result.pairs.doc_a, result.pairs.doc_b),
                                                        result.pairs.itertuples())}
