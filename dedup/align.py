@@ -270,8 +270,13 @@ def _passage_at(rows: list[list], side: int, offset: int) -> int | None:
 
 
 def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray,
-          params: Params) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+          params: Params, repeated_furniture: np.ndarray | None = None,
+          ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Direction, passages and facts of every pair given (the related ones, in a scan).
+
+    repeated_furniture: optional, a boolean per segment: the sentences the corpus repeats
+    as site furniture (see `dedup.boilerplate.furniture`), when the segments hold only part
+    of the corpus; by default it is learned from these segments and pairs.
 
     Returns the orientation (source_doc, direction, direction_reason; same index
     as pairs, see `dedup.relate.orient_pair`), and the passages and facts
@@ -280,8 +285,9 @@ def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, 
     orientation = pd.DataFrame(columns=ORIENT_COLUMNS, index=pairs.index, dtype=object)
     if pairs.empty:
         return orientation, pd.DataFrame(columns=PASSAGE_COLUMNS), pd.DataFrame(columns=FACT_COLUMNS)
-    index = SentenceIndex.build(segments, unit_hashes)
-    is_furniture = furniture(segments, documents, {frozenset(p) for p in zip(pairs.doc_a, pairs.doc_b)})
+    index = SentenceIndex.build(segments, unit_hashes, params)
+    is_furniture = furniture(segments, documents, {frozenset(p) for p in zip(pairs.doc_a, pairs.doc_b)},
+                             repeated_furniture)
     texts, dates = dict(zip(documents.doc_id, documents.text)), document_dates(documents)
     passages: list[list] = []
     facts: list[list] = []

@@ -74,58 +74,62 @@ def _dense_ids(labels: np.ndarray, prefix: str) -> list[str]:
     return [f"{prefix}-{numbering[label]:0{width}d}" for label in labels]
 
 
-def _keep(members: pd.DataFrame, params: Params) -> tuple[str, str]:
-    """(doc_id kept, reason) for one duplicate cluster, by the keep policy."""
-    words = members.words
-    by_length = members.sort_values("words", ascending=False, kind="stable")
+def _keep(members: list[tuple[str, str, str, int]], params: Params) -> tuple[str, str]:
+    """(doc_id kept, reason) for one duplicate cluster, by the keep policy.
+
+    members: (doc_id, source, date, words) of each copy, in input order.
+    """
+    longest = max(members, key=lambda m: m[3])  # max() keeps the first of equals
     if params.keep == "sources":
         for source in params.preferred_sources:
-            preferred = members[members.source == source]
-            if len(preferred):
-                return preferred.doc_id.iloc[0], f"preferred source {source!r}"
+            preferred = [m for m in members if m[1] == source]
+            if preferred:
+                return preferred[0][0], f"preferred source {source!r}"
     if params.keep in ("earliest", "sources"):
-        dated = members[members.date != ""].sort_values(["date", "words"], ascending=[True, False],
-                                                        kind="stable")
-        if len(dated):
-            return dated.doc_id.iloc[0], (f"earliest date {dated.date.iloc[0]} "
-                                          f"({len(dated)} of {len(members)} copies dated)")
-        return by_length.doc_id.iloc[0], f"no dates; most complete ({words.max()} words)"
-    return by_length.doc_id.iloc[0], f"longest ({words.max()} words)"
+        dated = [m for m in members if m[2] != ""]
+        if dated:
+            earliest = min(dated, key=lambda m: (m[2], -m[3]))
+            return earliest[0], f"earliest date {earliest[2]} ({len(dated)} of {len(members)} copies dated)"
+        return longest[0], f"no dates; most complete ({longest[3]} words)"
+    return longest[0], f"longest ({longest[3]} words)"
 
 
-def _weakest(members: set[str], pairs: pd.DataFrame) -> tuple[str, float]:
-    inside = pairs[pairs.doc_a.isin(members) & pairs.doc_b.isin(members)]
-    if not len(inside):
-        return "", float("nan")
-    row = inside.loc[inside.strength.idxmin()]
-    return f"{row.doc_a} ~ {row.doc_b} ({row.relation})", round(float(row.strength), 4)
+def _weakest_links(linked: pd.DataFrame, labels: pd.Series) -> dict[str, tuple[str, float]]:
+    """Per group label, its weakest link among the relations inside it: ("a ~ b (relation)", strength)."""
+    label_a, label_b = linked.doc_a.map(labels), linked.doc_b.map(labels)
+    inside = linked[(label_a == label_b).to_numpy()]
+    weakest = inside.loc[inside.groupby(label_a[label_a == label_b], sort=False).strength.idxmin()]
+    return {label: (f"{row.doc_a} ~ {row.doc_b} ({row.relation})", round(float(row.strength), 4))
+            for label, row in zip(label_a[weakest.index], weakest.itertuples())}
 
 
 def group(documents: pd.DataFrame, pairs: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The clusters and groups tables for the ``ok`` documents."""
     docs = documents.loc[documents.status == "ok", ["doc_id", "source", "date", "text"]].reset_index(drop=True)
     docs["words"] = docs.text.str.split().str.len()
-    index = {doc: i for i, doc in enumerate(docs.doc_id)}
+    index = pd.Series(np.arange(len(docs)), index=docs.doc_id)
     linked = pairs[pairs.relation.isin(LINKED)].assign(strength=lambda p: link_strength(p))
-    edges = np.array([[index[a], index[b]] for a, b in zip(linked.doc_a, linked.doc_b)],
-                     dtype=np.int64).reshape(-1, 2)
+    edges = np.stack([index[linked.doc_a].to_numpy(), index[linked.doc_b].to_numpy()], axis=1) \
+        if len(linked) else np.empty((0, 2), dtype=np.int64)
     archival = linked.relation.isin(("duplicate", "copy")).to_numpy()
 
     docs["cluster_id"] = _dense_ids(_components(len(docs), edges[archival]), "dup")
     docs["story_id"] = _dense_ids(_story_labels(len(docs), edges, linked.strength.to_numpy(),
                                                 params.story_link), "story")
-    docs["canonical"], docs["keep_reason"] = True, "single copy"
+    canonical, keep_reason = np.ones(len(docs), dtype=bool), np.full(len(docs), "single copy", dtype=object)
+    copies = list(docs[["doc_id", "source", "date", "words"]].itertuples(index=False, name=None))
     groups = []
     for kind, column in (("duplicate_cluster", "cluster_id"), ("story", "story_id")):
-        for group_id, members in docs.groupby(column, sort=True):
-            if len(members) < 2:
+        weakest = _weakest_links(linked, docs.set_index("doc_id")[column])
+        for group_id, rows in sorted(docs.groupby(column).indices.items()):
+            if len(rows) < 2:
                 continue
-            canonical, reason = _keep(members, params) if kind == "duplicate_cluster" else ("", "")
+            members = [copies[r] for r in rows]
+            kept, reason = _keep(members, params) if kind == "duplicate_cluster" else ("", "")
             if kind == "duplicate_cluster":
-                docs.loc[members.index, "canonical"] = members.doc_id == canonical
-                docs.loc[members.index, "keep_reason"] = np.where(
-                    members.doc_id == canonical, reason, f"folds into {canonical}")
-            weakest, weakest_strength = _weakest(set(members.doc_id), linked)
-            groups.append((group_id, kind, len(members), ";".join(members.doc_id), canonical, reason,
-                           weakest, weakest_strength))
+                canonical[rows] = [m[0] == kept for m in members]
+                keep_reason[rows] = [reason if m[0] == kept else f"folds into {kept}" for m in members]
+            groups.append((group_id, kind, len(rows), ";".join(m[0] for m in members), kept, reason,
+                           *weakest.get(group_id, ("", float("nan")))))
+    docs["canonical"], docs["keep_reason"] = canonical, keep_reason
     return docs[CLUSTER_COLUMNS], pd.DataFrame(groups, columns=GROUP_COLUMNS)

@@ -27,7 +27,8 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from dedup.params import Params
-from dedup.text import normalize, units
+from dedup.segment import sentence_units
+from dedup.text import normalize
 
 FACT_COLUMNS = ["doc_a", "doc_b", "passage_no", "fact", "a_value", "b_value"]
 # Each fact and how a reader sees it named, drift first and surviving quotations last.
@@ -102,7 +103,7 @@ def quotation_drift(a_text: str, b_text: str, params: Params) -> list[tuple[str,
             used_a.add(qa)
             out.append((fact, qa.start, qb.start, a_text[qa.start:qa.end], b_text[qb.start:qb.end]))
             continue
-        words = set(units(qb.norm, params))
+        words = _text_units(qb.norm, params)
         if words and len(words & units_a) >= 0.8 * len(words):
             out.append(("quote_added", None, qb.start, "", b_text[qb.start:qb.end]))
     out += [("quote_cut", qa.start, None, a_text[qa.start:qa.end], "") for qa in quotes_a if qa not in used_a]
@@ -119,9 +120,9 @@ def shared_quotations(a_text: str, b_text: str, min_words: int = 3) -> list[tupl
 
 
 @lru_cache(maxsize=1024)
-def _text_units(text: str, params: Params) -> frozenset[str]:
-    """The units of a whole document (cached like `quotations`)."""
-    return frozenset(units(normalize(text), params))
+def _text_units(text: str, params: Params) -> frozenset[int]:
+    """The hashes of a text's units (cached like `quotations`: a document meets many others)."""
+    return frozenset(sentence_units([normalize(text)], params)[0].tolist())
 
 
 def _best_quotation(qb: Quotation, quotes_a: tuple[Quotation, ...]) -> tuple[Quotation, str] | None:

@@ -16,15 +16,20 @@ storage backends unchanged (`to_datasketch`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from datasketch import LeanMinHash, MinHash
 
+from dedup import fused
 from dedup.params import Params
-from dedup.text import FOLD_MULTIPLIER, fold_to_32
+from dedup.text import FOLD_MULTIPLIER, fold_to_32, fold, hash_units, units
+
+Engine = Literal["auto", "numba", "numpy"]
 
 EMPTY = np.uint32(0xFFFFFFFF)
 _CHUNK_VALUES = 1 << 22  # shingles x permutations per numpy step: ~16 MB of uint32
@@ -46,15 +51,20 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint32(16))
 
 
-def minhash(values: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+def minhash(values: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int,
+            engine: Engine = "auto") -> np.ndarray:
     """Signatures of many sets at once.
 
     values: uint32 shingle hashes of all sets, concatenated.
     offsets: int64 array of len(sets) + 1; set i is values[offsets[i]:offsets[i+1]].
+    engine: ``"numba"`` (compiled loop), ``"numpy"``, or ``"auto"`` (numba when installed);
+        both give the same signatures.
     Returns a (len(sets), num_perm) uint32 array; an empty set gets all 0xFFFFFFFF,
     as in datasketch.
     """
     a, b = permutations(num_perm, seed)
+    if _compiled(engine):
+        return fused.minhash(values.astype(np.uint32, copy=False), offsets.astype(np.int64, copy=False), a, b)
     n_sets = len(offsets) - 1
     out = np.full((n_sets, num_perm), EMPTY, dtype=np.uint32)
     mixed = _fmix32(values.astype(np.uint32, copy=False))
@@ -72,6 +82,32 @@ def minhash(values: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -
             out[nonempty] = np.minimum.reduceat(permuted, offsets[nonempty] - lo, axis=0)
         first = last
     return out
+
+
+def _compiled(engine: Engine, params: Params | None = None) -> bool:
+    if engine not in ("auto", "numba", "numpy"):
+        raise ValueError(f"engine must be auto, numba or numpy; got {engine!r}")
+    can = fused.numba is not None and (params is None or fused.available(params))
+    if engine == "numba" and not can:
+        raise ValueError("engine='numba' needs numba installed and units 'content' or 'words'")
+    return can and engine != "numpy"
+
+
+def document_signatures(texts: Sequence[str], params: Params = Params(), engine: Engine = "auto") -> np.ndarray:
+    """(len(texts), num_perm) uint32 signatures of raw texts: the fingerprint stage on its own.
+
+    The same signatures as a scan's documents get (shingles of ``shingle_k``
+    units across sentence breaks), computed in one compiled pass per text with
+    ``engine="numba"``, or with the Python tokeniser and numpy.
+    """
+    norm = [fold(t) for t in texts]
+    if _compiled(engine, params):
+        return fused.document_signatures(norm, params)
+    unit_lists = [units(t, params) for t in norm]
+    offsets = np.concatenate([[0], np.cumsum([len(u) for u in unit_lists])]).astype(np.int64)
+    k = 1 if params.units == "chars" else params.shingle_k
+    shingles, shingle_offsets = kgram_hashes(hash_units(unit_lists), offsets, k)
+    return minhash(shingles, shingle_offsets, params.num_perm, params.seed, engine="numpy")
 
 
 def to_datasketch(signature: np.ndarray, seed: int) -> LeanMinHash:

@@ -34,28 +34,96 @@ it: the longer one is the same words plus a clause, i.e. it adds a fact. Reprodu
 
     python bench/msrp.py ../shared/benchmarks --fit
 
-`features` is computed for a whole m x n matrix of sentence pairs at once (sparse
-incidence products and ``rapidfuzz.process.cdist``), or elementwise for n pairs
-(row-wise products and ``process.cpdist``), by the same code.
+`features` is computed for a whole m x n matrix of sentence pairs at once, or
+elementwise for n pairs, by the same code: each sentence's item sets are sorted
+arrays of 64-bit hashes (`SentenceItems`, built once per corpus), intersected by a
+compiled merge (`dedup.fused.shared_counts`), beside ``rapidfuzz.process.cdist``
+(or ``cpdist``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from scipy import sparse
 
+from dedup import fused
 from dedup.params import Params
-from dedup.text import units
+from dedup.segment import sentence_units
+from dedup.text import FOLD_MULTIPLIER
 
 FEATURES = ("unit_jaccard", "bigram_contained", "word_contained", "char_ratio", "numbers_differ")
 # Fit on all MSRP train pairs: python bench/msrp.py ../shared/benchmarks --fit
 WEIGHTS = np.array([4.9489, -3.6006, 3.4651, 4.7277, -0.7103])
 BIAS = -5.2112
+
+
+KINDS = ("unit", "bigram", "word", "number")
+
+
+@dataclass(frozen=True)
+class SentenceItems:
+    """Each sentence's item sets U, G, W, N (see above) as sorted distinct 64-bit hashes.
+
+    values[k], offsets[k]: the sets of kind KINDS[k] in CSR form; sentence i's set is
+    values[k][offsets[k][i]:offsets[k][i + 1]].
+    """
+
+    values: tuple[np.ndarray, ...]
+    offsets: tuple[np.ndarray, ...]
+    counts: tuple[np.ndarray, ...]  # each set's size
+
+    @classmethod
+    def of(cls, norm_texts: Sequence[str], params: Params,
+           unit_hashes: tuple[np.ndarray, np.ndarray] | None = None) -> SentenceItems:
+        """The item sets of normalised sentences; unit_hashes: their (hashes, units per
+        sentence) when already computed (`dedup.segment.sentence_units`)."""
+        hashes, n_units = unit_hashes or _drop_digits(sentence_units(norm_texts, params))
+        words, digit, n_words = sentence_units(norm_texts, _word_params(params))
+        owner = np.repeat(np.arange(len(n_words)), n_words)
+        runs = [(hashes, n_units), _bigrams(hashes, n_units), (words, n_words),
+                (words[digit], np.bincount(owner[digit], minlength=len(n_words)))]
+        distinct = [_distinct_per_run(values, counts) for values, counts in runs]
+        return cls(tuple(v for v, _ in distinct), tuple(o for _, o in distinct),
+                   tuple(np.diff(o) for _, o in distinct))
+
+    def sizes(self, kind: str, rows: np.ndarray) -> np.ndarray:
+        return self.counts[KINDS.index(kind)][rows]
+
+    def shared(self, kind: str, rows_a: np.ndarray, rows_b: np.ndarray, pairwise: bool = False) -> np.ndarray:
+        """|A ∩ B| for every sentence of rows_a against every one of rows_b (or row by row)."""
+        k = KINDS.index(kind)
+        return fused.shared_counts(self.values[k], self.offsets[k], np.asarray(rows_a, np.int64),
+                                   np.asarray(rows_b, np.int64), pairwise)
+
+
+def _drop_digits(units: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    hashes, _, counts = units
+    return hashes, counts
+
+
+def _bigrams(hashes: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of consecutive unit pairs inside each sentence, and their count per sentence."""
+    ends = np.cumsum(counts)
+    same_run = np.ones(max(len(hashes) - 1, 0), dtype=bool)
+    same_run[ends[(ends > 0) & (ends < len(hashes))] - 1] = False  # a pair may not cross a sentence end
+    folded = hashes[:-1] * FOLD_MULTIPLIER + hashes[1:] if len(hashes) > 1 else hashes[:0]
+    return folded[same_run], np.maximum(np.asarray(counts) - 1, 0)
+
+
+def _distinct_per_run(values: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort each run of values and drop repeats; returns values and int64 offsets (CSR)."""
+    owner = np.repeat(np.arange(len(counts)), counts)
+    order = np.lexsort((values, owner))
+    values, owner = values[order], owner[order]
+    keep = np.ones(len(values), dtype=bool)
+    keep[1:] = (values[1:] != values[:-1]) | (owner[1:] != owner[:-1])
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner[keep], minlength=len(counts)), out=offsets[1:])
+    return values[keep], offsets
 
 
 def features(texts_a: Sequence[str], texts_b: Sequence[str], params: Params,
@@ -65,22 +133,22 @@ def features(texts_a: Sequence[str], texts_b: Sequence[str], params: Params,
     texts_a, texts_b = list(texts_a), list(texts_b)
     if pairwise and len(texts_a) != len(texts_b):
         raise ValueError(f"pairwise needs as many texts on each side, got {len(texts_a)} and {len(texts_b)}")
-    shape = (len(texts_a),) if pairwise else (len(texts_a), len(texts_b))
-    if not texts_a or not texts_b:
+    items = SentenceItems.of(texts_a + texts_b, params)
+    rows_a, rows_b = np.arange(len(texts_a)), np.arange(len(texts_a), len(texts_a) + len(texts_b))
+    return item_features(items, rows_a, rows_b, texts_a, texts_b, pairwise)
+
+
+def item_features(items: SentenceItems, rows_a: np.ndarray, rows_b: np.ndarray, texts_a: Sequence[str],
+                  texts_b: Sequence[str], pairwise: bool = False) -> np.ndarray:
+    """`features` of sentences whose item sets are already built (rows of items; their texts)."""
+    shape = (len(rows_a),) if pairwise else (len(rows_a), len(rows_b))
+    if not len(rows_a) or not len(rows_b):
         return np.zeros((*shape, len(FEATURES)))
-    per_text = [_items(text, params) for text in texts_a + texts_b]
     inter, size_a, size_b = {}, {}, {}
-    for k, kind in enumerate(("unit", "bigram", "word", "number")):
-        incidence = _incidence([items[k] for items in per_text])
-        a, b = incidence[:len(texts_a)], incidence[len(texts_a):]
-        if pairwise:
-            inter[kind] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
-            size_a[kind] = np.asarray(a.sum(axis=1)).ravel()
-            size_b[kind] = np.asarray(b.sum(axis=1)).ravel()
-        else:
-            inter[kind] = (a @ b.T).toarray()
-            size_a[kind] = np.asarray(a.sum(axis=1)).ravel()[:, None]
-            size_b[kind] = np.asarray(b.sum(axis=1)).ravel()[None, :]
+    for kind in KINDS:
+        inter[kind] = items.shared(kind, rows_a, rows_b, pairwise)
+        size_a[kind] = items.sizes(kind, rows_a) if pairwise else items.sizes(kind, rows_a)[:, None]
+        size_b[kind] = items.sizes(kind, rows_b) if pairwise else items.sizes(kind, rows_b)[None, :]
     cdist = process.cpdist if pairwise else process.cdist
     ratio = cdist(texts_a, texts_b, scorer=fuzz.ratio, dtype=np.float32, workers=1) / 100.0
     n_a, n_b, n_shared = size_a["number"], size_b["number"], inter["number"]
@@ -105,14 +173,6 @@ def reworded_probability_pairs(texts_a: Sequence[str], texts_b: Sequence[str], p
     return probability(features(texts_a, texts_b, params, pairwise=True))
 
 
-@lru_cache(maxsize=1 << 16)
-def _items(text: str, params: Params) -> tuple[list[str], list[str], list[str], list[str]]:
-    """Units, unit bigrams, words and numbers of a sentence (cached: a sentence meets many others)."""
-    unit_list, word_list = units(text, params), units(text, _word_params(params))
-    return (unit_list, [f"{x} {y}" for x, y in zip(unit_list, unit_list[1:])], word_list,
-            [w for w in word_list if any(ch.isdigit() for ch in w)])
-
-
 @lru_cache(maxsize=8)
 def _word_params(params: Params) -> Params:
     """params with every word as a unit (building Params validates LSH banding: slow, so once)."""
@@ -122,17 +182,6 @@ def _word_params(params: Params) -> Params:
 def probability(f: np.ndarray) -> np.ndarray:
     """The model's probability for a feature array (last axis in FEATURES order)."""
     return 1.0 / (1.0 + np.exp(-(f @ WEIGHTS + BIAS)))
-
-
-def _incidence(lists: list[list[str]]) -> sparse.csr_matrix:
-    """Texts x distinct items, 1 where the item occurs (repeats count once)."""
-    vocabulary: dict[str, int] = {}
-    columns = [vocabulary.setdefault(item, len(vocabulary)) for items in lists for item in items]
-    owner = np.repeat(np.arange(len(lists)), [len(items) for items in lists])
-    matrix = sparse.csr_matrix((np.ones(len(columns), dtype=np.float32), (owner, columns)),
-                               shape=(len(lists), max(len(vocabulary), 1)))
-    matrix.data[:] = 1.0
-    return matrix
 
 
 def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:

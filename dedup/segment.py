@@ -19,12 +19,13 @@ Rules, chosen to work for any language:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 
 import numpy as np
 import pandas as pd
 
+from dedup import fused
 from dedup.params import Params
 from dedup.text import hash_units, normalize, units
 
@@ -76,13 +77,21 @@ def segment(documents: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, np.n
     Returns the segments table and a flat uint64 array holding every sentence's
     unit hashes in table order; ``n_units`` gives each sentence's share of it.
     """
-    rows, unit_lists = [], []
-    for doc_id, text in documents.loc[documents.status == "ok", ["doc_id", "text"]].itertuples(index=False):
-        for seg_no, (para_no, start, end) in enumerate(sentence_spans(text)):
-            norm = normalize(text[start:end])
-            unit_lists.append(units(norm, params))
-            rows.append((doc_id, seg_no, para_no, start, end, norm, len(unit_lists[-1])))
-    segments = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
+    rows = [(doc_id, seg_no, para_no, start, end, normalize(text[start:end]))
+            for doc_id, text in documents.loc[documents.status == "ok", ["doc_id", "text"]].itertuples(index=False)
+            for seg_no, (para_no, start, end) in enumerate(sentence_spans(text))]
+    segments = pd.DataFrame(rows, columns=SEGMENT_COLUMNS[:-1])
+    hashes, _, segments["n_units"] = sentence_units(segments.text.tolist(), params)
     segments = segments.astype({"seg_no": "int32", "para_no": "int32", "start": "int64",
                                 "end": "int64", "n_units": "int32"})
-    return segments, hash_units(unit_lists)
+    return segments, hashes
+
+
+def sentence_units(norm_texts: Sequence[str], params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit hashes of normalised texts, flattened; whether each unit holds a digit; units per
+    text. Compiled when numba is installed, else the Python tokeniser (the same numbers)."""
+    if fused.available(params):
+        return fused.unit_hashes(norm_texts, params)
+    unit_lists = [units(text, params) for text in norm_texts]
+    digits = np.array([any(ch.isdigit() for ch in u) for lst in unit_lists for u in lst], dtype=bool)
+    return hash_units(unit_lists), digits, np.array([len(u) for u in unit_lists], dtype=np.int64)

@@ -37,12 +37,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from dedup.fingerprint import Fingerprints
-from dedup.paraphrase import FEATURES, features, probability
+from dedup.paraphrase import FEATURES, SentenceItems, item_features, probability
 from dedup.params import Params
-from dedup.text import fold_to_32
 
 LEVELS = ("none", "reworded", "near", "verbatim")  # index = strength
 MATCH_COLUMNS = ["doc_a", "doc_b", "seg_a", "seg_b", "level", "score", "in_order"]
@@ -58,30 +56,25 @@ class SentenceIndex:
     rows: dict[str, np.ndarray]      # doc_id -> its rows in the segments table
     texts: np.ndarray                # normalised sentence texts
     lengths: np.ndarray              # characters of each sentence in the original text
-    incidence: sparse.csr_matrix     # sentences x distinct units, 1 where the unit occurs
+    items: SentenceItems             # each sentence's unit, bigram, word and number sets
 
     @classmethod
-    def build(cls, segments: pd.DataFrame, unit_hashes: np.ndarray) -> SentenceIndex:
-        n_units = segments.n_units.to_numpy(np.int64)
-        _, columns = np.unique(fold_to_32(unit_hashes), return_inverse=True)
-        owner = np.repeat(np.arange(len(segments)), n_units)
-        incidence = sparse.csr_matrix((np.ones(len(columns), dtype=np.float32), (owner, columns)),
-                                      shape=(len(segments), int(columns.max(initial=-1)) + 1))
-        incidence.data[:] = 1.0  # repeated units in one sentence count once
+    def build(cls, segments: pd.DataFrame, unit_hashes: np.ndarray, params: Params) -> SentenceIndex:
+        texts = segments.text.to_numpy(object)
+        items = SentenceItems.of(texts, params, (unit_hashes, segments.n_units.to_numpy(np.int64)))
         rows = {doc: np.asarray(idx) for doc, idx in segments.groupby("doc_id", sort=False).indices.items()}
-        return cls(rows, segments.text.to_numpy(object),
-                   (segments.end - segments.start).to_numpy(np.int64), incidence)
+        return cls(rows, texts, (segments.end - segments.start).to_numpy(np.int64), items)
 
     def unit_overlap(self, rows_a: np.ndarray, rows_b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(shared units of every sentence pair, units per sentence of a, units per sentence of b)."""
-        a, b = self.incidence[rows_a], self.incidence[rows_b]
-        return (a @ b.T).toarray(), np.asarray(a.sum(axis=1)).ravel(), np.asarray(b.sum(axis=1)).ravel()
+        return (self.items.shared("unit", rows_a, rows_b), self.items.sizes("unit", rows_a),
+                self.items.sizes("unit", rows_b))
 
 
 def similarity_levels(index: SentenceIndex, rows_a: np.ndarray, rows_b: np.ndarray,
                       params: Params) -> tuple[np.ndarray, np.ndarray]:
     """(level, score) matrices for every sentence of A against every sentence of B."""
-    f = features(index.texts[rows_a], index.texts[rows_b], params)
+    f = item_features(index.items, rows_a, rows_b, index.texts[rows_a], index.texts[rows_b])
     ratio = f[..., FEATURES.index("char_ratio")].astype(np.float32)  # fuzz.ratio / 100, computed once
     reworded = probability(f)
     trimmed = trimmed_share(*index.unit_overlap(rows_a, rows_b), params)
@@ -130,8 +123,8 @@ def _shares(best_level: np.ndarray, lengths: np.ndarray) -> list[float]:
 
 
 def verify_pair(doc_a: str, doc_b: str, index: SentenceIndex, set_a: np.ndarray, set_b: np.ndarray,
-                params: Params) -> tuple[dict[str, float], pd.DataFrame]:
-    """Evidence for one pair, and its sentence matches."""
+                params: Params) -> tuple[dict[str, float], list[tuple]]:
+    """Evidence for one pair, and its sentence matches (seg_a, seg_b, level, score, in_order)."""
     shared = len(np.intersect1d(set_a, set_b, assume_unique=True))
     rows_a, rows_b = index.rows[doc_a], index.rows[doc_b]
     level, score = similarity_levels(index, rows_a, rows_b, params)
@@ -154,7 +147,7 @@ def verify_pair(doc_a: str, doc_b: str, index: SentenceIndex, set_a: np.ndarray,
         "sentences_matched_b": int((best_b > 0).sum()),
         "numbers_changed": numbers_changed(index.texts[rows_a], index.texts[rows_b], aligned),
     }
-    return evidence, _matches(doc_a, doc_b, level, score, in_order)
+    return evidence, _matches(level, score, in_order)
 
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -174,33 +167,25 @@ def numbers_changed(texts_a: np.ndarray, texts_b: np.ndarray, aligned: list[tupl
     return changed / both if both else 0.0
 
 
-def _matches(doc_a: str, doc_b: str, level: np.ndarray, score: np.ndarray,
-             in_order: np.ndarray) -> pd.DataFrame:
-    """Each sentence's best counterpart (both directions), plus the aligned pairs."""
+def _matches(level: np.ndarray, score: np.ndarray, in_order: np.ndarray) -> list[tuple]:
+    """Each sentence's best counterpart (both directions), plus the aligned pairs:
+    (seg_a, seg_b, level, score, in_order) rows."""
     i_best = np.arange(level.shape[0]), score.argmax(axis=1)
     j_best = score.argmax(axis=0), np.arange(level.shape[1])
     cells = set(zip(*i_best)) | set(zip(*j_best)) | set(zip(*np.nonzero(in_order)))
-    cells = sorted((int(i), int(j)) for i, j in cells if level[i, j] > 0)
-    return pd.DataFrame({
-        "doc_a": doc_a, "doc_b": doc_b,
-        "seg_a": [i for i, _ in cells], "seg_b": [j for _, j in cells],
-        "level": [LEVELS[level[c]] for c in cells],
-        "score": [round(float(score[c]), 4) for c in cells],
-        "in_order": [bool(in_order[c]) for c in cells],
-    }, columns=MATCH_COLUMNS)
+    return [(i, j, LEVELS[level[i, j]], round(float(score[i, j]), 4), bool(in_order[i, j]))
+            for i, j in sorted((int(i), int(j)) for i, j in cells) if level[i, j] > 0]
 
 
 def verify(candidates: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray,
            fp: Fingerprints, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Evidence columns for every candidate (same row order), and all sentence matches."""
-    index = SentenceIndex.build(segments, unit_hashes)
+    index = SentenceIndex.build(segments, unit_hashes, params)
     position = {doc: i for i, doc in enumerate(fp.doc_ids)}
     rows, matches = [], []
     for doc_a, doc_b in candidates[["doc_a", "doc_b"]].itertuples(index=False):
         evidence, pair_matches = verify_pair(doc_a, doc_b, index, fp.doc_set(position[doc_a]),
                                              fp.doc_set(position[doc_b]), params)
         rows.append(evidence)
-        matches.append(pair_matches)
-    evidence = pd.DataFrame(rows, columns=EVIDENCE_COLUMNS)
-    all_matches = pd.concat(matches, ignore_index=True) if matches else pd.DataFrame(columns=MATCH_COLUMNS)
-    return evidence, all_matches
+        matches += [(doc_a, doc_b, *match) for match in pair_matches]
+    return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS), pd.DataFrame(matches, columns=MATCH_COLUMNS)

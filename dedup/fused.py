@@ -1,0 +1,402 @@
+"""Compiled loops: the fused fingerprint pass (text bytes → units → shingles → MinHash)
+and the set intersections sentence matching counts, compiled with numba.
+
+One pass over each text's UTF-8 bytes does what `dedup.text.units`,
+`dedup.text.hash_units`, `dedup.fingerprint.kgram_hashes` and
+`dedup.fingerprint.minhash` do with Python and numpy, and gives the same
+numbers value for value (tests/test_fused.py proves it on text in many scripts):
+
+* tokens follow `dedup.text._TOKEN` — numbers ``\\d+([.,]\\d+)*``, one character
+  of a script written without spaces, words ``[^\\W_]+('[^\\W_]+)*`` — read
+  through a table of each code point's class, built once from the same regex
+  classes so the two paths cannot drift apart;
+* each unit is hashed with xxHash64 (XXH64, seed 0) straight from its bytes;
+* a shingle folds k unit hashes, ``h = h * M + u mod 2**64``, then 32 bits;
+* each shingle is mixed by MurmurHash3's finaliser and permuted as
+  ``a_i * h + b_i mod 2**32``, keeping the minimum per permutation.
+
+Only ``units="content"`` and ``"words"`` are compiled; ``"chars"`` and
+machines without numba use the Python/numpy path (`dedup.fingerprint`).
+Texts must be normalised (`dedup.text.normalize`) before they are encoded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import cache
+
+import numpy as np
+import xxhash
+
+from dedup.params import Params
+from dedup.text import _UNSPACED, FOLD_MULTIPLIER
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - exercised on machines without numba
+    numba = None
+
+# Code point classes, as bit flags (a code point may have several).
+WORD, DECIMAL, UNSPACED, DIGIT = 1, 2, 4, 8
+_P1, _P2, _P3 = np.uint64(0x9E3779B185EBCA87), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9)
+_P4, _P5 = np.uint64(0x85EBCA77C2B2AE63), np.uint64(0x27D4EB2F165667C5)
+
+
+def available(params: Params) -> bool:
+    """Whether the compiled loop can fingerprint with these parameters."""
+    return numba is not None and params.units in ("content", "words")
+
+
+@cache
+def code_point_classes() -> np.ndarray:
+    """uint8 flags for every code point: WORD ``[^\\W_]``, DECIMAL ``\\d``, UNSPACED, DIGIT (str.isdigit)."""
+    everything = "".join(map(chr, range(0x110000)))
+    classes = np.zeros(0x110000, dtype=np.uint8)
+    for flag, pattern in ((WORD, r"[^\W_]"), (DECIMAL, r"\d"), (UNSPACED, f"[{_UNSPACED}]")):
+        hits = [m.start() for m in re.finditer(pattern, everything)]
+        classes[hits] |= flag
+    classes[[i for i, ch in enumerate(everything) if ch.isdigit()]] |= DIGIT
+    return classes
+
+
+def encode(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-8 bytes of all texts, concatenated, and the int64 byte offsets of each."""
+    encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
+
+
+def stopword_hashes(params: Params) -> np.ndarray:
+    """Sorted xxh64 of the stop words (a token is dropped when its hash is among them)."""
+    return np.array(sorted({xxhash.xxh64_intdigest(w.encode("utf-8")) for w in params.stopwords}),
+                    dtype=np.uint64)
+
+
+def unit_hashes(texts: Sequence[str], params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """xxh64 of every unit of every normalised text, flattened; whether each unit holds a
+    digit (str.isdigit); and the number of units per text."""
+    data, offsets = encode(texts)
+    return _units_of_runs(data, offsets, code_point_classes(), stopword_hashes(params),
+                          params.units == "words", params.min_word_len, params.stem_len)
+
+
+def document_signatures(texts: Sequence[str], params: Params) -> np.ndarray:
+    """(len(texts), num_perm) uint32 MinHash signatures of normalised texts, in one compiled pass."""
+    from dedup.fingerprint import permutations
+
+    data, offsets = encode(texts)
+    a, b = permutations(params.num_perm, params.seed)
+    return _document_signatures(data, offsets, code_point_classes(), stopword_hashes(params),
+                                params.units == "words", params.min_word_len, params.stem_len,
+                                params.shingle_k, a, b)
+
+
+def minhash(values: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Compiled twin of `dedup.fingerprint.minhash` over CSR sets of uint32 values."""
+    out = np.full((len(offsets) - 1, len(a)), 0xFFFFFFFF, dtype=np.uint32)
+    _minhash_sets(values, offsets, a, b, out)
+    return out
+
+
+def _jit(function):
+    return numba.njit(cache=True, nogil=True)(function) if numba is not None else function
+
+
+@_jit
+def _rotl(x, r):
+    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
+
+
+@_jit
+def _read64(data, i):
+    v = np.uint64(0)
+    for j in range(8):
+        v |= np.uint64(data[i + j]) << np.uint64(8 * j)
+    return v
+
+
+@_jit
+def _round(acc, lane):
+    return _rotl(acc + lane * _P2, 31) * _P1
+
+
+@_jit
+def _merge(h, v):
+    return (h ^ _round(np.uint64(0), v)) * _P1 + _P4
+
+
+@_jit
+def xxh64(data, start, end):
+    """XXH64 with seed 0 of data[start:end] (the reference algorithm, step by step)."""
+    n = end - start
+    i = start
+    if n >= 32:
+        v1, v2, v3, v4 = _P1 + _P2, _P2, np.uint64(0), np.uint64(0) - _P1
+        while i + 32 <= end:
+            v1 = _round(v1, _read64(data, i))
+            v2 = _round(v2, _read64(data, i + 8))
+            v3 = _round(v3, _read64(data, i + 16))
+            v4 = _round(v4, _read64(data, i + 24))
+            i += 32
+        h = _rotl(v1, 1) + _rotl(v2, 7) + _rotl(v3, 12) + _rotl(v4, 18)
+        h = _merge(_merge(_merge(_merge(h, v1), v2), v3), v4)
+    else:
+        h = _P5
+    h += np.uint64(n)
+    while i + 8 <= end:
+        h = _rotl(h ^ _round(np.uint64(0), _read64(data, i)), 27) * _P1 + _P4
+        i += 8
+    if i + 4 <= end:
+        word = np.uint64(0)
+        for j in range(4):
+            word |= np.uint64(data[i + j]) << np.uint64(8 * j)
+        h = _rotl(h ^ (word * _P1), 23) * _P2 + _P3
+        i += 4
+    while i < end:
+        h = _rotl(h ^ (np.uint64(data[i]) * _P5), 11) * _P1
+        i += 1
+    h ^= h >> np.uint64(33)
+    h *= _P2
+    h ^= h >> np.uint64(29)
+    h *= _P3
+    return h ^ (h >> np.uint64(32))
+
+
+@_jit
+def _code_point(data, i):
+    """(code point, its length in bytes) of the UTF-8 sequence at data[i]."""
+    lead = np.int64(data[i])
+    if lead < 0x80:
+        return lead, 1
+    if lead < 0xE0:
+        return ((lead & 0x1F) << 6) | (np.int64(data[i + 1]) & 0x3F), 2
+    if lead < 0xF0:
+        return ((lead & 0x0F) << 12) | ((np.int64(data[i + 1]) & 0x3F) << 6) | (np.int64(data[i + 2]) & 0x3F), 3
+    return (((lead & 0x07) << 18) | ((np.int64(data[i + 1]) & 0x3F) << 12)
+            | ((np.int64(data[i + 2]) & 0x3F) << 6) | (np.int64(data[i + 3]) & 0x3F)), 4
+
+
+@_jit
+def _class_at(data, i, end, classes):
+    if i >= end:
+        return 0, 1
+    cp, size = _code_point(data, i)
+    return classes[cp], size
+
+
+@_jit
+def _scan_number(data, i, end, classes):
+    """End of the number token starting at i: \\d+ ([.,] \\d+)*."""
+    while True:
+        c, size = _class_at(data, i, end, classes)
+        while c & DECIMAL:
+            i += size
+            c, size = _class_at(data, i, end, classes)
+        if i < end and (data[i] == 46 or data[i] == 44):  # "." or ","
+            c, _ = _class_at(data, i + 1, end, classes)
+            if c & DECIMAL:
+                i += 1
+                continue
+        return i
+
+
+@_jit
+def _is_word_char(c):
+    return (c & WORD) != 0 and (c & UNSPACED) == 0
+
+
+@_jit
+def _scan_word(data, i, end, classes):
+    """(end, code points, holds a digit) of the word token starting at i: [^\\W_]+ ('[^\\W_]+)*."""
+    chars, digit = 0, False
+    while True:
+        c, size = _class_at(data, i, end, classes)
+        while _is_word_char(c):
+            digit |= (c & DIGIT) != 0
+            chars += 1
+            i += size
+            c, size = _class_at(data, i, end, classes)
+        if i < end and data[i] == 39:  # "'"
+            c, _ = _class_at(data, i + 1, end, classes)
+            if _is_word_char(c):
+                chars += 1
+                i += 1
+                continue
+        return i, chars, digit
+
+
+@_jit
+def _prefix_end(data, i, n_chars):
+    """Byte position after the first n_chars code points from i."""
+    for _ in range(n_chars):
+        _, size = _code_point(data, i)
+        i += size
+    return i
+
+
+@_jit
+def _is_stopword(data, start, end, stopwords):
+    if len(stopwords) == 0:
+        return False
+    h = xxh64(data, start, end)
+    k = np.searchsorted(stopwords, h)
+    return k < len(stopwords) and stopwords[k] == h
+
+
+@_jit
+def _units(data, start, end, classes, stopwords, whole_words, min_len, stem_len, out, digits, n):
+    """Append the unit hashes of data[start:end] to out (and to digits whether each holds
+    a digit) from position n; return the new n.
+
+    Mirrors `dedup.text.units`: characters of unspaced scripts make bigrams with
+    the character right before them; numbers, words with a digit (and every word
+    when whole_words) are kept whole; other words need min_len characters and
+    are cut to stem_len.
+    """
+    i, unspaced_end = start, -1
+    while i < end:
+        c, size = _class_at(data, i, end, classes)
+        if c & DECIMAL:
+            stop = _scan_number(data, i, end, classes)
+            if not _is_stopword(data, i, stop, stopwords):
+                out[n], digits[n] = xxh64(data, i, stop), True
+                n += 1
+        elif c & UNSPACED:
+            stop = i + size
+            if unspaced_end == i:
+                out[n], digits[n] = xxh64(data, _previous_code_point(data, i), stop), False
+                n += 1
+            unspaced_end = stop
+        elif c & WORD:
+            stop, chars, digit = _scan_word(data, i, end, classes)
+            if not _is_stopword(data, i, stop, stopwords):
+                if whole_words or digit:
+                    out[n], digits[n] = xxh64(data, i, stop), digit
+                    n += 1
+                elif chars >= min_len:
+                    out[n], digits[n] = xxh64(data, i, _prefix_end(data, i, min(stem_len, chars))), False
+                    n += 1
+        else:
+            stop = i + size
+        i = stop
+    return n
+
+
+@_jit
+def _previous_code_point(data, i):
+    """Start of the code point that ends right before byte i."""
+    j = i - 1
+    while (data[j] & 0xC0) == 0x80:  # continuation bytes
+        j -= 1
+    return j
+
+
+@_jit
+def _units_of_runs(data, offsets, classes, stopwords, whole_words, min_len, stem_len):
+    out = np.empty(len(data), dtype=np.uint64)  # at most one unit per byte
+    digits = np.empty(len(data), dtype=np.bool_)
+    counts = np.zeros(len(offsets) - 1, dtype=np.int64)
+    n = 0
+    for r in range(len(offsets) - 1):
+        before = n
+        n = _units(data, offsets[r], offsets[r + 1], classes, stopwords, whole_words, min_len, stem_len,
+                   out, digits, n)
+        counts[r] = n - before
+    return out[:n].copy(), digits[:n].copy(), counts
+
+
+@_jit
+def _mix(h):
+    """MurmurHash3's 32-bit finaliser (as datasketch applies it before permuting)."""
+    h ^= h >> np.uint32(16)
+    h = np.uint32(h * np.uint32(0x85EBCA6B))
+    h ^= h >> np.uint32(13)
+    h = np.uint32(h * np.uint32(0xC2B2AE35))
+    return h ^ (h >> np.uint32(16))
+
+
+@_jit
+def _permute_min(h, a, b, signature):
+    mixed = _mix(np.uint32(h))
+    for p in range(len(a)):
+        # min() rather than a branch lets LLVM vectorise the permutations
+        signature[p] = min(signature[p], np.uint32(a[p] * mixed + b[p]))
+
+
+@_jit
+def _minhash_sets(values, offsets, a, b, out):
+    signature = np.empty(len(a), dtype=np.uint32)
+    for s in range(len(offsets) - 1):
+        if offsets[s + 1] == offsets[s]:
+            continue
+        signature[:] = 0xFFFFFFFF
+        for i in range(offsets[s], offsets[s + 1]):
+            _permute_min(values[i], a, b, signature)
+        out[s, :] = signature
+
+
+@_jit
+def _document_signatures(data, offsets, classes, stopwords, whole_words, min_len, stem_len, k, a, b):
+    out = np.full((len(offsets) - 1, len(a)), 0xFFFFFFFF, dtype=np.uint32)
+    units = np.empty(len(data), dtype=np.uint64)
+    digits = np.empty(len(data), dtype=np.bool_)
+    signature = np.empty(len(a), dtype=np.uint32)
+    for d in range(len(offsets) - 1):
+        n = _units(data, offsets[d], offsets[d + 1], classes, stopwords, whole_words, min_len, stem_len,
+                   units, digits, 0)
+        if n < k:
+            continue
+        signature[:] = 0xFFFFFFFF
+        for i in range(n - k + 1):
+            h = np.uint64(0)
+            for j in range(k):
+                h = h * FOLD_MULTIPLIER + units[i + j]
+            _permute_min((h ^ (h >> np.uint64(32))) & np.uint64(0xFFFFFFFF), a, b, signature)
+        out[d, :] = signature
+    return out
+
+
+def shared_counts(values: np.ndarray, offsets: np.ndarray, rows_a: np.ndarray, rows_b: np.ndarray,
+                  pairwise: bool = False) -> np.ndarray:
+    """|A ∩ B| of sorted distinct sets (CSR values, offsets): every row of rows_a against
+    every row of rows_b, an int32 (m, n) matrix; with pairwise, rows_a[i] against rows_b[i]."""
+    if pairwise:
+        out = np.zeros(len(rows_a), dtype=np.int32)
+        _shared_pairwise(values, offsets, rows_a, rows_b, out)
+    else:
+        out = np.zeros((len(rows_a), len(rows_b)), dtype=np.int32)
+        _shared_matrix(values, offsets, rows_a, rows_b, out)
+    return out
+
+
+@_jit
+def _intersection(values, a0, a1, b0, b1):
+    """Size of the intersection of two sorted distinct runs (a merge)."""
+    count = 0
+    while a0 < a1 and b0 < b1:
+        if values[a0] < values[b0]:
+            a0 += 1
+        elif values[a0] > values[b0]:
+            b0 += 1
+        else:
+            count += 1
+            a0 += 1
+            b0 += 1
+    return count
+
+
+@_jit
+def _shared_matrix(values, offsets, rows_a, rows_b, out):
+    for i in range(len(rows_a)):
+        a0, a1 = offsets[rows_a[i]], offsets[rows_a[i] + 1]
+        for j in range(len(rows_b)):
+            out[i, j] = _intersection(values, a0, a1, offsets[rows_b[j]], offsets[rows_b[j] + 1])
+
+
+@_jit
+def _shared_pairwise(values, offsets, rows_a, rows_b, out):
+    for i in range(len(rows_a)):
+        out[i] = _intersection(values, offsets[rows_a[i]], offsets[rows_a[i] + 1],
+                               offsets[rows_b[i]], offsets[rows_b[i] + 1])
