@@ -45,6 +45,8 @@ _FURNITURE = re.compile(
     r"|your email address will not be published.*"
     r"|[-•]?\s*by [a-z .'-]+(?: and [a-z .'-]+)?"
     r")\W*$")
+# A repeated line is furniture when any two of the first this many documents printing it are unrelated.
+REPEATS_CHECKED = 50
 
 
 def _pattern_furniture(segments: pd.DataFrame, sources: dict[str, str]) -> np.ndarray:
@@ -69,16 +71,23 @@ def _repeated_furniture(segments: pd.DataFrame, sources: dict[str, str],
     frame = frame[frame.source != ""]
     docs_per_line = frame.groupby(["source", "text"]).doc.unique()
     furniture = {key for key, docs in docs_per_line.items()
-                 if len(docs) >= 2 and any(frozenset(p) not in related for p in combinations(docs[:50], 2))}
+                 if len(docs) >= 2
+                 and any(frozenset(p) not in related for p in combinations(docs[:REPEATS_CHECKED], 2))}
     return np.array([(s, t) in furniture for s, t in zip(source, segments.text)], dtype=bool)
 
 
-def furniture(segments: pd.DataFrame, documents: pd.DataFrame, related: set[frozenset[str]]) -> np.ndarray:
+def furniture(segments: pd.DataFrame, documents: pd.DataFrame, related: set[frozenset[str]],
+              repeated: np.ndarray | None = None) -> np.ndarray:
     """True for each segment (row of the segments table) that is site furniture.
 
     related: the document pairs found related, whose shared sentences are story, not furniture.
+    repeated: the repetition part already computed over the whole corpus (a boolean per
+    segment), for engines that align a few documents at a time (`dedup.spark`); when
+    given, related is not used.
     """
     if segments.empty:
         return np.zeros(0, dtype=bool)
     sources = dict(zip(documents.doc_id, documents.source.fillna("").astype(str)))
-    return _pattern_furniture(segments, sources) | _repeated_furniture(segments, sources, related)
+    if repeated is None:
+        repeated = _repeated_furniture(segments, sources, related)
+    return _pattern_furniture(segments, sources) | repeated
