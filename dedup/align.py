@@ -39,6 +39,7 @@ from rapidfuzz.distance import Levenshtein
 
 from dedup.boilerplate import furniture
 from dedup.facts import FACT_COLUMNS, number_drift, quotation_drift, shared_quotations
+from dedup.parallel import chunks, map_chunks
 from dedup.params import Params
 from dedup.relate import ORIENT_COLUMNS, document_dates, orient_pair
 from dedup.verify import SentenceIndex, monotone_alignment, similarity_levels
@@ -182,9 +183,9 @@ def _runs(passages: list[_Passage], a: _Side, b: _Side) -> list[_Passage]:
     return out
 
 
-def _side(doc: str, text: str, rows: np.ndarray, segments: pd.DataFrame, is_furniture: np.ndarray) -> _Side:
-    return _Side(doc, text, rows, segments.start.to_numpy()[rows], segments.end.to_numpy()[rows],
-                 segments.para_no.to_numpy()[rows], is_furniture[rows])
+def _side(doc: str, text: str, rows: np.ndarray, columns: dict[str, np.ndarray]) -> _Side:
+    """columns: start, end, para_no and furniture of every segment."""
+    return _Side(doc, text, rows, *(columns[c][rows] for c in ("start", "end", "para_no", "furniture")))
 
 
 def _span(side: _Side, sentences: list[int]) -> tuple[object, object, object, str]:
@@ -269,43 +270,67 @@ def _passage_at(rows: list[list], side: int, offset: int) -> int | None:
     return None
 
 
+@dataclass
+class _Corpus:
+    """What aligning any pair needs: the pairs, texts, dates, per-segment columns, sentence index."""
+
+    pairs: pd.DataFrame
+    texts: dict[str, str]
+    dates: dict[str, str]
+    columns: dict[str, np.ndarray]
+    index: SentenceIndex
+    params: Params
+
+
 def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray,
-          params: Params, repeated_furniture: np.ndarray | None = None,
-          ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+          params: Params, repeated_furniture: np.ndarray | None = None, index: SentenceIndex | None = None,
+          jobs: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Direction, passages and facts of every pair given (the related ones, in a scan).
 
     repeated_furniture: optional, a boolean per segment: the sentences the corpus repeats
     as site furniture (see `dedup.boilerplate.furniture`), when the segments hold only part
     of the corpus; by default it is learned from these segments and pairs.
+    index: the segments' `SentenceIndex`, when already built. jobs: worker processes.
 
     Returns the orientation (source_doc, direction, direction_reason; same index
     as pairs, see `dedup.relate.orient_pair`), and the passages and facts
     tables, each pair read from its source, or the text `orient_pair` reads first.
     """
-    orientation = pd.DataFrame(columns=ORIENT_COLUMNS, index=pairs.index, dtype=object)
     if pairs.empty:
-        return orientation, pd.DataFrame(columns=PASSAGE_COLUMNS), pd.DataFrame(columns=FACT_COLUMNS)
-    index = SentenceIndex.build(segments, unit_hashes, params)
-    is_furniture = furniture(segments, documents, {frozenset(p) for p in zip(pairs.doc_a, pairs.doc_b)},
-                             repeated_furniture)
-    texts, dates = dict(zip(documents.doc_id, documents.text)), document_dates(documents)
-    passages: list[list] = []
-    facts: list[list] = []
-    for label, pair in zip(pairs.index, pairs.itertuples()):
-        a, b = (_side(doc, texts[doc], index.rows[doc], segments, is_furniture) for doc in (pair.doc_a, pair.doc_b))
-        pair_passages = align_pair(a, b, index, params)
-        inserted = {side.doc for side, kind in ((a, "dropped"), (b, "added")) if _inserts(pair_passages, kind)}
-        first, *oriented = orient_pair(pair, dates, params, inserted)
-        orientation.loc[label] = oriented
-        if first == b.doc:
-            a, b, pair_passages = b, a, [_flipped(p) for p in pair_passages]
-        pair_rows, pair_facts = _rows(pair_passages, a, b, params)
-        passages += pair_rows
-        facts += pair_facts
-    table = pd.DataFrame(passages, columns=_ROW_COLUMNS)[PASSAGE_COLUMNS]
+        return (pd.DataFrame(columns=ORIENT_COLUMNS, index=pairs.index, dtype=object),
+                pd.DataFrame(columns=PASSAGE_COLUMNS), pd.DataFrame(columns=FACT_COLUMNS))
+    columns = {c: segments[c].to_numpy() for c in ("start", "end", "para_no")}
+    columns["furniture"] = furniture(segments, documents, {frozenset(p) for p in zip(pairs.doc_a, pairs.doc_b)},
+                                     repeated_furniture)
+    corpus = _Corpus(pairs, dict(zip(documents.doc_id, documents.text)), document_dates(documents), columns,
+                     index or SentenceIndex.build(segments, unit_hashes, params), params)
+    parts = map_chunks(_align_rows, corpus, chunks(len(pairs), jobs), jobs)
+    orientation = pd.DataFrame([o for part in parts for o in part[0]], columns=ORIENT_COLUMNS,
+                               index=pairs.index, dtype=object)
+    table = pd.DataFrame([row for part in parts for row in part[1]], columns=_ROW_COLUMNS)[PASSAGE_COLUMNS]
     for column in ("a_start", "a_end", "b_start", "b_end", "a_para", "b_para"):
         table[column] = table[column].astype("Int64")
-    return orientation, table, pd.DataFrame(facts, columns=FACT_COLUMNS)
+    return orientation, table, pd.DataFrame([f for part in parts for f in part[2]], columns=FACT_COLUMNS)
+
+
+def _align_rows(corpus: _Corpus, part: slice) -> tuple[list[list], list[list], list[list]]:
+    """Orientation, passage and fact rows of some pairs."""
+    orientation: list[list] = []
+    passages: list[list] = []
+    facts: list[list] = []
+    for pair in corpus.pairs.iloc[part].itertuples():
+        a, b = (_side(doc, corpus.texts[doc], corpus.index.rows[doc], corpus.columns)
+                for doc in (pair.doc_a, pair.doc_b))
+        pair_passages = align_pair(a, b, corpus.index, corpus.params)
+        inserted = {side.doc for side, kind in ((a, "dropped"), (b, "added")) if _inserts(pair_passages, kind)}
+        first, *oriented = orient_pair(pair, corpus.dates, corpus.params, inserted)
+        orientation.append(oriented)
+        if first == b.doc:
+            a, b, pair_passages = b, a, [_flipped(p) for p in pair_passages]
+        pair_rows, pair_facts = _rows(pair_passages, a, b, corpus.params)
+        passages += pair_rows
+        facts += pair_facts
+    return orientation, passages, facts
 
 
 def shares(passages: pd.DataFrame) -> pd.DataFrame:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -26,13 +27,15 @@ from dedup.align import align
 from dedup.candidates import CANDIDATE_COLUMNS, find_candidates
 from dedup.cluster import group
 from dedup.fingerprint import Fingerprints, fingerprint
+from dedup.parallel import chunks, map_chunks
 from dedup.params import Params
 from dedup.read import Fields, documents_table, read_documents
 from dedup.relate import LINKED, ORIENT_COLUMNS, RELATIONS, relate
 from dedup.segment import segment
-from dedup.verify import verify
+from dedup.verify import SentenceIndex, verify
 
-LIBRARIES = ("dedup", "datasketch", "rapidfuzz", "pandas", "numpy", "scipy")
+LIBRARIES = ("dedup", "datasketch", "rapidfuzz", "pandas", "numpy", "scipy", "numba")
+PREPARE_BATCH = 10_000  # documents segmented at a time: bounds a worker's memory
 
 
 @dataclass
@@ -51,14 +54,16 @@ class ScanResult:
     manifest: dict[str, Any]
     params: Params
     fingerprints: Fingerprints = field(repr=False)
+    timings: dict[str, Any] = field(default_factory=dict)  # wall seconds per stage, and jobs
 
     def related(self) -> pd.DataFrame:
         """The pairs with a relation (rejected candidates left out)."""
         return self.pairs[self.pairs.relation.isin(LINKED)].reset_index(drop=True)
 
-    def write(self, out: str | Path, parquet: bool | None = None) -> list[Path]:
-        """Write the tables, manifest.json and summary.md into the folder out."""
-        return report.write(self, Path(out), parquet)
+    def write(self, out: str | Path, parquet: bool | None = None, tables_only: bool = False) -> list[Path]:
+        """Write the tables, manifest.json, summary.md and the HTML report into the folder out
+        (with tables_only, the tables and manifest.json alone)."""
+        return report.write(self, Path(out), parquet, tables_only)
 
 
 @dataclass
@@ -86,13 +91,33 @@ class Comparison:
                 "facts": self.facts[["fact", "a_value", "b_value"]].to_dict("records")}
 
 
+class _Stages:
+    """Names the current stage on a spinner, and times each stage (wall seconds)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress, self.task = progress, progress.add_task("starting")
+        self.timings: dict[str, float] = {}
+        self.current, self.started = "", time.perf_counter()
+
+    def __call__(self, name: str, description: str) -> None:
+        self.finish()
+        self.current, self.started = name, time.perf_counter()
+        self.progress.update(self.task, description=description)
+
+    def finish(self) -> None:
+        if self.current:
+            self.timings[self.current] = round(time.perf_counter() - self.started, 3)
+            self.current = ""
+
+
 @contextmanager
-def _stages(show: bool) -> Iterator[Callable[[str], None]]:
-    """A spinner naming the current stage (on a terminal only)."""
+def _stages(show: bool) -> Iterator[_Stages]:
+    """A spinner naming the current stage (on a terminal only), and the stages' timings."""
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   transient=True, disable=not show) as progress:
-        task = progress.add_task("starting")
-        yield lambda stage: progress.update(task, description=stage)
+        stages = _Stages(progress)
+        yield stages
+        stages.finish()
 
 
 def _reject_unfingerprintable(documents: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray,
@@ -109,11 +134,26 @@ def _reject_unfingerprintable(documents: pd.DataFrame, segments: pd.DataFrame, u
     return documents, segments[kept].reset_index(drop=True), unit_hashes
 
 
-def prepare(documents: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, Fingerprints]:
-    """Segment and fingerprint; documents too short to fingerprint become rejected."""
-    segments, unit_hashes = segment(documents, params)
-    documents, segments, unit_hashes = _reject_unfingerprintable(documents, segments, unit_hashes, params)
-    return documents, segments, unit_hashes, fingerprint(segments, unit_hashes, params)
+def prepare(documents: pd.DataFrame, params: Params,
+            jobs: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, Fingerprints]:
+    """Segment and fingerprint, in batches of PREPARE_BATCH documents on up to jobs processes;
+    documents too short to fingerprint become rejected."""
+    parts = map_chunks(_prepare_batch, (documents, params), chunks(len(documents), jobs, PREPARE_BATCH), jobs)
+    documents = documents.copy()
+    documents["status"] = [status for part in parts for status in part[0]]
+    documents["reason"] = [reason for part in parts for reason in part[1]]
+    segments = pd.concat([part[2] for part in parts], ignore_index=True)
+    fingerprints = Fingerprints.concat([part[4] for part in parts], [len(part[2]) for part in parts])
+    return documents, segments, np.concatenate([part[3] for part in parts]), fingerprints
+
+
+def _prepare_batch(state: tuple[pd.DataFrame, Params], part: slice) -> tuple:
+    """(status, reason, segments, unit hashes, fingerprints) of one batch of documents."""
+    documents, params = state
+    segments, unit_hashes = segment(documents.iloc[part], params)
+    documents, segments, unit_hashes = _reject_unfingerprintable(documents.iloc[part], segments, unit_hashes, params)
+    return (documents.status.tolist(), documents.reason.tolist(), segments, unit_hashes,
+            fingerprint(segments, unit_hashes, params))
 
 
 def _input_hash(documents: pd.DataFrame) -> str:
@@ -133,21 +173,27 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool = False) -> ScanResult:
-    """Run every stage after reading on a documents table (see `dedup.read`)."""
+def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool = False,
+            jobs: int = 1) -> ScanResult:
+    """Run every stage after reading on a documents table (see `dedup.read`).
+
+    jobs: worker processes for the per-document and per-pair stages (the tables
+    do not depend on it). ``timings`` holds each stage's wall time in seconds.
+    """
     with _stages(progress) as stage:
-        stage("segmenting and fingerprinting")
-        documents, segments, unit_hashes, fp = prepare(documents, params)
-        stage("finding candidates")
+        stage("prepare", "segmenting and fingerprinting")
+        documents, segments, unit_hashes, fp = prepare(documents, params, jobs)
+        stage("candidates", "finding candidates")
         candidates, stats = find_candidates(fp, params)
-        stage(f"verifying {len(candidates)} candidate pairs")
-        evidence, matches = verify(candidates, segments, unit_hashes, fp, params)
+        stage("verify", f"verifying {len(candidates)} candidate pairs")
+        index = SentenceIndex.build(segments, unit_hashes, params)
+        evidence, matches = verify(candidates, segments, unit_hashes, fp, params, index=index, jobs=jobs)
         pairs = relate(candidates, evidence, params)
-        stage("aligning related pairs")
+        stage("align", "aligning related pairs")
         orientation, passages, facts = align(pairs[pairs.relation.isin(LINKED)], documents, segments,
-                                             unit_hashes, params)
+                                             unit_hashes, params, index=index, jobs=jobs)
         pairs = pairs.join(orientation).fillna({column: "" for column in ORIENT_COLUMNS})
-        stage("grouping")
+        stage("group", "grouping")
         clusters, groups = group(documents, pairs, params)
     manifest = {
         "params": params.to_dict(),
@@ -171,28 +217,33 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
                 for name, b in (("document", stats.document), ("sentence", stats.sentence))},
     }
     return ScanResult(documents, segments, candidates, pairs, matches, passages, facts, clusters, groups, manifest,
-                      params, fp)
+                      params, fp, {"jobs": jobs, "seconds": stage.timings})
 
 
 def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None, *,
          fields: Fields = Fields(), metadata: str | Path | None = None, strict: bool = False,
-         out: str | Path | None = None, progress: bool | None = None) -> ScanResult:
+         out: str | Path | None = None, progress: bool | None = None, jobs: int = 1,
+         tables_only: bool = False) -> ScanResult:
     """Find every copy of a story in a corpus.
 
     paths: folders of .txt/.md files, JSONL, CSV/TSV or Parquet files.
     fields: which input columns hold id, text, date, source, title, url.
     metadata: a CSV adding id/source/title/date/url to document files (column ``file``).
     strict: stop at the first rejected record instead of reporting it.
-    out: if given, write the report there.
+    out: if given, write the report there (with tables_only, the tables and manifest alone).
     progress: show stage progress; default only on a terminal.
+    jobs: worker processes for the per-document and per-pair stages.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
+    started = time.perf_counter()
     documents = read_documents(paths, fields=fields, metadata=metadata, strict=strict)
+    read_seconds = round(time.perf_counter() - started, 3)
     show = sys.stderr.isatty() if progress is None else progress
-    result = analyse(documents, params or Params(), progress=show)
+    result = analyse(documents, params or Params(), progress=show, jobs=jobs)
+    result.timings["seconds"] = {"read": read_seconds, **result.timings["seconds"]}
     if out is not None:
-        result.write(out)
+        result.write(out, tables_only=tables_only)
     return result
 
 

@@ -64,9 +64,11 @@ def scan(
     doc_threshold: Annotated[Optional[float], typer.Option(help="Jaccard threshold of the document LSH path.")] = None,
     sentence_threshold: Annotated[Optional[float], typer.Option(help="Jaccard threshold of the sentence LSH path.")] = None,
     parquet: Annotated[Optional[bool], typer.Option(help="Also write Parquet tables [default: when pyarrow is installed].")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes for the per-document and per-pair stages.")] = 1,
+    tables_only: Annotated[bool, typer.Option("--tables-only", help="Write the tables and manifest only: no summary.md, no HTML pages (for big runs).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
-    """Scan a corpus; write documents, pairs, clusters, groups, manifest and summary.md."""
+    """Scan a corpus; write documents, pairs, clusters, groups, manifest, summary.md and the HTML report."""
     words = tuple(stopwords.read_text(encoding="utf-8").split()) if stopwords else None
     params = _params(keep=keep, preferred_sources=tuple(prefer) if prefer else None, units=units,
                      stopwords=words, doc_threshold=doc_threshold, sentence_threshold=sentence_threshold)
@@ -75,16 +77,17 @@ def scan(
     out = out or _default_out(paths[0])
     try:
         result = scan_corpus(paths, params, fields=fields, metadata=metadata, strict=strict,
-                             progress=None if not quiet else False)
+                             progress=None if not quiet else False, jobs=jobs)
     except InputError as err:
         _fail(str(err))
-    written = result.write(out, parquet=parquet)
+    written = result.write(out, parquet=parquet, tables_only=tables_only)
     if not quiet:
         counts = result.manifest["counts"]
         relations = ", ".join(f"{n} {r}" for r, n in counts["relations"].items() if n and r != "rejected")
         typer.echo(f"{counts['ok']} documents scanned ({counts['rejected']} rejected), "
                    f"{counts['candidates']} candidate pairs, {relations or 'no relations'}.")
-        typer.echo(f"Report: {out / 'index.html'} and {out / 'summary.md'}  ({len(written)} files in {out})")
+        report = f"Tables in {out}" if tables_only else f"Report: {out / 'index.html'} and {out / 'summary.md'}"
+        typer.echo(f"{report}  ({len(written)} files in {out})")
 
 
 def _read_one(path: Path) -> str:

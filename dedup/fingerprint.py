@@ -170,6 +170,27 @@ class Fingerprints:
     def doc_set(self, i: int) -> np.ndarray:
         return self.doc_values[self.doc_offsets[i]:self.doc_offsets[i + 1]]
 
+    def positions(self) -> dict[str, int]:
+        """doc_id -> its row in the doc arrays."""
+        return {doc: i for i, doc in enumerate(self.doc_ids)}
+
+    @classmethod
+    def concat(cls, parts: Sequence[Fingerprints], segment_counts: Sequence[int]) -> Fingerprints:
+        """The fingerprints of consecutive batches of documents as one;
+        segment_counts: rows each batch has in the segments table."""
+        doc_shift = np.cumsum([0, *(len(p.doc_ids) for p in parts[:-1])])
+        row_shift = np.cumsum([0, *segment_counts[:-1]])
+        value_shift = np.cumsum([0, *(p.doc_offsets[-1] for p in parts[:-1])])
+        return cls(
+            np.concatenate([p.doc_ids for p in parts]),
+            np.concatenate([p.doc_values for p in parts]),
+            np.concatenate([[0], *(p.doc_offsets[1:] + shift for p, shift in zip(parts, value_shift))]),
+            np.concatenate([p.doc_sigs for p in parts]),
+            np.concatenate([p.sent_rows + shift for p, shift in zip(parts, row_shift)]),
+            np.concatenate([p.sent_docs + shift for p, shift in zip(parts, doc_shift)]),
+            np.concatenate([p.sent_sigs for p in parts]),
+        )
+
     def signatures_table(self) -> pd.DataFrame:
         """The `signatures` table: doc_id and its signature as a list of uint32."""
         return pd.DataFrame({"doc_id": self.doc_ids, "signature": list(self.doc_sigs)})

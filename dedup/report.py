@@ -36,8 +36,9 @@ def _table_for_disk(name: str, table: pd.DataFrame) -> pd.DataFrame:
     return table.round(FLOAT_DIGITS)
 
 
-def write(result: ScanResult, out: Path, parquet: bool | None = None) -> list[Path]:
-    """Write every table, the manifest and the summary into out; return the paths."""
+def write(result: ScanResult, out: Path, parquet: bool | None = None, tables_only: bool = False) -> list[Path]:
+    """Write every table, the manifest, the summary and the HTML report into out (with
+    tables_only, the tables and the manifest alone, for big runs); return the paths."""
     out.mkdir(parents=True, exist_ok=True)
     if parquet is None:
         parquet = importlib.util.find_spec("pyarrow") is not None
@@ -51,8 +52,13 @@ def write(result: ScanResult, out: Path, parquet: bool | None = None) -> list[Pa
             written.append(out / f"{name}.parquet")
     (out / "manifest.json").write_text(json.dumps(result.manifest, indent=2, sort_keys=True) + "\n",
                                        encoding="utf-8")
+    # Apart from timings.json, the output depends on nothing but the input and the parameters.
+    (out / "timings.json").write_text(json.dumps(result.timings, indent=2) + "\n", encoding="utf-8")
+    written += [out / "manifest.json", out / "timings.json"]
+    if tables_only:
+        return written
     (out / "summary.md").write_text(summary(result), encoding="utf-8")
-    return written + [out / "manifest.json", out / "summary.md"] + write_html(result, out)
+    return written + [out / "summary.md"] + write_html(result, out)
 
 
 def _md_cell(value: object) -> str:

@@ -40,6 +40,7 @@ import pandas as pd
 
 from dedup.fingerprint import Fingerprints
 from dedup.paraphrase import FEATURES, SentenceItems, item_features, probability
+from dedup.parallel import chunks, map_chunks
 from dedup.params import Params
 
 LEVELS = ("none", "reworded", "near", "verbatim")  # index = strength
@@ -178,14 +179,27 @@ def _matches(level: np.ndarray, score: np.ndarray, in_order: np.ndarray) -> list
 
 
 def verify(candidates: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray,
-           fp: Fingerprints, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Evidence columns for every candidate (same row order), and all sentence matches."""
-    index = SentenceIndex.build(segments, unit_hashes, params)
-    position = {doc: i for i, doc in enumerate(fp.doc_ids)}
+           fp: Fingerprints, params: Params, index: SentenceIndex | None = None,
+           jobs: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Evidence columns for every candidate (same row order), and all sentence matches.
+
+    index: the segments' `SentenceIndex`, when already built. jobs: worker processes.
+    """
+    index = index or SentenceIndex.build(segments, unit_hashes, params)
+    parts = map_chunks(_verify_rows, (candidates, index, fp, params), chunks(len(candidates), jobs), jobs)
+    return (pd.DataFrame([e for part in parts for e in part[0]], columns=EVIDENCE_COLUMNS),
+            pd.DataFrame([m for part in parts for m in part[1]], columns=MATCH_COLUMNS))
+
+
+def _verify_rows(state: tuple[pd.DataFrame, SentenceIndex, Fingerprints, Params],
+                 part: slice) -> tuple[list[dict[str, float]], list[tuple]]:
+    """Evidence and match rows of some candidates."""
+    candidates, index, fp, params = state
+    position = fp.positions()
     rows, matches = [], []
-    for doc_a, doc_b in candidates[["doc_a", "doc_b"]].itertuples(index=False):
+    for doc_a, doc_b in candidates[["doc_a", "doc_b"]].iloc[part].itertuples(index=False):
         evidence, pair_matches = verify_pair(doc_a, doc_b, index, fp.doc_set(position[doc_a]),
                                              fp.doc_set(position[doc_b]), params)
         rows.append(evidence)
         matches += [(doc_a, doc_b, *match) for match in pair_matches]
-    return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS), pd.DataFrame(matches, columns=MATCH_COLUMNS)
+    return rows, matches

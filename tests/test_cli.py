@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dedup.cli import app
+from dedup.report import TABLES
 from tests.synthetic import NEAR_COPY, SAME_TOPIC, STORY, TRIMMED
 
 runner = CliRunner()
@@ -44,7 +45,8 @@ def test_scan_reports_bad_records_and_processes_the_rest(jsonl, tmp_path):
 def test_scan_output_is_deterministic(jsonl, tmp_path):
     for name in ("one", "two"):
         assert runner.invoke(app, ["scan", str(jsonl), "--out", str(tmp_path / name)]).exit_code == 0
-    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*") if p.is_file())
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*")
+                   if p.is_file() and p.name != "timings.json")  # wall times: the one run-dependent file
     assert "index.html" in map(str, files)
     for name in files:
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
@@ -87,3 +89,20 @@ def test_compare_prints_the_alignment_and_never_passes_terminal_escapes_through(
     assert "reworded" in run.output and "added" in run.output
     assert "number_changed" in run.output and "'340' → '400'" in run.output
     assert "\x1b[31m" not in run.output and "comment" in run.output
+
+
+def test_tables_only_writes_the_tables_and_no_pages(jsonl, tmp_path):
+    assert runner.invoke(app, ["scan", str(jsonl), "--out", str(tmp_path / "r"), "--tables-only"]).exit_code == 0
+    written = {p.name for p in (tmp_path / "r").iterdir()}
+    assert {"documents.csv", "pairs.csv", "passages.csv", "clusters.csv", "manifest.json"} <= written
+    assert not written & {"index.html", "summary.md", "pairs"}
+    timings = json.loads((tmp_path / "r" / "timings.json").read_text())
+    assert set(timings["seconds"]) == {"read", "prepare", "candidates", "verify", "align", "group"}
+
+
+def test_jobs_give_the_same_tables(jsonl, tmp_path):
+    for jobs in ("1", "2"):
+        run = runner.invoke(app, ["scan", str(jsonl), "--out", str(tmp_path / jobs), "--jobs", jobs, "--tables-only"])
+        assert run.exit_code == 0
+    for name in TABLES:
+        assert (tmp_path / "1" / f"{name}.csv").read_bytes() == (tmp_path / "2" / f"{name}.csv").read_bytes(), name
