@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from datasketch import MinHashLSH
 
+from dedup import fused
 from dedup.fingerprint import Fingerprints
 from dedup.params import Params
 from dedup.text import FOLD_MULTIPLIER
@@ -99,11 +100,19 @@ def colliding_pairs(keys: np.ndarray, max_bucket: int) -> tuple[np.ndarray, int]
     if not found:
         return np.empty((0, 2), dtype=np.int64), skipped
     pairs = np.sort(np.concatenate(found), axis=1).astype(np.int64)
-    return np.unique(pairs, axis=0), skipped
+    unique = np.unique(pairs[:, 0] * n + pairs[:, 1])  # one int64 per pair: a 1-d sort, not a row sort
+    return np.stack([unique // n, unique % n], axis=1), skipped
+
+
+def estimates(sigs_a: np.ndarray, sigs_b: np.ndarray) -> np.ndarray:
+    """MinHash estimate of the Jaccard similarity of each row of sigs_a with the same row of sigs_b."""
+    return (sigs_a == sigs_b).mean(axis=1) if len(sigs_a) else np.empty(0)
 
 
 def _estimates(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    return (sigs[pairs[:, 0]] == sigs[pairs[:, 1]]).mean(axis=1) if len(pairs) else np.empty(0)
+    if fused.numba is not None:  # without gathering two signature rows per pair
+        return fused.agreement(sigs, pairs)
+    return estimates(sigs[pairs[:, 0]], sigs[pairs[:, 1]])
 
 
 @dataclass
@@ -130,10 +139,18 @@ def _sentence_path(fp: Fingerprints, banding: Banding, params: Params) -> tuple[
     sentences_per_doc = np.bincount(fp.sent_docs, minlength=len(fp.doc_ids))
     a = per_pair.index.get_level_values("a").to_numpy()
     b = per_pair.index.get_level_values("b").to_numpy()
-    # A text with fewer sentences than min_shared_sentences needs all of them.
-    need = np.minimum(params.min_shared_sentences, np.minimum(sentences_per_doc[a], sentences_per_doc[b]))
-    keep = (per_pair.lsh_sentences_a.to_numpy() >= need) & (per_pair.lsh_sentences_b.to_numpy() >= need)
+    keep = shared_enough(per_pair.lsh_sentences_a.to_numpy(), per_pair.lsh_sentences_b.to_numpy(),
+                         sentences_per_doc[a], sentences_per_doc[b], params)
     return per_pair[keep].reset_index(), skipped, len(hits)
+
+
+def shared_enough(colliding_a: np.ndarray, colliding_b: np.ndarray, sentences_a: np.ndarray,
+                  sentences_b: np.ndarray, params: Params) -> np.ndarray:
+    """Which document pairs the sentence path keeps: at least ``min_shared_sentences``
+    colliding sentences on each side (colliding_a/b), where sentences_a/b count each
+    document's fingerprinted sentences. A text with fewer sentences needs all of them."""
+    need = np.minimum(params.min_shared_sentences, np.minimum(sentences_a, sentences_b))
+    return (colliding_a >= need) & (colliding_b >= need)
 
 
 def find_candidates(fp: Fingerprints, params: Params) -> tuple[pd.DataFrame, CandidateStats]:

@@ -400,3 +400,21 @@ def _shared_pairwise(values, offsets, rows_a, rows_b, out):
     for i in range(len(rows_a)):
         out[i] = _intersection(values, offsets[rows_a[i]], offsets[rows_a[i] + 1],
                                offsets[rows_b[i]], offsets[rows_b[i] + 1])
+
+
+def agreement(signatures: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Share of equal values in the signatures of each pair of rows (the MinHash Jaccard estimate)."""
+    out = np.empty(len(pairs), dtype=np.float64)
+    _agreement(signatures, pairs, out)
+    return out
+
+
+@_jit
+def _agreement(signatures, pairs, out):
+    width = signatures.shape[1]
+    for k in range(len(pairs)):
+        a, b = signatures[pairs[k, 0]], signatures[pairs[k, 1]]
+        equal = 0
+        for p in range(width):
+            equal += a[p] == b[p]
+        out[k] = equal / width
