@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dedup.align import word_diff
-from dedup.api import Comparison
+from dedup.api import Comparison, ScanResult
 from dedup.api import compare as compare_texts
 from dedup.html import pair_page
 from dedup.api import scan as scan_corpus
@@ -65,6 +65,8 @@ def scan(
     sentence_threshold: Annotated[Optional[float], typer.Option(help="Jaccard threshold of the sentence LSH path.")] = None,
     parquet: Annotated[Optional[bool], typer.Option(help="Also write Parquet tables [default: when pyarrow is installed].")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes for the per-document and per-pair stages.")] = 1,
+    engine: Annotated[str, typer.Option(help="local (this machine) or spark (Apache Spark; pip install 'dedup[spark]').")] = "local",
+    master: Annotated[Optional[str], typer.Option(help="Spark master for --engine spark, e.g. local[4] or spark://host:7077 [default: the session's].")] = None,
     tables_only: Annotated[bool, typer.Option("--tables-only", help="Write the tables and manifest only: no summary.md, no HTML pages (for big runs).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
@@ -75,11 +77,20 @@ def scan(
     fields = Fields(id=id_field, text=text_field, date=date_field, source=source_field,
                     title=title_field, url=url_field)
     out = out or _default_out(paths[0])
+    if engine not in ("local", "spark"):
+        _fail(f"--engine must be local or spark, got {engine!r}")
     try:
-        result = scan_corpus(paths, params, fields=fields, metadata=metadata, strict=strict,
-                             progress=None if not quiet else False, jobs=jobs)
+        if engine == "spark":
+            result = _spark_scan(paths, params, fields, metadata, strict, out, master, tables_only)
+        else:
+            result = scan_corpus(paths, params, fields=fields, metadata=metadata, strict=strict,
+                                 progress=None if not quiet else False, jobs=jobs)
     except InputError as err:
         _fail(str(err))
+    if result is None:  # Spark wrote the tables itself, from its executors
+        if not quiet:
+            typer.echo(f"Tables written by Spark to {out} (one Parquet folder per table).")
+        return
     written = result.write(out, parquet=parquet, tables_only=tables_only)
     if not quiet:
         counts = result.manifest["counts"]
@@ -88,6 +99,18 @@ def scan(
                    f"{counts['candidates']} candidate pairs, {relations or 'no relations'}.")
         report = f"Tables in {out}" if tables_only else f"Report: {out / 'index.html'} and {out / 'summary.md'}"
         typer.echo(f"{report}  ({len(written)} files in {out})")
+
+
+def _spark_scan(paths: list[Path], params: Params, fields: Fields, metadata: Optional[Path], strict: bool,
+                out: Path, master: Optional[str], tables_only: bool) -> ScanResult | None:
+    """With --tables-only Spark writes Parquet tables from its executors; else the tables are
+    collected to write the full report here."""
+    try:
+        from dedup import spark
+    except ImportError as err:
+        _fail(f"--engine spark needs pyspark: pip install 'dedup[spark]' ({err})")
+    return spark.scan([str(p) for p in paths], params, fields=fields, metadata=metadata, strict=strict,
+                      out=str(out) if tables_only else None, master=master, collect=not tables_only)
 
 
 def _read_one(path: Path) -> str:

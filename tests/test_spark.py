@@ -1,0 +1,207 @@
+"""The Spark engine (dedup.spark) gives the local engine's tables, row for row.
+
+One local[2] SparkSession for the module (a JVM takes ~10 s to start) and one
+scan of a ~2,500-document corpus built here: enciphered copies of the demo
+articles and of tests/synthetic.py, each family of related texts (duplicates,
+copies, trimmed, reordered, with a lede inserted, excerpts, a paraphrase)
+enciphered with its own random letter permutation so families share no words,
+and unrelated texts enciphered the same way. Read from a Parquet file and a
+JSONL file (by Spark) and the demo folder with its metadata (on the driver).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import string
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("pyspark")
+pytest.importorskip("pyarrow")
+if shutil.which("java") is None:
+    pytest.skip("Spark needs java on PATH", allow_module_level=True)
+
+import dedup  # noqa: E402
+from dedup import report, spark  # noqa: E402
+from dedup.candidates import CANDIDATE_COLUMNS  # noqa: E402
+from dedup.read import InputError, read_documents  # noqa: E402
+from dedup.verify import EVIDENCE_COLUMNS  # noqa: E402
+from tests import synthetic  # noqa: E402
+
+# pyspark 4 with pandas 3 warns on every conversion; nothing here depends on what it warns about.
+pytestmark = [pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
+              pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")]
+
+DEMO = Path(__file__).resolve().parent.parent / "demo"
+PARAMS = dedup.Params(max_bucket=30)  # small enough that repeated site lines overflow their buckets
+DOCUMENTS = 2500
+SOURCES = [f"Valley Courier {i}" for i in range(12)]
+DATES = ["", "", "2021-09-01", "2021-09-02", "2021-09-03"]
+TABLES = ["documents", "segments", "candidates", "pairs", "matches", "passages", "facts", "clusters", "groups"]
+
+
+def _cipher(rng: random.Random) -> Callable[[str], str]:
+    """A random permutation of letters (case kept) and digits: text keeps its shape, loses its words."""
+    letters, digits = list(string.ascii_lowercase), list(string.digits)
+    rng.shuffle(letters)
+    rng.shuffle(digits)
+    table = str.maketrans(string.ascii_lowercase + string.ascii_uppercase + string.digits,
+                          "".join(letters) + "".join(letters).upper() + "".join(digits))
+    return lambda text: text.translate(table)
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p for p in text.replace("\n\n", "\n").split("\n") if p.strip()]
+
+
+def build_corpus(n_docs: int, seed: int = 7) -> pd.DataFrame:
+    """Records (id, text, source, date): families of related texts, then unrelated texts.
+
+    A quarter of the texts end with their source's line (plain English, so it
+    repeats across unrelated stories: site furniture)."""
+    rng = random.Random(seed)
+    demo = list(read_documents([DEMO / "articles"]).text)
+    story_family = [synthetic.STORY, synthetic.NEAR_COPY, synthetic.TRIMMED, synthetic.SAME_TOPIC]
+    rows: list[dict[str, str]] = []
+
+    def add(text: str) -> None:
+        source = rng.choice(SOURCES)
+        if rng.random() < 0.25:
+            text += f"\n\n{source} readers can reach the newsroom desk around the clock."
+        rows.append({"id": f"doc-{len(rows):05d}", "text": text, "source": source, "date": rng.choice(DATES)})
+
+    for _ in range(4):  # a paraphrase, a summary, a commentary: rewrite, partial, rejected
+        encipher = _cipher(rng)
+        for text in demo:
+            add(encipher(text))
+    for _ in range(40):  # duplicates, copies, reordered, a lede inserted (contained), an excerpt (partial)
+        encipher = _cipher(rng)
+        story = _paragraphs(encipher(synthetic.STORY))
+        for text in story_family:
+            add(encipher(text))
+        add("\n\n".join(rng.sample(story, len(story))))
+        other = _paragraphs(_cipher(rng)(rng.choice(demo)))
+        start = rng.randrange(0, len(other) - 6)
+        add("\n\n".join(story[:1] + other[start:start + 2] + story[1:]))
+        add("\n\n".join(other[start + 2:start + 6] + story[2:4]))
+    for _ in range(60):  # a passage of a demo article, copied whole, trimmed and reordered
+        paragraphs = _paragraphs(_cipher(rng)(rng.choice(demo)))
+        size = rng.randint(4, 7)
+        start = rng.randrange(0, len(paragraphs) - size)
+        chunk = paragraphs[start:start + size]
+        for text in (chunk, chunk, chunk[:-2], rng.sample(chunk, len(chunk))):
+            add("\n\n".join(text))
+    while len(rows) < n_docs:  # unrelated
+        paragraphs = _paragraphs(_cipher(rng)(rng.choice(demo + story_family)))
+        size = rng.randint(2, 6)
+        start = rng.randrange(0, max(1, len(paragraphs) - size))
+        add("\n\n".join(paragraphs[start:start + size]))
+    return pd.DataFrame(rows)
+
+
+def _extra_lines(corpus: pd.DataFrame) -> list[str]:
+    """JSONL records for every read rule: bad JSON, not an object, empty, not a string, a repeated
+    id (the same record again, so no field of the first changes), no id, a bad date, too short."""
+    last = corpus.iloc[-1].to_dict()
+    return ['{"id": "extra-empty", "text": ""}', "not json at all", "[1, 2]", "",
+            json.dumps(last), '{"id": "extra-number", "text": 42}',
+            json.dumps({"text": synthetic.SAME_TOPIC.split("\n\n")[2]}),
+            json.dumps({"id": "extra-date", "text": synthetic.SAME_TOPIC.split("\n\n")[3], "date": "not a date"}),
+            '{"id": "extra-short", "text": "Too short to fingerprint."}']
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    folder = tmp_path_factory.mktemp("spark-corpus")
+    corpus = build_corpus(DOCUMENTS - 5)
+    corpus.to_parquet(folder / "corpus.parquet", index=False)
+    (folder / "extra.jsonl").write_text("\n".join(_extra_lines(corpus)) + "\n", encoding="utf-8")
+    return [str(DEMO / "articles"), str(folder / "corpus.parquet"), str(folder / "extra.jsonl")]
+
+
+@pytest.fixture(scope="module")
+def session():
+    spark_session = spark.session("local[2]", {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4"})
+    yield spark_session
+    spark_session.stop()
+
+
+@pytest.fixture(scope="module")
+def local(inputs) -> dedup.ScanResult:
+    return dedup.scan(inputs, PARAMS, metadata=DEMO / "metadata.csv")
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("spark-out")
+
+
+@pytest.fixture(scope="module")
+def distributed(inputs, session, out) -> dedup.ScanResult:
+    return spark.scan(inputs, PARAMS, metadata=DEMO / "metadata.csv", spark=session, out=out)
+
+
+def test_the_corpus_holds_every_kind_of_relation_direction_and_rejection(local):
+    assert local.manifest["counts"]["records"] == DOCUMENTS + 8
+    assert set(local.pairs.relation) == {"duplicate", "copy", "rewrite", "partial", "rejected"}
+    assert {"dated", "contained", "unknown"} <= set(local.pairs.direction)
+    assert local.passages["flags"].str.contains("boilerplate").any()
+    assert local.manifest["lsh"]["sentence"]["skipped_buckets"] > 0
+    reasons = " | ".join(local.documents.reason)
+    for reason in ("empty text", "invalid JSON", "not a JSON object", "not a string", "duplicate id",
+                   "too short to fingerprint"):
+        assert reason in reasons
+    assert (local.groups.kind == "duplicate_cluster").sum() > 50 and (local.groups.kind == "story").sum() > 50
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_spark_gives_the_local_tables_row_for_row(local, distributed, name):
+    pd.testing.assert_frame_equal(getattr(distributed, name), getattr(local, name))
+
+
+def test_spark_gives_the_local_manifest_and_document_signatures(local, distributed):
+    assert distributed.manifest == local.manifest
+    assert (distributed.fingerprints.doc_ids == local.fingerprints.doc_ids).all()
+    assert (distributed.fingerprints.doc_sigs == local.fingerprints.doc_sigs).all()
+    assert distributed.timings["engine"] == "spark" and set(distributed.timings["seconds"]) >= {"verify", "group"}
+
+
+def test_spark_writes_a_parquet_folder_per_table_and_the_manifest(local, distributed, out):
+    for name in report.TABLES:
+        written = pd.read_parquet(out / name)
+        expected = report._table_for_disk(name, getattr(local, name))
+        pd.testing.assert_frame_equal(written, expected, check_dtype=False)
+    assert json.loads((out / "manifest.json").read_text()) == json.loads(json.dumps(local.manifest))
+
+
+def test_verification_of_a_pair_does_not_depend_on_the_other_documents_of_its_batch(local):
+    """Batches of one pair give the rows the whole corpus gave (what lets Spark cut the work anywhere)."""
+    documents = local.documents.set_index("doc_id")
+    position = {doc: i for i, doc in enumerate(local.documents.doc_id)}
+    for row in local.pairs.groupby("relation").head(2).itertuples():
+        fields = {f"{side}_doc_{c}": (getattr(row, f"doc_{side}") if c == "doc_id" else
+                                      documents.loc[getattr(row, f"doc_{side}"), c])
+                  for side in ("a", "b") for c in ("doc_id", "text", "source", "date")}
+        batch = pd.DataFrame([{"a_idx": position[row.doc_a], "b_idx": position[row.doc_b],
+                               **{c: getattr(row, c) for c in CANDIDATE_COLUMNS}, **fields}])
+        packed = pd.concat(spark._verify_batches(iter([batch]), PARAMS))
+        pair = packed[packed._table == "pairs"]
+        for column in EVIDENCE_COLUMNS + ["relation", "reason"]:
+            assert pair[f"pairs__{column}"].iloc[0] == getattr(row, column)
+        matches = packed[packed._table == "matches"]
+        expected = local.matches[(local.matches.doc_a == row.doc_a) & (local.matches.doc_b == row.doc_b)]
+        assert matches.matches__seg_a.tolist() == expected.seg_a.tolist()
+        assert matches.matches__score.tolist() == expected.score.tolist()
+
+
+def test_strict_stops_at_the_first_rejected_record_as_locally(inputs, session):
+    with pytest.raises(InputError) as local_error:
+        dedup.scan(inputs[2:], PARAMS, strict=True)
+    with pytest.raises(InputError) as spark_error:
+        spark.scan(inputs[2:], PARAMS, strict=True, spark=session)
+    assert str(spark_error.value) == str(local_error.value)
