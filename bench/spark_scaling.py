@@ -2,15 +2,16 @@
 
     pip install -e ".[bench]" pyspark pyarrow
     python bench/spark_scaling.py [ROOT] [--docs 3000] [--masters local[1],local[2]] [--repeat 2]
-                                  [--shuffle-partitions 8] [--no-local] [--json PATH]
+                                  [--shuffle-partitions N] [--no-local] [--json PATH]
 
 The corpus is the first --docs documents of BBC News as `loaders.bbc` reads it from ROOT
 (default ../shared/benchmarks): articles and their extractive summaries, interleaved, so each
 summary sits beside its article (summary/article pairs are `partial`), written to one Parquet
 file in a temporary folder, which every run reads.
 
-For each master a new SparkSession is started (the JVM once per process; "session start" is
-the time to a context that has run a job), then the scan runs --repeat times:
+Each master runs in its own Python process, so in its own JVM: "session start" is the time
+from nothing to a SparkSession that has run a job (JVM start included). Then the scan runs
+--repeat times:
 ``dedup.spark.scan(corpus.parquet, out=DIR, collect=False)``, which reads, runs every stage,
 writes each table as Parquet and streams the documents once to the driver for the input hash.
 A run's seconds are wall time around that call; docs/s divides the documents read by them; the
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -63,7 +65,10 @@ def spark_runs(path: Path, folder: Path, master: str, repeat: int, partitions: i
     from dedup import spark
 
     started = time.perf_counter()
-    session = spark.session(master, {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": str(partitions)})
+    config = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false"}
+    if partitions:
+        config["spark.sql.shuffle.partitions"] = str(partitions)
+    session = spark.session(master, config)
     session.range(1).count()
     start_seconds = time.perf_counter() - started
     runs = []
@@ -76,9 +81,18 @@ def spark_runs(path: Path, folder: Path, master: str, repeat: int, partitions: i
         timings = json.loads((out / "timings.json").read_text())
         runs.append({"engine": "spark", "master": master, "run": run, "seconds": round(seconds, 2),
                      "docs": manifest["counts"]["records"], "stages": timings["seconds"],
-                     "related": manifest["counts"]["related"], "session_start": round(start_seconds, 2)})
+                     "related": manifest["counts"]["related"], "session_start": round(start_seconds, 2),
+                     "shuffle_partitions": session.conf.get("spark.sql.shuffle.partitions")})
     session.stop()
     return runs
+
+
+def spark_process(path: Path, folder: Path, master: str, repeat: int, partitions: int) -> list[dict[str, Any]]:
+    """`spark_runs` in a child process of its own (a fresh JVM per master)."""
+    result = folder / f"runs-{master}.json"
+    subprocess.run([sys.executable, __file__, "--child", master, "--corpus", str(path), "--repeat", str(repeat),
+                    "--shuffle-partitions", str(partitions), "--json", str(result)], check=True)
+    return json.loads(result.read_text())
 
 
 def table(runs: list[dict[str, Any]]) -> str:
@@ -95,23 +109,30 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=3000)
     parser.add_argument("--masters", default="local[1],local[2]")
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--shuffle-partitions", type=int, default=8,
-                        help="spark.sql.shuffle.partitions (Spark's default, 200, is meant for clusters)")
+    parser.add_argument("--shuffle-partitions", type=int, default=0,
+                        help="spark.sql.shuffle.partitions [default: dedup.spark.session's, 2 per core]")
     parser.add_argument("--no-local", action="store_true", help="skip the local engine's reference run")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # run one master on --corpus, write its runs to --json
+    parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        runs = spark_runs(args.corpus, args.corpus.parent, args.child, args.repeat, args.shuffle_partitions)
+        args.json.write_text(json.dumps(runs))
+        return
     folder = Path(tempfile.mkdtemp(prefix="dedup-spark-scaling-"))
     try:
         path = corpus(args.root, args.docs, folder)
         runs = [] if args.no_local else [local_run(path, folder)]
         for master in args.masters.split(","):
-            runs += spark_runs(path, folder, master, args.repeat, args.shuffle_partitions)
+            runs += spark_process(path, folder, master, args.repeat, args.shuffle_partitions)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print(table(runs))
     for master in args.masters.split(","):
-        start = next(r["session_start"] for r in runs if r["master"] == master)
-        print(f"{master}: session start {start:.1f} s")
+        first = next(r for r in runs if r["master"] == master)
+        print(f"{master}: session start {first['session_start']:.1f} s, "
+              f"spark.sql.shuffle.partitions {first['shuffle_partitions']}")
     if args.json:
         args.json.write_text(json.dumps({"docs": args.docs, "runs": runs}, indent=2) + "\n")
 

@@ -299,6 +299,8 @@ def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, 
     if pairs.empty:
         return (pd.DataFrame(columns=ORIENT_COLUMNS, index=pairs.index, dtype=object),
                 pd.DataFrame(columns=PASSAGE_COLUMNS), pd.DataFrame(columns=FACT_COLUMNS))
+    # A rejected record may repeat an ok document's id: only ok documents were segmented and paired.
+    documents = documents[documents.status == "ok"]
     columns = {c: segments[c].to_numpy() for c in ("start", "end", "para_no")}
     columns["furniture"] = furniture(segments, documents, {frozenset(p) for p in zip(pairs.doc_a, pairs.doc_b)},
                                      repeated_furniture)

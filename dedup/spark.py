@@ -12,9 +12,10 @@ gives the tables `dedup.api.analyse` gives, row for row (tests/test_spark.py).
 How each stage maps to Spark, and why it gives the local result:
 
 * **read**: ``.parquet`` and ``.jsonl``/``.ndjson`` paths (files or folders, any
-  file system Spark reads: local, ``hdfs://``, ``s3a://``) are read by Spark; each
-  row becomes a record by dedup.read's own field mapping inside ``mapInPandas``.
-  Every other path (folders of .txt/.md, CSV/TSV) is read on the driver with
+  file system Spark reads: local, ``hdfs://``, ``s3a://``; a URI folder without a
+  suffix goes by the files in it) are read by Spark; each row becomes a record by
+  dedup.read's own field mapping inside ``mapInPandas``. Every other local path
+  (folders of .txt/.md, CSV/TSV) is read on the driver with
   dedup.read, metadata CSV included, and shipped to Spark: that keeps its
   encoding fallbacks and file rules exactly, at the cost of the driver's memory.
   Each record gets an order key ``idx`` (path, file, row) so "input order" means
@@ -26,9 +27,11 @@ How each stage maps to Spark, and why it gives the local result:
   (`dedup.candidates.Banding.keys`).
 * **candidates**: ``groupBy(band, key)``; buckets over ``max_bucket`` are skipped
   and counted, the rest give their pairs (smaller ``idx`` first, as locally). The
-  sentence path filters colliding sentences by their signatures' estimate, counts
-  distinct colliding sentences per document pair, and keeps pairs by
-  `dedup.candidates.shared_enough`, the local rule.
+  sentence path filters colliding sentences by their signatures' estimate
+  (`dedup.candidates.estimates`, on Arrow batches), counts distinct colliding
+  sentences per document pair, and keeps pairs by `dedup.candidates.shared_enough`,
+  the local rule; the document estimate is `dedup.candidates.estimates`, rounded
+  as locally.
 * **verify**: each candidate is joined with its two documents; a batch of pairs
   prepares its own documents and runs `verify` and `relate`. Per-pair results do
   not depend on the other documents of a batch (sentence matching, Jaccard and
@@ -39,11 +42,29 @@ How each stage maps to Spark, and why it gives the local result:
   `dedup.boilerplate`, handed to `align` as a flag per sentence.
 * **align**: related pairs with their documents and furniture flags, `align` per batch.
 * **group**: connected components of the related pairs by min-label propagation
-  (joins until no label changes); each component is grouped by `dedup.cluster.group`
-  in ``applyInPandas``. Its ids are numbered locally, so each group is named by its
-  first member's ``idx`` and numbered globally afterwards: the local numbering
-  (`dedup.cluster._dense_ids`) counts groups in order of their first member, so
-  ranking those keys gives the same ids.
+  (joins until no label changes); batches of whole components are grouped by
+  `dedup.cluster.group` in ``applyInPandas``. Its ids are numbered per batch, so each
+  group is named by its first member's ``idx`` and numbered globally afterwards:
+  the local numbering (`dedup.cluster._dense_ids`) counts groups in order of their
+  first member, so ranking those keys (a window over the distinct keys) gives the
+  same ids.
+
+Each stage ends with a checkpoint of what it made (`_Stages.keep`), so stages are
+timed separately (``ScanResult.timings``, timings.json) and plans stay small.
+
+Where it differs from `dedup.api.scan`:
+
+* JSONL read by Spark is decoded as UTF-8 (bytes that are not become U+FFFD; dedup.read
+  falls back to cp1252 for the whole file), and Hadoop's line reader also ends a line
+  at a lone carriage return. Parquet columns reach dedup.read's field mapping through
+  Spark's Arrow conversion, which may render timestamps and decimals otherwise than
+  pandas does. A Parquet or JSONL folder is read as Spark reads it (its files in name
+  order); dedup.read does not read folders of record files at all.
+* ``ScanResult.fingerprints`` holds document ids and signatures only (its exact
+  shingle sets and sentence signatures are empty).
+* `dedup.align.align` looks texts, dates and sources up by doc_id over every record,
+  rejected ones included, so locally a rejected record repeating an ok document's id
+  lends that document its text, date and source; here only ok documents are aligned.
 
 Needs ``pyspark>=4`` and ``pyarrow``; worker processes run this Python
 (``PYSPARK_PYTHON``, set by `session`), so they import the same dedup.
@@ -68,6 +89,7 @@ from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -103,7 +125,7 @@ BATCH_ROWS = 5000  # rows (documents, pairs) per batch of a Python stage, about;
 
 _SPARK_TYPES = {"str": T.StringType(), "object": T.StringType(), "int64": T.LongType(), "Int64": T.LongType(),
                 "int32": T.IntegerType(), "float64": T.DoubleType(), "bool": T.BooleanType(),
-                "binary": T.BinaryType(), "longs": T.ArrayType(T.LongType())}
+                "binary": T.BinaryType(), "longs": T.ArrayType(T.LongType()), "ints": T.ArrayType(T.IntegerType())}
 # Nullable forms used while packing several tables into one batch (see `_pack`).
 _PACKED_DTYPES = {"int64": "Int64", "int32": "Int64", "bool": "boolean", "str": object}
 
@@ -134,7 +156,7 @@ class Table:
         """A collected frame with the local engine's dtypes (Spark gives longs, objects, NaN for nulls)."""
         frame = frame[self.names].reset_index(drop=True)
         return frame.astype({c: (object if d == "object" else d) for c, d in self.columns
-                             if d not in ("binary", "longs")})
+                             if d not in ("binary", "longs", "ints")})
 
 
 _EVIDENCE_DTYPES = {c: "int64" if c.startswith("sentences_") else "float64" for c in EVIDENCE_COLUMNS}
@@ -143,7 +165,7 @@ RECORDS = Table.of("records", COLUMNS, keys=[KEY])
 DOCUMENTS = Table.of("documents", [*COLUMNS, "n_sentences", "signature", "bands"], keys=[KEY],
                      n_sentences="Int64", signature="binary", bands="longs")
 SEGMENTS = Table.of("segments", [*SEGMENT_COLUMNS, "signature", "bands"], keys=[KEY], seg_no="int32",
-                    para_no="int32", start="int64", end="int64", n_units="int32", signature="binary", bands="longs")
+                    para_no="int32", start="int64", end="int64", n_units="int32", signature="ints", bands="longs")
 CANDIDATES = Table.of("candidates", CANDIDATE_COLUMNS, keys=PAIR_KEY, estimate="float64", **_COUNTS)
 PAIRS = Table.of("pairs", PAIR_COLUMNS, keys=PAIR_KEY, estimate="float64", **_COUNTS, **_EVIDENCE_DTYPES,
                  **{c: "object" for c in ORIENT_COLUMNS})
@@ -231,6 +253,7 @@ class _Stages:
 
     seconds: dict[str, float] = field(default_factory=dict)
     held: list[DataFrame] = field(default_factory=list)
+    kept: list[DataFrame] = field(default_factory=list)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -249,8 +272,11 @@ class _Stages:
         of heap doing so). Reliable when the context has a checkpoint directory,
         else local (kept by the executors, lost with one)."""
         if frame.sparkSession.sparkContext.getCheckpointDir():
-            return frame.checkpoint(eager=True)
-        return frame.localCheckpoint(eager=True)
+            frame = frame.checkpoint(eager=True)
+        else:
+            frame = frame.localCheckpoint(eager=True)
+        self.kept.append(frame)
+        return frame
 
     def hold(self, frame: DataFrame) -> DataFrame:
         """Cache for the rest of this stage: read more than once, computed once."""
@@ -261,6 +287,15 @@ class _Stages:
     def release(self) -> None:
         while self.held:
             self.held.pop().unpersist()
+
+    def free(self) -> None:
+        """Drop every checkpoint's blocks (the frames are unusable after). Spark frees a
+        checkpoint only when the JVM collects its RDD, so a session running scan after
+        scan would otherwise fill its storage with them."""
+        while self.kept:
+            plan = self.kept.pop()._jdf.queryExecution().logical()
+            if plan.getClass().getSimpleName() == "LogicalRDD":
+                plan.rdd().unpersist(False)
 
 
 def _batch_count(rows: int, spark: SparkSession) -> int:
@@ -286,8 +321,22 @@ def _order_key(path_no: int, file_no: int, row: int) -> int:
     return (path_no << (_FILE_BITS + _ROW_BITS)) | (file_no << _ROW_BITS) | row
 
 
-def _spark_format(path: str) -> str | None:
-    return SPARK_FORMATS.get(PurePosixPath(path.rstrip("/")).suffix.lower())
+def _spark_format(spark: SparkSession, path: str) -> str | None:
+    """"parquet" or "jsonl" for a path Spark reads, by its suffix; a URI without one (a folder on
+    hdfs:// or s3a://) by the first data file in it. None: dedup.read reads it on the driver."""
+    found = SPARK_FORMATS.get(PurePosixPath(path.rstrip("/")).suffix.lower())
+    if found is not None or not _is_uri(path):
+        return found
+    folder = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path)
+    system = folder.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if not system.exists(folder):
+        raise InputError(f"no such file or folder: {path}")
+    files = system.listFiles(folder, True)
+    while files.hasNext():
+        name = files.next().getPath().getName()
+        if not name.startswith(("_", ".")) and (found := SPARK_FORMATS.get(PurePosixPath(name).suffix.lower())):
+            return found
+    return None
 
 
 def _is_uri(path: str) -> bool:
@@ -361,11 +410,12 @@ def _numbered_lines(spark: SparkSession, path: str, stages: _Stages) -> DataFram
         _FILE, "value", (F.col("before") + F.col("id") - F.col("first")).alias(_ROW_INDEX))
 
 
-def _spark_records(spark: SparkSession, path_no: int, path: str, fields: Fields, stages: _Stages) -> DataFrame:
-    """Records of a Parquet or JSONL path read by Spark, unvalidated, with their order key."""
+def _spark_records(spark: SparkSession, path_no: int, path: str, kind: str, fields: Fields,
+                   stages: _Stages) -> DataFrame:
+    """Records of a Parquet or JSONL (kind) path read by Spark, unvalidated, with their order key."""
     if not _is_uri(path) and not Path(path).exists():
         raise InputError(f"no such file or folder: {Path(path).as_posix()}")
-    jsonl = _spark_format(path) == "jsonl"
+    jsonl = kind == "jsonl"
     if jsonl:
         frame = _numbered_lines(spark, path, stages)
     else:
@@ -415,9 +465,9 @@ def read_records(spark: SparkSession, paths: Sequence[str | Path], stages: _Stag
     """Every record of the paths, before validation: Parquet/JSONL by Spark, the rest on the driver."""
     read._input_paths(paths)  # dedup.read's checks on the argument itself
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    numbered = [(number, str(path)) for number, path in enumerate(paths)]
-    on_driver = [(n, p) for n, p in numbered if _spark_format(p) is None]
-    parts = [_spark_records(spark, n, p, fields, stages) for n, p in numbered if _spark_format(p) is not None]
+    kinds = [(number, str(path), _spark_format(spark, str(path))) for number, path in enumerate(paths)]
+    on_driver = [(n, p) for n, p, kind in kinds if kind is None]
+    parts = [_spark_records(spark, n, p, kind, fields, stages) for n, p, kind in kinds if kind is not None]
     if on_driver or metadata is not None or not parts:
         local = _driver_records(on_driver, fields, metadata)
         parts.insert(0, spark.createDataFrame(local, RECORDS.schema()))
@@ -457,8 +507,8 @@ def _prepare_batches(batches: Iterator[pd.DataFrame], params: Params) -> Iterato
         ok = documents.status.eq("ok")
         idx_of = dict(zip(documents.doc_id[ok], documents[KEY][ok]))
         signatures, keys = [None] * len(segments), [None] * len(segments)
-        for row, signature, key in zip(fp.sent_rows, fp.sent_sigs, _keys(sent_banding, fp.sent_sigs)):
-            signatures[row], keys[row] = signature.tobytes(), key
+        for row, signature, key in zip(fp.sent_rows, fp.sent_sigs.view(np.int32), _keys(sent_banding, fp.sent_sigs)):
+            signatures[row], keys[row] = signature, key
         segments = segments.assign(**{KEY: segments.doc_id.map(idx_of).to_numpy(np.int64),
                                       "signature": signatures, "bands": keys})
         yield _pack([DOCUMENTS, SEGMENTS], {"documents": documents, "segments": segments})
@@ -496,11 +546,18 @@ def _unpacked_signatures(values: pd.Series) -> np.ndarray:
     return np.stack([np.frombuffer(v, dtype=np.uint32) for v in values]) if len(values) else np.empty((0, 0))
 
 
-def _sentences_above(batches: Iterator[pd.DataFrame], threshold: float) -> Iterator[pd.DataFrame]:
-    """Colliding sentence pairs whose signatures' estimate reaches the threshold, as in `_sentence_path`."""
+def _sentences_above(batches: Iterator[pa.RecordBatch], params: Params) -> Iterator[pa.RecordBatch]:
+    """Colliding sentence pairs whose signatures' estimate (`dedup.candidates.estimates`)
+    reaches the sentence threshold, as in `_sentence_path`.
+
+    Arrow batches, not pandas: every signature has sentence_num_perm values, so a
+    column of them is one (rows, permutations) array without a copy, and most
+    colliding pairs (a pair collides once per band it agrees on) cost next to nothing."""
     for batch in batches:
-        estimate = estimates(_unpacked_signatures(batch.sig_a), _unpacked_signatures(batch.sig_b))
-        yield batch.loc[estimate >= threshold, ["a_idx", "a_seg", "b_idx", "b_seg"]]
+        a, b = (batch.column(c).flatten().to_numpy().reshape(-1, params.sentence_num_perm)
+                for c in ("sig_a", "sig_b"))
+        keep = estimates(a, b) >= params.sentence_threshold
+        yield batch.select(["a_idx", "a_seg", "b_idx", "b_seg"]).filter(pa.array(keep, type=pa.bool_()))
 
 
 def _shared_enough(batches: Iterator[pd.DataFrame], params: Params) -> Iterator[pd.DataFrame]:
@@ -514,16 +571,16 @@ def _sentence_candidates(segments: DataFrame, documents: DataFrame, params: Para
                          stages: _Stages) -> tuple[DataFrame, int]:
     """The sentence path: document pairs with enough colliding sentences on each side.
 
-    A bucket's sentences carry their signatures, so a colliding pair is filtered
-    by its estimate where it is found, without joining signatures back."""
+    A bucket's sentences carry their signatures (as int32: equality is all that
+    matters), so a colliding pair is filtered by its estimate where it is found."""
     sentence = F.struct(F.col(KEY).alias("idx"), F.col("seg_no").cast("long").alias("seg"), "signature")
     keyed = _exploded_keys(segments.withColumn("sentence", sentence), "sentence")
     pairs, skipped = bucket_pairs(keyed, F.col("sentence"), params.max_bucket, stages)
     hits = pairs.filter(F.col("a.idx") != F.col("b.idx")).select(
         F.col("a.idx").alias("a_idx"), F.col("a.seg").alias("a_seg"), F.col("a.signature").alias("sig_a"),
         F.col("b.idx").alias("b_idx"), F.col("b.seg").alias("b_seg"), F.col("b.signature").alias("sig_b"))
-    hits = hits.mapInPandas(partial(_sentences_above, threshold=params.sentence_threshold),
-                            "a_idx long, a_seg long, b_idx long, b_seg long").distinct()
+    hits = hits.mapInArrow(partial(_sentences_above, params=params),
+                           "a_idx long, a_seg long, b_idx long, b_seg long").distinct()
     per_pair = hits.groupBy(*PAIR_KEY).agg(F.size(F.collect_set("a_seg")).cast("long").alias("lsh_sentences_a"),
                                            F.size(F.collect_set("b_seg")).cast("long").alias("lsh_sentences_b"))
     counts = documents.select(KEY, "n_sentences")
@@ -643,7 +700,7 @@ def repeated_furniture(segments: DataFrame, documents: DataFrame, related: DataF
 
 # --- group: connected components, then dedup.cluster per component ------------
 
-def components(edges: DataFrame) -> DataFrame:
+def components(edges: DataFrame, stages: _Stages) -> DataFrame:
     """(idx, component) for every node of the edges (a_idx, b_idx): the smallest idx it is connected to.
 
     Min-label propagation: each node takes the smallest label among its own and
@@ -653,13 +710,14 @@ def components(edges: DataFrame) -> DataFrame:
     both = edges.select(F.col("a_idx").alias("src"), F.col("b_idx").alias("dst")).unionByName(
         edges.select(F.col("b_idx").alias("src"), F.col("a_idx").alias("dst")))
     labels = both.groupBy(F.col("src").alias(KEY)).agg(F.least(F.min("dst"), F.col(KEY)).alias("component"))
-    labels = labels.localCheckpoint()
+    labels = stages.keep(labels)
     while True:
         offered = both.join(labels.toDF("src", "offered"), "src").groupBy(F.col("dst").alias(KEY)).agg(
             F.min("offered").alias("offered"))
         updated = labels.join(offered, KEY, "left").select(
             KEY, F.least("component", F.coalesce("offered", "component")).alias("component"),
-            (F.col("offered") < F.col("component")).alias("changed")).localCheckpoint()
+            (F.col("offered") < F.col("component")).alias("changed"))
+        updated = stages.keep(updated)
         if updated.filter(F.col("changed")).isEmpty():
             return updated.drop("changed")
         labels = updated.drop("changed")
@@ -702,15 +760,17 @@ def group_documents(documents: DataFrame, pairs: DataFrame, params: Params,
     the grouping needs no further shuffle and adaptive execution cannot merge the
     batches into one task."""
     linked = pairs.filter(F.col("relation").isin(*LINKED))
-    labels = components(linked.select(PAIR_KEY))
+    labels = components(linked.select(PAIR_KEY), stages)
     ok = documents.filter(F.col("status") == "ok").select(KEY, *COLUMNS)
-    batches = _batch_count(ok.count(), ok.sparkSession)
+    partitions = _batch_count(ok.count(), ok.sparkSession)
+    # Several batches per partition: hashing batch numbers onto partitions would leave some empty.
+    batches = 4 * partitions
     batch = F.pmod(F.xxhash64("component"), F.lit(batches)).alias("batch")
     ok = ok.join(labels, KEY, "left").withColumn("component", F.coalesce("component", KEY)).withColumn("batch", batch)
     edges = linked.select(*PAIRS.names).join(labels.withColumnRenamed(KEY, "a_idx"), "a_idx") \
         .withColumn("batch", batch)
-    grouped = ok.repartition(batches, "batch").groupBy("batch").cogroup(
-        edges.repartition(batches, "batch").groupBy("batch")).applyInPandas(
+    grouped = ok.repartition(partitions, "batch").groupBy("batch").cogroup(
+        edges.repartition(partitions, "batch").groupBy("batch")).applyInPandas(
         partial(_group_component, params=params), _packed_schema([CLUSTER_KEYS, GROUP_KEYS]))
     grouped = stages.keep(grouped)
     keys, group_keys = _unpack(grouped, CLUSTER_KEYS), _unpack(grouped, GROUP_KEYS)
@@ -756,10 +816,14 @@ class SparkScan:
         return getattr(self, name).orderBy(*self.ORDER[name]).select(self.PUBLIC[name].names)
 
     def collect(self, name: str) -> pd.DataFrame:
-        return self.PUBLIC[name].typed(self.ordered(name).toPandas())
+        """A table as the local engine gives it: collected, then put in order on the driver
+        (cheaper than a distributed sort when the table fits the driver anyway)."""
+        keys, names = self.ORDER[name], self.PUBLIC[name].names
+        frame = getattr(self, name).select(*(k for k in keys if k not in names), *names).toPandas()
+        return self.PUBLIC[name].typed(frame.sort_values(keys, kind="stable"))
 
 
-def run(spark: SparkSession, records: DataFrame, params: Params, stages: _Stages) -> SparkScan:
+def run(records: DataFrame, params: Params, stages: _Stages) -> SparkScan:
     """Every stage after reading, on validated records (idx + the documents columns)."""
     with stages.stage("prepare"):
         records = _spread(records, records.count())
@@ -809,11 +873,15 @@ class _StreamedDocuments:
 
 
 def manifest(scan: SparkScan, params: Params, input_sha256: str) -> dict[str, Any]:
-    """manifest.json as `dedup.api.analyse` writes it: the same keys and, for the same input, values."""
+    """manifest.json as `dedup.api.analyse` writes it: the same keys and, for the same input, values.
+
+    Its layout is restated (analyse builds it inline, from in-memory tables); the
+    counts come from Spark. tests/test_spark.py compares the two manifests."""
     statuses = _count_by(scan.documents, "status")
     relations = _count_by(scan.pairs, "relation")
     by_path = _count_by(scan.candidates, "via")
     kinds = _count_by(scan.groups, "kind")
+    sentences = scan.segments.agg(F.count("*").alias("all"), F.count("signature").alias("fingerprinted")).first()
     doc_banding, sent_banding = _bandings(params)
     return {
         "params": params.to_dict(),
@@ -823,8 +891,8 @@ def manifest(scan: SparkScan, params: Params, input_sha256: str) -> dict[str, An
             "records": sum(statuses.values()),
             "ok": statuses.get("ok", 0),
             "rejected": statuses.get("rejected", 0),
-            "sentences": scan.segments.count(),
-            "fingerprinted_sentences": scan.segments.filter(F.col("signature").isNotNull()).count(),
+            "sentences": sentences["all"],
+            "fingerprinted_sentences": sentences["fingerprinted"],
             "candidates": sum(by_path.values()),
             "candidates_by_path": dict(sorted(by_path.items())),
             "related": sum(relations.get(r, 0) for r in LINKED),
@@ -855,7 +923,7 @@ def _write_table(frame: DataFrame, name: str, table: Table, out: str) -> None:
     disk_columns = [c for c in table.columns if not (name == "documents" and c[0] == "text")]
     schema = Table(name, tuple(disk_columns)).schema()
     frame.mapInPandas(partial(_for_disk, name=name), schema).write.mode("overwrite") \
-        .parquet(f"{out.rstrip('/')}/{name}")
+        .parquet(f"{out}/{name}")
 
 
 def _write_text(spark: SparkSession, uri: str, text: str) -> None:
@@ -896,25 +964,33 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
     spark = spark or session(master)
     spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
     stages = _Stages()
-    with stages.stage("read"):
-        records = stages.keep(validate(read_records(spark, paths, stages, fields, metadata), stages, strict))
-    result = run(spark, records, params, stages)
-    with stages.stage("collect"):
-        tables = {name: result.collect(name) for name in result.PUBLIC} if collect else {}
-        fingerprints = _fingerprints(result, params) if collect else None
-        documents = tables.get("documents")
-        digest = _input_hash(documents if documents is not None else _StreamedDocuments(result.ordered("documents")))
-    info = manifest(result, params, digest)
-    if out is not None:
-        with stages.stage("write"):
-            for name in report.TABLES:
-                _write_table(result.ordered(name), name, result.PUBLIC[name], str(out))
-            _write_text(spark, f"{str(out).rstrip('/')}/manifest.json",
-                        json.dumps(info, indent=2, sort_keys=True) + "\n")
-        _write_text(spark, f"{str(out).rstrip('/')}/timings.json", json.dumps(timings(spark, stages), indent=2) + "\n")
-    stages.release()
+    try:
+        with stages.stage("read"):
+            records = stages.keep(validate(read_records(spark, paths, stages, fields, metadata), stages, strict))
+        result = run(records, params, stages)
+        with stages.stage("collect"):
+            tables = {name: result.collect(name) for name in result.PUBLIC} if collect else {}
+            fingerprints = _fingerprints(result, params) if collect else None
+            documents = tables.get("documents")
+            digest = _input_hash(documents if documents is not None
+                                 else _StreamedDocuments(result.ordered("documents")))
+        info = manifest(result, params, digest)
+        if out is not None:
+            _write(spark, result, info, stages, str(out).rstrip("/"))
+    finally:
+        stages.release()
+        stages.free()
     if not collect:
         return None
     return ScanResult(tables["documents"], tables["segments"], tables["candidates"], tables["pairs"],
                       tables["matches"], tables["passages"], tables["facts"], tables["clusters"], tables["groups"],
                       info, params, fingerprints, timings(spark, stages))
+
+
+def _write(spark: SparkSession, result: SparkScan, info: dict[str, Any], stages: _Stages, out: str) -> None:
+    """The report's tables as Parquet folders (written by the executors), manifest.json and timings.json."""
+    with stages.stage("write"):
+        for name in report.TABLES:
+            _write_table(result.ordered(name), name, result.PUBLIC[name], out)
+        _write_text(spark, f"{out}/manifest.json", json.dumps(info, indent=2, sort_keys=True) + "\n")
+    _write_text(spark, f"{out}/timings.json", json.dumps(timings(spark, stages), indent=2) + "\n")

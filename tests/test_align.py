@@ -211,3 +211,21 @@ def test_pair_page_shows_the_text_the_passages_are_read_from_on_the_left():
     page = pair_page(pair.to_dict(), documents.loc["full"].to_dict(), documents.loc["trimmed"].to_dict(),
                      result.passages, result.facts)
     assert page.index("<code>trimmed</code>") < page.index("<code>full</code>")
+
+
+def test_a_rejected_record_repeating_an_id_does_not_lend_its_text_to_the_alignment(tmp_path):
+    import json
+
+    from dedup.api import analyse
+    from dedup.read import read_documents
+    from tests.synthetic import NEAR_COPY, STORY
+
+    records = [{"id": "story", "text": STORY}, {"id": "copy", "text": NEAR_COPY},
+               {"id": "copy", "text": "A different text under the same id, rejected as a duplicate id."}]
+    path = tmp_path / "records.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    documents = read_documents([path])
+    assert (documents.status == "rejected").sum() == 1
+    result = analyse(documents)
+    shown = (result.passages.a_text + result.passages.b_text).str.cat()
+    assert "Marlow Bend" in shown and "duplicate id" not in shown
