@@ -276,7 +276,7 @@ class _Corpus:
 
     pairs: pd.DataFrame
     texts: dict[str, str]
-    dates: dict[str, str]
+    dates: dict[str, pd.Timestamp]
     columns: dict[str, np.ndarray]
     index: SentenceIndex
     params: Params

@@ -24,7 +24,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from dedup import report
 from dedup.align import align
-from dedup.candidates import CANDIDATE_COLUMNS, find_candidates
+from dedup.candidates import CANDIDATE_COLUMNS, Banding, find_candidates
 from dedup.cluster import group
 from dedup.fingerprint import Fingerprints, fingerprint
 from dedup.parallel import chunks, map_chunks
@@ -173,6 +173,38 @@ def _versions() -> dict[str, str]:
     return found
 
 
+def _counts(column: pd.Series) -> dict[str, int]:
+    return {str(k): int(v) for k, v in column.value_counts().items()}
+
+
+def build_manifest(params: Params, input_sha256: str, *, statuses: dict[str, int], sentences: int,
+                   fingerprinted: int, by_path: dict[str, int], relations: dict[str, int], kinds: dict[str, int],
+                   bandings: dict[str, Banding], skipped: dict[str, int]) -> dict[str, Any]:
+    """manifest.json from a scan's counts (the same for every engine): parameters, library
+    versions, input hash, counts, and each LSH path's banding, S-curve and skipped buckets."""
+    return {
+        "params": params.to_dict(),
+        "versions": _versions(),
+        "input_sha256": input_sha256,
+        "counts": {
+            "records": sum(statuses.values()),
+            "ok": statuses.get("ok", 0),
+            "rejected": statuses.get("rejected", 0),
+            "sentences": sentences,
+            "fingerprinted_sentences": fingerprinted,
+            "candidates": sum(by_path.values()),
+            "candidates_by_path": dict(sorted(by_path.items())),
+            "related": sum(relations.get(r, 0) for r in LINKED),
+            "relations": {r: relations.get(r, 0) for r in RELATIONS},
+            "duplicate_clusters": kinds.get("duplicate_cluster", 0),
+            "story_groups": kinds.get("story", 0),
+        },
+        "lsh": {name: {"threshold": b.threshold, "num_perm": b.num_perm, "bands": b.bands, "rows": b.rows,
+                       "s_curve": b.s_curve(), "skipped_buckets": skipped[name]}
+                for name, b in bandings.items()},
+    }
+
+
 def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool = False,
             jobs: int = 1) -> ScanResult:
     """Run every stage after reading on a documents table (see `dedup.read`).
@@ -195,27 +227,11 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
         pairs = pairs.join(orientation).fillna({column: "" for column in ORIENT_COLUMNS})
         stage("group", "grouping")
         clusters, groups = group(documents, pairs, params)
-    manifest = {
-        "params": params.to_dict(),
-        "versions": _versions(),
-        "input_sha256": _input_hash(documents),
-        "counts": {
-            "records": len(documents),
-            "ok": int((documents.status == "ok").sum()),
-            "rejected": int((documents.status == "rejected").sum()),
-            "sentences": len(segments),
-            "fingerprinted_sentences": len(fp.sent_rows),
-            "candidates": len(candidates),
-            "candidates_by_path": {k: int(v) for k, v in candidates.via.value_counts().sort_index().items()},
-            "related": int(pairs.relation.isin(LINKED).sum()),
-            "relations": {r: int((pairs.relation == r).sum()) for r in RELATIONS},
-            "duplicate_clusters": int((groups.kind == "duplicate_cluster").sum()),
-            "story_groups": int((groups.kind == "story").sum()),
-        },
-        "lsh": {name: {"threshold": b.threshold, "num_perm": b.num_perm, "bands": b.bands, "rows": b.rows,
-                       "s_curve": b.s_curve(), "skipped_buckets": stats.skipped_buckets[name]}
-                for name, b in (("document", stats.document), ("sentence", stats.sentence))},
-    }
+    manifest = build_manifest(
+        params, _input_hash(documents), statuses=_counts(documents.status), sentences=len(segments),
+        fingerprinted=len(fp.sent_rows), by_path=_counts(candidates.via), relations=_counts(pairs.relation),
+        kinds=_counts(groups.kind), bandings={"document": stats.document, "sentence": stats.sentence},
+        skipped=stats.skipped_buckets)
     return ScanResult(documents, segments, candidates, pairs, matches, passages, facts, clusters, groups, manifest,
                       params, fp, {"jobs": jobs, "seconds": stage.timings})
 

@@ -102,7 +102,7 @@ def document_signatures(texts: Sequence[str], params: Params = Params(), engine:
     """
     norm = [fold(t) for t in texts]
     if _compiled(engine, params):
-        return fused.document_signatures(norm, params)
+        return fused.document_signatures(norm, params, *permutations(params.num_perm, params.seed))
     unit_lists = [units(t, params) for t in norm]
     offsets = np.concatenate([[0], np.cumsum([len(u) for u in unit_lists])]).astype(np.int64)
     k = 1 if params.units == "chars" else params.shingle_k
@@ -139,12 +139,18 @@ def _ranks(counts: np.ndarray) -> np.ndarray:
 
 
 def unique_per_set(values: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort each set and drop repeats: the exact shingle sets, CSR style."""
-    owner = np.repeat(np.arange(len(offsets) - 1, dtype=np.uint64), np.diff(offsets))
-    keys = np.unique((owner << np.uint64(32)) | values.astype(np.uint64))
-    owners = (keys >> np.uint64(32)).astype(np.int64)
-    new_offsets = np.searchsorted(owners, np.arange(len(offsets)), side="left").astype(np.int64)
-    return (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32), new_offsets
+    """Sort each set and drop repeats: the exact sets, CSR style (values of any integer dtype).
+
+    offsets: int64 array of len(sets) + 1; returns the distinct values and their offsets.
+    """
+    owner = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    order = np.lexsort((values, owner))
+    values, owner = values[order], owner[order]
+    keep = np.ones(len(values), dtype=bool)
+    keep[1:] = (values[1:] != values[:-1]) | (owner[1:] != owner[:-1])
+    new_offsets = np.zeros(len(offsets), dtype=np.int64)
+    np.cumsum(np.bincount(owner[keep], minlength=len(offsets) - 1), out=new_offsets[1:])
+    return values[keep], new_offsets
 
 
 @dataclass

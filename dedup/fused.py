@@ -82,12 +82,10 @@ def unit_hashes(texts: Sequence[str], params: Params) -> tuple[np.ndarray, np.nd
                           params.units == "words", params.min_word_len, params.stem_len)
 
 
-def document_signatures(texts: Sequence[str], params: Params) -> np.ndarray:
-    """(len(texts), num_perm) uint32 MinHash signatures of normalised texts, in one compiled pass."""
-    from dedup.fingerprint import permutations
-
+def document_signatures(texts: Sequence[str], params: Params, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(texts), len(a)) uint32 MinHash signatures of normalised texts, in one compiled pass;
+    a, b: the permutations (`dedup.fingerprint.permutations`)."""
     data, offsets = encode(texts)
-    a, b = permutations(params.num_perm, params.seed)
     return _document_signatures(data, offsets, code_point_classes(), stopword_hashes(params),
                                 params.units == "words", params.min_word_len, params.stem_len,
                                 params.shingle_k, a, b)

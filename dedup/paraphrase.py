@@ -51,6 +51,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from dedup import fused
+from dedup.fingerprint import unique_per_set
 from dedup.params import Params
 from dedup.segment import sentence_units
 from dedup.text import FOLD_MULTIPLIER
@@ -81,12 +82,16 @@ class SentenceItems:
            unit_hashes: tuple[np.ndarray, np.ndarray] | None = None) -> SentenceItems:
         """The item sets of normalised sentences; unit_hashes: their (hashes, units per
         sentence) when already computed (`dedup.segment.sentence_units`)."""
-        hashes, n_units = unit_hashes or _drop_digits(sentence_units(norm_texts, params))
+        if unit_hashes is None:
+            hashes, _, n_units = sentence_units(norm_texts, params)
+        else:
+            hashes, n_units = unit_hashes
         words, digit, n_words = sentence_units(norm_texts, _word_params(params))
         owner = np.repeat(np.arange(len(n_words)), n_words)
         runs = [(hashes, n_units), _bigrams(hashes, n_units), (words, n_words),
                 (words[digit], np.bincount(owner[digit], minlength=len(n_words)))]
-        distinct = [_distinct_per_run(values, counts) for values, counts in runs]
+        distinct = [unique_per_set(values, np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+                    for values, counts in runs]
         return cls(tuple(v for v, _ in distinct), tuple(o for _, o in distinct),
                    tuple(np.diff(o) for _, o in distinct))
 
@@ -100,11 +105,6 @@ class SentenceItems:
                                    np.asarray(rows_b, np.int64), pairwise)
 
 
-def _drop_digits(units: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    hashes, _, counts = units
-    return hashes, counts
-
-
 def _bigrams(hashes: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hashes of consecutive unit pairs inside each sentence, and their count per sentence."""
     ends = np.cumsum(counts)
@@ -112,18 +112,6 @@ def _bigrams(hashes: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.nda
     same_run[ends[(ends > 0) & (ends < len(hashes))] - 1] = False  # a pair may not cross a sentence end
     folded = hashes[:-1] * FOLD_MULTIPLIER + hashes[1:] if len(hashes) > 1 else hashes[:0]
     return folded[same_run], np.maximum(np.asarray(counts) - 1, 0)
-
-
-def _distinct_per_run(values: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort each run of values and drop repeats; returns values and int64 offsets (CSR)."""
-    owner = np.repeat(np.arange(len(counts)), counts)
-    order = np.lexsort((values, owner))
-    values, owner = values[order], owner[order]
-    keep = np.ones(len(values), dtype=bool)
-    keep[1:] = (values[1:] != values[:-1]) | (owner[1:] != owner[:-1])
-    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(owner[keep], minlength=len(counts)), out=offsets[1:])
-    return values[keep], offsets
 
 
 def features(texts_a: Sequence[str], texts_b: Sequence[str], params: Params,

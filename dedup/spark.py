@@ -96,7 +96,7 @@ from pyspark.sql import types as T
 
 from dedup import read, report
 from dedup.align import PASSAGE_COLUMNS, align
-from dedup.api import ScanResult, _input_hash, _versions, prepare
+from dedup.api import ScanResult, _input_hash, build_manifest, prepare
 from dedup.boilerplate import REPEATS_CHECKED
 from dedup.candidates import CANDIDATE_COLUMNS, Banding, estimates, shared_enough
 from dedup.cluster import CLUSTER_COLUMNS, GROUP_COLUMNS, group
@@ -104,7 +104,7 @@ from dedup.facts import FACT_COLUMNS
 from dedup.fingerprint import Fingerprints
 from dedup.params import Params
 from dedup.read import COLUMNS, Fields, InputError
-from dedup.relate import LINKED, ORIENT_COLUMNS, RELATIONS, relate
+from dedup.relate import LINKED, ORIENT_COLUMNS, relate
 from dedup.segment import SEGMENT_COLUMNS
 from dedup.verify import EVIDENCE_COLUMNS, MATCH_COLUMNS, verify
 
@@ -873,37 +873,14 @@ class _StreamedDocuments:
 
 
 def manifest(scan: SparkScan, params: Params, input_sha256: str) -> dict[str, Any]:
-    """manifest.json as `dedup.api.analyse` writes it: the same keys and, for the same input, values.
-
-    Its layout is restated (analyse builds it inline, from in-memory tables); the
-    counts come from Spark. tests/test_spark.py compares the two manifests."""
-    statuses = _count_by(scan.documents, "status")
-    relations = _count_by(scan.pairs, "relation")
-    by_path = _count_by(scan.candidates, "via")
-    kinds = _count_by(scan.groups, "kind")
+    """manifest.json as `dedup.api.analyse` writes it (`dedup.api.build_manifest`), counted by Spark."""
     sentences = scan.segments.agg(F.count("*").alias("all"), F.count("signature").alias("fingerprinted")).first()
     doc_banding, sent_banding = _bandings(params)
-    return {
-        "params": params.to_dict(),
-        "versions": _versions(),
-        "input_sha256": input_sha256,
-        "counts": {
-            "records": sum(statuses.values()),
-            "ok": statuses.get("ok", 0),
-            "rejected": statuses.get("rejected", 0),
-            "sentences": sentences["all"],
-            "fingerprinted_sentences": sentences["fingerprinted"],
-            "candidates": sum(by_path.values()),
-            "candidates_by_path": dict(sorted(by_path.items())),
-            "related": sum(relations.get(r, 0) for r in LINKED),
-            "relations": {r: relations.get(r, 0) for r in RELATIONS},
-            "duplicate_clusters": kinds.get("duplicate_cluster", 0),
-            "story_groups": kinds.get("story", 0),
-        },
-        "lsh": {name: {"threshold": b.threshold, "num_perm": b.num_perm, "bands": b.bands, "rows": b.rows,
-                       "s_curve": b.s_curve(), "skipped_buckets": scan.skipped[name]}
-                for name, b in (("document", doc_banding), ("sentence", sent_banding))},
-    }
+    return build_manifest(
+        params, input_sha256, statuses=_count_by(scan.documents, "status"), sentences=sentences["all"],
+        fingerprinted=sentences["fingerprinted"], by_path=_count_by(scan.candidates, "via"),
+        relations=_count_by(scan.pairs, "relation"), kinds=_count_by(scan.groups, "kind"),
+        bandings={"document": doc_banding, "sentence": sent_banding}, skipped=scan.skipped)
 
 
 def timings(spark: SparkSession, stages: _Stages) -> dict[str, Any]:
