@@ -192,7 +192,8 @@ def _span(side: _Side, sentences: list[int]) -> tuple[object, object, object, st
     """start, end, paragraph and text of some sentences of a side (missing when there are none)."""
     if not sentences:
         return pd.NA, pd.NA, pd.NA, ""
-    start, end = int(side.start[sentences].min()), int(side.end[sentences].max())
+    # A passage's sentences are in reading order, and so are their offsets.
+    start, end = int(side.start[sentences[0]]), int(side.end[sentences[-1]])
     return start, end, int(side.para[sentences[0]]), side.text[start:end]
 
 
@@ -210,12 +211,14 @@ def _quotation_anchors(a: _Side, b: _Side, level: np.ndarray, score: np.ndarray,
 
 def align_pair(a: _Side, b: _Side, index: SentenceIndex, params: Params) -> list[_Passage]:
     """The passages of one pair, read from a to b."""
-    level, score = _quotation_anchors(a, b, *similarity_levels(index, a.rows, b.rows, params), params)
+    level, score, shared_units = similarity_levels(index, a.rows, b.rows, params)
+    level, score = _quotation_anchors(a, b, level, score, params)
     # Furniture matches only the same furniture: never a sentence of the story.
     mismatched = (a.furniture[:, None] | b.furniture[None, :]) & ~((a.furniture[:, None] & b.furniture[None, :])
                                                                   & (level == 3))
     level, score = np.where(mismatched, 0, level), np.where(mismatched, 0.0, score)
-    return _runs(_passages(level, score, *index.unit_overlap(a.rows, b.rows)), a, b)
+    units_a, units_b = index.items.sizes("unit", a.rows), index.items.sizes("unit", b.rows)
+    return _runs(_passages(level, score, shared_units, units_a, units_b), a, b)
 
 
 def _inserts(passages: list[_Passage], kind: str) -> bool:
@@ -250,7 +253,8 @@ def _facts(rows: list[list], a: _Side, b: _Side, params: Params) -> list[list]:
     """Numbers changed in aligned passages, and quotations kept, changed, added or cut."""
     kept = [row[3] in ("same", "reworded", "moved") and "boilerplate" not in row[-1] for row in rows]
     facts = []
-    for row in (r for r, k in zip(rows, kept) if k and "merged" not in r[-1]):  # joined sentences carry extra numbers
+    # Verbatim passages hold the same numbers; joined sentences carry extra ones.
+    for row in (r for r, k in zip(rows, kept) if k and r[3] != "same" and "merged" not in r[-1]):
         drift = number_drift(row[_A + 3], row[_B + 3])
         if drift is not None:
             facts.append([a.doc, b.doc, row[2], "number_changed", *drift])
@@ -303,9 +307,9 @@ def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, 
     documents = documents[documents.status == "ok"]
     columns = {c: segments[c].to_numpy() for c in ("start", "end", "para_no")}
     columns["furniture"] = furniture(segments, documents, {frozenset(p) for p in zip(pairs.doc_a, pairs.doc_b)},
-                                     repeated_furniture)
+                                     repeated_furniture, jobs)
     corpus = _Corpus(pairs, dict(zip(documents.doc_id, documents.text)), document_dates(documents), columns,
-                     index or SentenceIndex.build(segments, unit_hashes, params), params)
+                     index or SentenceIndex.build(segments, unit_hashes, params, jobs), params)
     parts = map_chunks(_align_rows, corpus, chunks(len(pairs), jobs), jobs)
     orientation = pd.DataFrame([o for part in parts for o in part[0]], columns=ORIENT_COLUMNS,
                                index=pairs.index, dtype=object)

@@ -218,7 +218,7 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
         stage("candidates", "finding candidates")
         candidates, stats = find_candidates(fp, params)
         stage("verify", f"verifying {len(candidates)} candidate pairs")
-        index = SentenceIndex.build(segments, unit_hashes, params)
+        index = SentenceIndex.build(segments, unit_hashes, params, jobs)
         evidence, matches = verify(candidates, segments, unit_hashes, fp, params, index=index, jobs=jobs)
         pairs = relate(candidates, evidence, params)
         stage("align", "aligning related pairs")

@@ -23,6 +23,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from dedup.parallel import chunks, map_chunks
 from dedup.text import normalize
 
 # A heading that opens the reader comments; everything after it is theirs.
@@ -49,45 +50,57 @@ _FURNITURE = re.compile(
 REPEATS_CHECKED = 50
 
 
-def _pattern_furniture(segments: pd.DataFrame, sources: dict[str, str]) -> np.ndarray:
+def _pattern_furniture(segments: pd.DataFrame, sources: dict[str, str], jobs: int) -> np.ndarray:
     """Sentences matching a furniture pattern, photo captions, the source's name alone, and comment sections."""
-    text = segments.text.to_numpy(object)
-    own_name = np.array([normalize(sources.get(doc, "") or "") == t
-                         for doc, t in zip(segments.doc_id, text)], dtype=bool)
-    pattern = np.array([bool(_FURNITURE.match(t)) for t in text], dtype=bool)
-    heading = np.array([bool(_COMMENTS_HEADING.match(t)) for t in text], dtype=bool)
-    credit = pd.Series([bool(_PHOTO_CREDIT.match(t)) for t in text])
-    caption = credit.groupby([segments.doc_id.to_numpy(), segments.para_no.to_numpy()]).transform("any").to_numpy()
+    names = {doc: normalize(source) for doc, source in sources.items()}
+    matched = np.concatenate(map_chunks(_line_patterns, (segments.doc_id.to_numpy(object),
+                                                         segments.text.to_numpy(object), names),
+                                        chunks(len(segments), jobs), jobs))
+    own_name, pattern, heading, credit = matched.T
+    doc, para = segments.doc_id.to_numpy(), segments.para_no.to_numpy()
+    caption = pd.Series(credit).groupby([doc, para]).transform("any").to_numpy()
     # A comment section runs from its heading to the end of the document.
-    in_comments = pd.Series(heading).groupby(segments.doc_id.to_numpy()).cummax().to_numpy()
+    in_comments = pd.Series(heading).groupby(doc).cummax().to_numpy()
     return own_name | pattern | caption | in_comments
+
+
+def _line_patterns(state: tuple[np.ndarray, np.ndarray, dict[str, str]], part: slice) -> np.ndarray:
+    """(own name, furniture pattern, comments heading, photo credit) of some sentences, a bool per column."""
+    docs, texts, names = state
+    return np.array([(names.get(doc, "") == t, bool(_FURNITURE.match(t)), bool(_COMMENTS_HEADING.match(t)),
+                      bool(_PHOTO_CREDIT.match(t))) for doc, t in zip(docs[part], texts[part])],
+                    dtype=bool).reshape(-1, 4)
 
 
 def _repeated_furniture(segments: pd.DataFrame, sources: dict[str, str],
                         related: set[frozenset[str]]) -> np.ndarray:
     """Sentences a source prints in two or more documents that are not related to each other."""
     source = segments.doc_id.map(sources).fillna("").to_numpy(object)
-    frame = pd.DataFrame({"source": source, "text": segments.text, "doc": segments.doc_id})
-    frame = frame[frame.source != ""]
-    docs_per_line = frame.groupby(["source", "text"]).doc.unique()
-    furniture = {key for key, docs in docs_per_line.items()
-                 if len(docs) >= 2
-                 and any(frozenset(p) not in related for p in combinations(docs[:REPEATS_CHECKED], 2))}
-    return np.array([(s, t) in furniture for s, t in zip(source, segments.text)], dtype=bool)
+    doc = segments.doc_id.to_numpy(object)
+    # One number per (source, sentence) line; lines without a source never count.
+    line = pd.DataFrame({"source": source, "text": segments.text.to_numpy(object)}).groupby(
+        ["source", "text"], sort=False).ngroup().to_numpy()
+    printed = pd.DataFrame({"line": line, "doc": doc})[source != ""].drop_duplicates()
+    printed = printed[printed.line.duplicated(keep=False)]  # lines in two or more documents: few
+    printed = printed.iloc[np.argsort(printed.line.to_numpy(), kind="stable")]  # documents keep reading order
+    lines, starts = np.unique(printed.line.to_numpy(), return_index=True)
+    furniture = [ln for ln, docs in zip(lines, np.split(printed.doc.to_numpy(object), starts[1:]))
+                 if any(frozenset(p) not in related for p in combinations(docs[:REPEATS_CHECKED], 2))]
+    return np.isin(line, furniture) & (source != "")
 
 
 def furniture(segments: pd.DataFrame, documents: pd.DataFrame, related: set[frozenset[str]],
-              repeated: np.ndarray | None = None) -> np.ndarray:
+              repeated: np.ndarray | None = None, jobs: int = 1) -> np.ndarray:
     """True for each segment (row of the segments table) that is site furniture.
 
     related: the document pairs found related, whose shared sentences are story, not furniture.
     repeated: the repetition part already computed over the whole corpus (a boolean per
     segment), for engines that align a few documents at a time (`dedup.spark`); when
-    given, related is not used.
+    given, related is not used. jobs: worker processes for the patterns.
     """
     if segments.empty:
         return np.zeros(0, dtype=bool)
     sources = dict(zip(documents.doc_id, documents.source.fillna("").astype(str)))
     if repeated is None:
         repeated = _repeated_furniture(segments, sources, related)
-    return _pattern_furniture(segments, sources) | repeated
+    return _pattern_furniture(segments, sources, jobs) | repeated

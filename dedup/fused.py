@@ -356,19 +356,6 @@ def _document_signatures(data, offsets, classes, stopwords, whole_words, min_len
     return out
 
 
-def shared_counts(values: np.ndarray, offsets: np.ndarray, rows_a: np.ndarray, rows_b: np.ndarray,
-                  pairwise: bool = False) -> np.ndarray:
-    """|A ∩ B| of sorted distinct sets (CSR values, offsets): every row of rows_a against
-    every row of rows_b, an int32 (m, n) matrix; with pairwise, rows_a[i] against rows_b[i]."""
-    if pairwise:
-        out = np.zeros(len(rows_a), dtype=np.int32)
-        _shared_pairwise(values, offsets, rows_a, rows_b, out)
-    else:
-        out = np.zeros((len(rows_a), len(rows_b)), dtype=np.int32)
-        _shared_matrix(values, offsets, rows_a, rows_b, out)
-    return out
-
-
 @_jit
 def _intersection(values, a0, a1, b0, b1):
     """Size of the intersection of two sorted distinct runs (a merge)."""
@@ -385,19 +372,97 @@ def _intersection(values, a0, a1, b0, b1):
     return count
 
 
-@_jit
-def _shared_matrix(values, offsets, rows_a, rows_b, out):
-    for i in range(len(rows_a)):
-        a0, a1 = offsets[rows_a[i]], offsets[rows_a[i] + 1]
-        for j in range(len(rows_b)):
-            out[i, j] = _intersection(values, a0, a1, offsets[rows_b[j]], offsets[rows_b[j] + 1])
+def sentence_features(values: tuple[np.ndarray, ...], offsets: tuple[np.ndarray, ...],
+                      counts: tuple[np.ndarray, ...], cells_a: np.ndarray, cells_b: np.ndarray,
+                      ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The features of `dedup.paraphrase` for sentence pairs (cells_a[k], cells_b[k]), in one pass.
+
+    values, offsets, counts: the unit, bigram, word and number sets (`dedup.paraphrase.SentenceItems`);
+    ratio: float32 fuzz.ratio / 100 of each pair. Returns the (K, 5) float64 features and the
+    int32 count of shared units of each pair.
+    """
+    features = np.empty((len(cells_a), 5), dtype=np.float64)
+    shared_units = np.empty(len(cells_a), dtype=np.int32)
+    _sentence_features(values, offsets, counts, np.asarray(cells_a, np.int64), np.asarray(cells_b, np.int64),
+                       ratio, features, shared_units)
+    return features, shared_units
 
 
 @_jit
-def _shared_pairwise(values, offsets, rows_a, rows_b, out):
-    for i in range(len(rows_a)):
-        out[i] = _intersection(values, offsets[rows_a[i]], offsets[rows_a[i] + 1],
-                               offsets[rows_b[i]], offsets[rows_b[i] + 1])
+def _shared_of(values, offsets, kind, a, b):
+    return _intersection(values[kind], offsets[kind][a], offsets[kind][a + 1], offsets[kind][b], offsets[kind][b + 1])
+
+
+@_jit
+def _ratio(num, den):
+    return num / den if den > 0 else 0.0
+
+
+@_jit
+def _sentence_features(values, offsets, counts, cells_a, cells_b, ratio, features, shared_units):
+    unit, bigram, word, number = counts
+    for k in range(len(cells_a)):
+        a, b = cells_a[k], cells_b[k]
+        shared = _shared_of(values, offsets, 0, a, b)
+        shared_units[k] = shared
+        features[k, 0] = _ratio(shared, unit[a] + unit[b] - shared)
+        features[k, 1] = _ratio(_shared_of(values, offsets, 1, a, b), min(bigram[a], bigram[b]))
+        features[k, 2] = _ratio(_shared_of(values, offsets, 2, a, b), max(word[a], word[b]))
+        features[k, 3] = ratio[k]
+        differ = False
+        if number[a] > 0 and number[b] > 0:  # both hold numbers, and they are not the same set
+            numbers = _shared_of(values, offsets, 3, a, b)
+            differ = numbers < number[a] or numbers < number[b]
+        features[k, 4] = 1.0 if differ else 0.0
+
+
+def monotone_alignment(score: np.ndarray) -> np.ndarray:
+    """Compiled `dedup.verify.monotone_alignment`: the aligned (i, j) as a (k, 2) int64 array."""
+    out = np.empty((min(score.shape), 2), dtype=np.int64)
+    return out[:_monotone_alignment(np.ascontiguousarray(score, dtype=np.float64), out)]
+
+
+@_jit
+def _monotone_alignment(score, out):
+    m, n = score.shape
+    best = np.zeros((m + 1, n + 1))
+    for i in range(1, m + 1):
+        running = -np.inf
+        for j in range(1, n + 1):
+            running = max(running, max(best[i - 1, j], best[i - 1, j - 1] + score[i - 1, j - 1]))
+            best[i, j] = running
+    found, i, j = 0, m, n
+    while i > 0 and j > 0:
+        if best[i, j] == best[i - 1, j]:
+            i -= 1
+        elif best[i, j] == best[i, j - 1]:
+            j -= 1
+        else:
+            out[found, 0], out[found, 1] = i - 1, j - 1
+            found += 1
+            i, j = i - 1, j - 1
+    out[:found] = out[:found][::-1].copy()
+    return found
+
+
+def unique_per_set(values: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Compiled `dedup.fingerprint.unique_per_set`: each CSR set sorted, repeats dropped."""
+    out = np.empty_like(values)
+    new_offsets = np.zeros(len(offsets), dtype=np.int64)
+    _unique_per_set(values, np.asarray(offsets, np.int64), out, new_offsets)
+    return out[:new_offsets[-1]].copy(), new_offsets
+
+
+@_jit
+def _unique_per_set(values, offsets, out, new_offsets):
+    written = 0
+    for s in range(len(offsets) - 1):
+        run = np.sort(values[offsets[s]:offsets[s + 1]])
+        for i in range(len(run)):
+            if i == 0 or run[i] != run[i - 1]:
+                out[written] = run[i]
+                written += 1
+        new_offsets[s + 1] = written
 
 
 def agreement(signatures: np.ndarray, pairs: np.ndarray) -> np.ndarray:

@@ -37,7 +37,7 @@ it: the longer one is the same words plus a clause, i.e. it adds a fact. Reprodu
 `features` is computed for a whole m x n matrix of sentence pairs at once, or
 elementwise for n pairs, by the same code: each sentence's item sets are sorted
 arrays of 64-bit hashes (`SentenceItems`, built once per corpus), intersected by a
-compiled merge (`dedup.fused.shared_counts`), beside ``rapidfuzz.process.cdist``
+compiled merge (`dedup.fused.sentence_features`), beside ``rapidfuzz.process.cdist``
 (or ``cpdist``).
 """
 
@@ -95,14 +95,16 @@ class SentenceItems:
         return cls(tuple(v for v, _ in distinct), tuple(o for _, o in distinct),
                    tuple(np.diff(o) for _, o in distinct))
 
+    @classmethod
+    def concat(cls, parts: Sequence[SentenceItems]) -> SentenceItems:
+        """The items of consecutive runs of sentences, as one."""
+        kinds = range(len(KINDS))
+        counts = tuple(np.concatenate([p.counts[k] for p in parts]) for k in kinds)
+        return cls(tuple(np.concatenate([p.values[k] for p in parts]) for k in kinds),
+                   tuple(np.concatenate([[0], np.cumsum(c)]).astype(np.int64) for c in counts), counts)
+
     def sizes(self, kind: str, rows: np.ndarray) -> np.ndarray:
         return self.counts[KINDS.index(kind)][rows]
-
-    def shared(self, kind: str, rows_a: np.ndarray, rows_b: np.ndarray, pairwise: bool = False) -> np.ndarray:
-        """|A ∩ B| for every sentence of rows_a against every one of rows_b (or row by row)."""
-        k = KINDS.index(kind)
-        return fused.shared_counts(self.values[k], self.offsets[k], np.asarray(rows_a, np.int64),
-                                   np.asarray(rows_b, np.int64), pairwise)
 
 
 def _bigrams(hashes: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -123,32 +125,22 @@ def features(texts_a: Sequence[str], texts_b: Sequence[str], params: Params,
         raise ValueError(f"pairwise needs as many texts on each side, got {len(texts_a)} and {len(texts_b)}")
     items = SentenceItems.of(texts_a + texts_b, params)
     rows_a, rows_b = np.arange(len(texts_a)), np.arange(len(texts_a), len(texts_a) + len(texts_b))
-    return item_features(items, rows_a, rows_b, texts_a, texts_b, pairwise)
+    return item_features(items, rows_a, rows_b, texts_a, texts_b, pairwise)[0]
 
 
 def item_features(items: SentenceItems, rows_a: np.ndarray, rows_b: np.ndarray, texts_a: Sequence[str],
-                  texts_b: Sequence[str], pairwise: bool = False) -> np.ndarray:
-    """`features` of sentences whose item sets are already built (rows of items; their texts)."""
+                  texts_b: Sequence[str], pairwise: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """`features` of sentences whose item sets are already built (rows of items; their texts),
+    and the number of units each pair shares (|Ua ∩ Ub|, shape (m, n) or (n,))."""
     shape = (len(rows_a),) if pairwise else (len(rows_a), len(rows_b))
     if not len(rows_a) or not len(rows_b):
-        return np.zeros((*shape, len(FEATURES)))
-    inter, size_a, size_b = {}, {}, {}
-    for kind in KINDS:
-        inter[kind] = items.shared(kind, rows_a, rows_b, pairwise)
-        size_a[kind] = items.sizes(kind, rows_a) if pairwise else items.sizes(kind, rows_a)[:, None]
-        size_b[kind] = items.sizes(kind, rows_b) if pairwise else items.sizes(kind, rows_b)[None, :]
+        return np.zeros((*shape, len(FEATURES))), np.zeros(shape, dtype=np.int32)
     cdist = process.cpdist if pairwise else process.cdist
-    ratio = cdist(texts_a, texts_b, scorer=fuzz.ratio, dtype=np.float32, workers=1) / 100.0
-    n_a, n_b, n_shared = size_a["number"], size_b["number"], inter["number"]
-    numbers_differ = (n_a > 0) & (n_b > 0) & ((n_shared < n_a) | (n_shared < n_b))
-    columns = [
-        _divide(inter["unit"], size_a["unit"] + size_b["unit"] - inter["unit"]),
-        _divide(inter["bigram"], np.minimum(size_a["bigram"], size_b["bigram"])),
-        _divide(inter["word"], np.maximum(size_a["word"], size_b["word"])),
-        ratio,
-        numbers_differ,
-    ]
-    return np.stack([np.broadcast_to(c, shape).astype(np.float64) for c in columns], axis=-1)
+    ratio = cdist(texts_a, texts_b, scorer=fuzz.ratio, dtype=np.float32, workers=1) / np.float32(100)
+    rows_a, rows_b = np.asarray(rows_a, np.int64), np.asarray(rows_b, np.int64)
+    cells = (rows_a, rows_b) if pairwise else (np.repeat(rows_a, len(rows_b)), np.tile(rows_b, len(rows_a)))
+    f, shared_units = fused.sentence_features(items.values, items.offsets, items.counts, *cells, ratio.ravel())
+    return f.reshape(*shape, len(FEATURES)), shared_units.reshape(shape)
 
 
 def reworded_probability(texts_a: Sequence[str], texts_b: Sequence[str], params: Params) -> np.ndarray:
@@ -170,8 +162,3 @@ def _word_params(params: Params) -> Params:
 def probability(f: np.ndarray) -> np.ndarray:
     """The model's probability for a feature array (last axis in FEATURES order)."""
     return 1.0 / (1.0 + np.exp(-(f @ WEIGHTS + BIAS)))
-
-
-def _divide(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    num, den = np.broadcast_arrays(np.asarray(num, np.float64), np.asarray(den, np.float64))
-    return np.divide(num, den, out=np.zeros(num.shape), where=den > 0)

@@ -27,6 +27,8 @@ is: little.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from dedup.params import Params
@@ -46,10 +48,10 @@ def link_strength(pairs: pd.DataFrame) -> pd.Series:
     return shared_a.where(shared_a >= shared_b, shared_b)
 
 
-def relate_pair(row: pd.Series, params: Params) -> tuple[str, str]:
-    """(relation, reason) for one row holding doc_a, doc_b and the evidence columns."""
+def relate_pair(row: Any, params: Params) -> tuple[str, str]:
+    """(relation, reason) for one row (a Series or a named tuple) holding doc_a, doc_b and the evidence columns."""
     kept = {"a": row.a_verbatim + row.a_near, "b": row.b_verbatim + row.b_near}
-    shared = {side: kept[side] + row[f"{side}_reworded"] for side in kept}
+    shared = {side: kept[side] + getattr(row, f"{side}_reworded") for side in kept}
     name = {"a": row.doc_a, "b": row.doc_b}
     # The text more contained in the other leads the explanation.
     inner, outer = ("a", "b") if shared["a"] >= shared["b"] else ("b", "a")
@@ -68,11 +70,11 @@ def relate_pair(row: pd.Series, params: Params) -> tuple[str, str]:
                         f"covering {_pct(kept[source])} of it; the rest was added or dropped")
     if (shared[inner] >= params.rewrite_share and shared[outer] >= params.cover_share
             and row.order >= params.rewrite_order and matched >= params.min_shared_sentences):
-        reworded = row[f"{inner}_reworded"] / max(shared[inner], 1e-9)
+        reworded = getattr(row, f"{inner}_reworded") / max(shared[inner], 1e-9)
         return "rewrite", (f"{_pct(shared[inner])} of {name[inner]} reappears in {name[outer]} "
                            f"({_pct(reworded)} of it reworded), {_pct(row.order)} in the same order")
     if shared[inner] >= params.partial_share and matched >= params.min_shared_sentences:
-        return "partial", (f"{_pct(shared[inner])} of {name[inner]} ({row[f'sentences_matched_{inner}']} "
+        return "partial", (f"{_pct(shared[inner])} of {name[inner]} ({getattr(row, f'sentences_matched_{inner}')} "
                            f"sentences) is shared with {name[outer]}, which is {_pct(shared[outer])} of it")
     if matched < params.min_shared_sentences:
         return "rejected", (f"{matched} matching sentence{'s' if matched != 1 else ''} "
@@ -84,7 +86,7 @@ def relate_pair(row: pd.Series, params: Params) -> tuple[str, str]:
 def relate(candidates: pd.DataFrame, evidence: pd.DataFrame, params: Params) -> pd.DataFrame:
     """The `pairs` table: candidates joined with their evidence, relation and reason."""
     pairs = pd.concat([candidates.reset_index(drop=True), evidence.reset_index(drop=True)], axis=1)
-    named = [relate_pair(row, params) for _, row in pairs.iterrows()]
+    named = [relate_pair(row, params) for row in pairs.itertuples(index=False)]
     pairs.insert(2, "relation", [relation for relation, _ in named])
     pairs["reason"] = [reason for _, reason in named]
     return pairs

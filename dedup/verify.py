@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dedup import fused
 from dedup.fingerprint import Fingerprints
 from dedup.paraphrase import FEATURES, SentenceItems, item_features, probability
 from dedup.parallel import chunks, map_chunks
@@ -60,31 +61,36 @@ class SentenceIndex:
     items: SentenceItems             # each sentence's unit, bigram, word and number sets
 
     @classmethod
-    def build(cls, segments: pd.DataFrame, unit_hashes: np.ndarray, params: Params) -> SentenceIndex:
-        texts = segments.text.to_numpy(object)
-        items = SentenceItems.of(texts, params, (unit_hashes, segments.n_units.to_numpy(np.int64)))
+    def build(cls, segments: pd.DataFrame, unit_hashes: np.ndarray, params: Params, jobs: int = 1) -> SentenceIndex:
+        """The index of a segments table and its unit hashes; jobs: worker processes."""
+        texts, n_units = segments.text.to_numpy(object), segments.n_units.to_numpy(np.int64)
+        unit_offsets = np.concatenate([[0], np.cumsum(n_units)])
+        items = SentenceItems.concat(map_chunks(_items, (texts, unit_hashes, n_units, unit_offsets, params),
+                                                chunks(len(segments), jobs), jobs) or [SentenceItems.of([], params)])
         rows = {doc: np.asarray(idx) for doc, idx in segments.groupby("doc_id", sort=False).indices.items()}
         return cls(rows, texts, (segments.end - segments.start).to_numpy(np.int64), items)
 
-    def unit_overlap(self, rows_a: np.ndarray, rows_b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(shared units of every sentence pair, units per sentence of a, units per sentence of b)."""
-        return (self.items.shared("unit", rows_a, rows_b), self.items.sizes("unit", rows_a),
-                self.items.sizes("unit", rows_b))
+
+def _items(state: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Params], part: slice) -> SentenceItems:
+    texts, unit_hashes, n_units, unit_offsets, params = state
+    units = unit_hashes[unit_offsets[part.start]:unit_offsets[part.stop]]
+    return SentenceItems.of(texts[part], params, (units, n_units[part]))
 
 
 def similarity_levels(index: SentenceIndex, rows_a: np.ndarray, rows_b: np.ndarray,
-                      params: Params) -> tuple[np.ndarray, np.ndarray]:
-    """(level, score) matrices for every sentence of A against every sentence of B."""
-    f = item_features(index.items, rows_a, rows_b, index.texts[rows_a], index.texts[rows_b])
+                      params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(level, score, shared units) matrices for every sentence of A against every sentence of B."""
+    f, shared_units = item_features(index.items, rows_a, rows_b, index.texts[rows_a], index.texts[rows_b])
     ratio = f[..., FEATURES.index("char_ratio")].astype(np.float32)  # fuzz.ratio / 100, computed once
     reworded = probability(f)
-    trimmed = trimmed_share(*index.unit_overlap(rows_a, rows_b), params)
+    trimmed = trimmed_share(shared_units, index.items.sizes("unit", rows_a), index.items.sizes("unit", rows_b),
+                            params)
     level = np.zeros(ratio.shape, dtype=np.int8)
     level[(reworded >= params.reworded) | (trimmed >= params.trimmed)] = 1
     level[ratio >= params.near_verbatim] = 2
     level[ratio >= 1.0] = 3
     score = np.where(level >= 2, ratio, np.where(level == 1, np.maximum(reworded, trimmed), 0.0))
-    return level, score
+    return level, score, shared_units
 
 
 def trimmed_share(inter: np.ndarray, size_a: np.ndarray, size_b: np.ndarray, params: Params) -> np.ndarray:
@@ -98,24 +104,11 @@ def trimmed_share(inter: np.ndarray, size_a: np.ndarray, size_b: np.ndarray, par
 def monotone_alignment(score: np.ndarray) -> list[tuple[int, int]]:
     """Order-keeping one-to-one alignment maximising the summed score.
 
-    D[i, j] = max(D[i-1, j], D[i, j-1], D[i-1, j-1] + score[i, j]); the D[i, j-1]
-    term makes each row a running maximum, so a row is computed in one numpy step.
+    D[i, j] = max(D[i-1, j], D[i, j-1], D[i-1, j-1] + score[i, j]), then a walk back
+    from D[m, n] preferring to skip a row, then a column, then to align (compiled:
+    `dedup.fused.monotone_alignment`).
     """
-    m, n = score.shape
-    best = np.zeros((m + 1, n + 1))
-    for i in range(1, m + 1):
-        diagonal = best[i - 1, :-1] + score[i - 1]
-        best[i, 1:] = np.maximum.accumulate(np.maximum(best[i - 1, 1:], diagonal))
-    pairs, i, j = [], m, n
-    while i > 0 and j > 0:
-        if best[i, j] == best[i - 1, j]:
-            i -= 1
-        elif best[i, j] == best[i, j - 1]:
-            j -= 1
-        else:
-            pairs.append((i - 1, j - 1))
-            i, j = i - 1, j - 1
-    return pairs[::-1]
+    return [(int(i), int(j)) for i, j in fused.monotone_alignment(score)]
 
 
 def _shares(best_level: np.ndarray, lengths: np.ndarray) -> list[float]:
@@ -128,7 +121,7 @@ def verify_pair(doc_a: str, doc_b: str, index: SentenceIndex, set_a: np.ndarray,
     """Evidence for one pair, and its sentence matches (seg_a, seg_b, level, score, in_order)."""
     shared = len(np.intersect1d(set_a, set_b, assume_unique=True))
     rows_a, rows_b = index.rows[doc_a], index.rows[doc_b]
-    level, score = similarity_levels(index, rows_a, rows_b, params)
+    level, score, _ = similarity_levels(index, rows_a, rows_b, params)
     len_a, len_b = index.lengths[rows_a], index.lengths[rows_b]
     best_a, best_b = level.max(axis=1), level.max(axis=0)
     aligned = [(i, j) for i, j in monotone_alignment(score) if level[i, j] > 0]
@@ -185,7 +178,7 @@ def verify(candidates: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.nda
 
     index: the segments' `SentenceIndex`, when already built. jobs: worker processes.
     """
-    index = index or SentenceIndex.build(segments, unit_hashes, params)
+    index = index or SentenceIndex.build(segments, unit_hashes, params, jobs)
     parts = map_chunks(_verify_rows, (candidates, index, fp, params), chunks(len(candidates), jobs), jobs)
     return (pd.DataFrame([e for part in parts for e in part[0]], columns=EVIDENCE_COLUMNS),
             pd.DataFrame([m for part in parts for m in part[1]], columns=MATCH_COLUMNS))

@@ -8,7 +8,7 @@ import xxhash
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from dedup import api, fused
-from dedup.fingerprint import document_signatures, minhash, to_datasketch
+from dedup.fingerprint import document_signatures, minhash, to_datasketch, unique_per_set
 from dedup.params import Params
 from dedup.read import documents_table
 from dedup.text import fold, hash_units, shingle_hash, units
@@ -102,3 +102,46 @@ def test_scan_tables_are_the_same_with_or_without_the_compiled_loop(monkeypatch)
     np.testing.assert_array_equal(compiled.fingerprints.sent_sigs, fallback.fingerprints.sent_sigs)
     assert compiled.segments.equals(fallback.segments)
     assert compiled.pairs.equals(fallback.pairs)
+
+
+def _reference_alignment(score: np.ndarray) -> list[tuple[int, int]]:
+    """The monotone alignment's recurrence and walk back, cell by cell in plain Python."""
+    m, n = score.shape
+    best = [[0.0] * (n + 1) for _ in range(m + 1)]
+    for i in range(1, m + 1):
+        for j in range(1, n + 1):
+            best[i][j] = max(best[i - 1][j], best[i][j - 1], best[i - 1][j - 1] + score[i - 1, j - 1])
+    pairs, i, j = [], m, n
+    while i > 0 and j > 0:
+        if best[i][j] == best[i - 1][j]:
+            i -= 1
+        elif best[i][j] == best[i][j - 1]:
+            j -= 1
+        else:
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+    return pairs[::-1]
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_compiled_monotone_alignment_equals_the_recurrence(seed):
+    rng = np.random.default_rng(seed)
+    m, n = rng.integers(0, 25, size=2)
+    # Few distinct values, many zeros: ties decide the walk back, so they must be broken alike.
+    score = rng.choice([0.0, 0.0, 0.0, 0.5, 0.75, 1.0], size=(m, n))
+    found = fused.monotone_alignment(score)
+    assert [tuple(p) for p in found.tolist()] == _reference_alignment(score)
+
+
+@pytest.mark.parametrize("dtype", [np.uint32, np.uint64])
+def test_compiled_unique_per_set_equals_the_lexsort(monkeypatch, dtype):
+    rng = np.random.default_rng(1)
+    sizes = rng.integers(0, 30, size=500)  # empty sets included
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    values = rng.integers(0, 40, size=offsets[-1]).astype(dtype)  # many repeats inside a set
+    compiled = unique_per_set(values, offsets)
+    monkeypatch.setattr(fused, "numba", None)
+    expected = unique_per_set(values, offsets)
+    np.testing.assert_array_equal(compiled[0], expected[0])
+    np.testing.assert_array_equal(compiled[1], expected[1])
+    assert compiled[0].dtype == dtype
