@@ -43,9 +43,9 @@ def _components(n: int, edges: np.ndarray) -> np.ndarray:
 
 
 def _average_linkage(members: np.ndarray, edges: np.ndarray, strengths: np.ndarray, cut: float) -> np.ndarray:
-    """Flat average-linkage labels for one connected component and its own edges."""
-    if len(members) == 1:
-        return np.zeros(1, dtype=int)
+    """Flat average-linkage labels for one connected component of two or more documents and its own edges."""
+    if len(members) == 2 and len(edges) == 1:  # the common case, without scipy's per-call checks
+        return np.array([1, 1] if 1.0 - strengths[0] <= 1.0 - cut else [1, 2])
     local = np.searchsorted(members, edges)  # members is sorted
     similarity = np.zeros((len(members), len(members)))
     similarity[local[:, 0], local[:, 1]] = similarity[local[:, 1], local[:, 0]] = strengths
@@ -53,15 +53,24 @@ def _average_linkage(members: np.ndarray, edges: np.ndarray, strengths: np.ndarr
     return fcluster(linkage(distance, method="average"), t=1.0 - cut, criterion="distance")
 
 
-def _story_labels(n: int, edges: np.ndarray, strengths: np.ndarray, cut: float) -> np.ndarray:
-    labels = np.empty(n, dtype=object)
+def _story_labels(n: int, edges: np.ndarray, strengths: np.ndarray, cut: float) -> list[tuple[int, int]]:
+    """(connected component, average-linkage group inside it) of each document."""
     components = _components(n, edges)
+    labels = [(c, 0) for c in components.tolist()]
+    by_component = np.argsort(components, kind="stable")  # members in input order inside each component
+    starts = np.flatnonzero(np.r_[True, np.diff(components[by_component]) != 0])
     edge_component = components[edges[:, 0]]
-    for component in np.unique(components):
-        members = np.flatnonzero(components == component)
-        own = edge_component == component
+    edge_order = np.argsort(edge_component, kind="stable")
+    ids = components[by_component[starts]]
+    edge_starts = np.searchsorted(edge_component[edge_order], ids, side="left")
+    edge_stops = np.searchsorted(edge_component[edge_order], ids, side="right")
+    for start, stop, edge_start, edge_stop in zip(starts, np.r_[starts[1:], n], edge_starts, edge_stops):
+        if stop - start < 2:
+            continue
+        members = by_component[start:stop]
+        own = edge_order[edge_start:edge_stop]  # the component's edges, in input order
         for member, sub in zip(members, _average_linkage(members, edges[own], strengths[own], cut)):
-            labels[member] = (component, sub)
+            labels[member] = (int(components[member]), int(sub))
     return labels
 
 
@@ -106,7 +115,6 @@ def _weakest_links(linked: pd.DataFrame, labels: pd.Series) -> dict[str, tuple[s
 def group(documents: pd.DataFrame, pairs: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The clusters and groups tables for the ``ok`` documents."""
     docs = documents.loc[documents.status == "ok", ["doc_id", "source", "date", "text"]].reset_index(drop=True)
-    docs["words"] = docs.text.str.split().str.len()
     index = pd.Series(np.arange(len(docs)), index=docs.doc_id)
     linked = pairs[pairs.relation.isin(LINKED)].assign(strength=lambda p: link_strength(p))
     edges = np.stack([index[linked.doc_a].to_numpy(), index[linked.doc_b].to_numpy()], axis=1) \
@@ -114,6 +122,9 @@ def group(documents: pd.DataFrame, pairs: pd.DataFrame, params: Params) -> tuple
     archival = linked.relation.isin(("duplicate", "copy")).to_numpy()
 
     docs["cluster_id"] = _dense_ids(_components(len(docs), edges[archival]), "dup")
+    folded = docs.cluster_id.duplicated(keep=False).to_numpy()  # only copies in a cluster need counting
+    docs["words"] = 0
+    docs.loc[folded, "words"] = docs.text[folded].str.split().str.len().to_numpy(np.int64)
     docs["story_id"] = _dense_ids(_story_labels(len(docs), edges, linked.strength.to_numpy(),
                                                 params.story_link), "story")
     canonical, keep_reason = np.ones(len(docs), dtype=bool), np.full(len(docs), "single copy", dtype=object)

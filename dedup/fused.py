@@ -465,6 +465,27 @@ def _unique_per_set(values, offsets, out, new_offsets):
         new_offsets[s + 1] = written
 
 
+def bucket_pair_keys(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, n: int) -> np.ndarray:
+    """Every pair of items inside each bucket, as one int64 ``min * n + max`` each.
+
+    order: item numbers sorted by key; bucket k is order[starts[k]:starts[k] + sizes[k]].
+    """
+    out = np.empty(int((sizes * (sizes - 1) // 2).sum()), dtype=np.int64)
+    _bucket_pair_keys(np.asarray(order, np.int64), np.asarray(starts, np.int64), np.asarray(sizes, np.int64), n, out)
+    return out
+
+
+@_jit
+def _bucket_pair_keys(order, starts, sizes, n, out):
+    written = 0
+    for k in range(len(starts)):
+        for p in range(starts[k], starts[k] + sizes[k]):
+            for q in range(p + 1, starts[k] + sizes[k]):
+                i, j = order[p], order[q]
+                out[written] = min(i, j) * n + max(i, j)
+                written += 1
+
+
 def agreement(signatures: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     """Share of equal values in the signatures of each pair of rows (the MinHash Jaccard estimate)."""
     out = np.empty(len(pairs), dtype=np.float64)

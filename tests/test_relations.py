@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 import dedup
+from dedup.cluster import group
 from dedup.read import documents_table
 from tests.synthetic import NEAR_COPY, SAME_TOPIC, STORY, TRIMMED
 
@@ -125,3 +126,22 @@ def test_one_template_filled_with_other_figures_is_not_a_copy_but_a_refiling_is(
     assert dedup.compare(first, other).relation == "rejected"
     assert "template" in dedup.compare(first, other).reason
     assert dedup.compare(first, refiled).relation in ("duplicate", "copy")
+
+
+def _linked(*links: tuple[str, str, float]) -> pd.DataFrame:
+    """A pairs table of partial relations, each text sharing the given share with the other."""
+    return pd.DataFrame([{"doc_a": a, "doc_b": b, "relation": "partial", "a_verbatim": share, "a_near": 0.0,
+                          "a_reworded": 0.0, "b_verbatim": share, "b_near": 0.0, "b_reworded": 0.0}
+                         for a, b, share in links])
+
+
+@pytest.mark.parametrize("extra", [[], [("c", "d", 0.9), ("d", "e", 0.9), ("c", "e", 0.9)]])
+def test_two_texts_share_a_story_when_their_link_reaches_the_cut(extra):
+    cut = dedup.Params().story_link
+    documents = _corpus(**{name: STORY for name in "abcdexy"})
+    clusters, _ = group(documents, _linked(("a", "b", cut), ("x", "y", cut - 0.01), *extra),
+                       dedup.Params())
+    story = clusters.set_index("doc_id").story_id
+    assert story["a"] == story["b"]
+    assert story["x"] != story["y"]
+    assert story["c"] == story["d"] == story["e"] if extra else story["c"] != story["d"]
