@@ -32,20 +32,35 @@ _COMMENTS_HEADING = re.compile(
     r"|^(?:\d+\.\s*)?[\w.-]+ says$"  # a commenter's signature line, "1. itchyvet says"
     r"|^(?:comments?|leave a (?:reply|comment)|give your comments?|add a comment"
     r"|join the (?:discussion|conversation)|show comments?)\W*$")
-# A photo credit; the caption it closes is furniture too.
-_PHOTO_CREDIT = re.compile(r"^(?:.*\b(?:photo|image|picture)\s*[/:|]\s*[\w .]+|\(?(?:ap|afp|reuters|getty images?|epa)"
-                           r"(?: photo)?(?:/[\w .]+)?\)?)\W*$")
-# Whole sentences that are furniture, matched against normalised text.
+# A photo credit, "Photo / AP" or "(AFP)"; the caption it closes is furniture too. Sentences are
+# normalised (one line), so a credit ending a sentence is found by a search, run only when a
+# credit word is there: a leading ``.*`` would make every sentence backtrack.
+_AGENCY_CREDIT = re.compile(r"^\(?(?:ap|afp|reuters|getty images?|epa)(?: photo)?(?:/[\w .]+)?\)?\W*$")
+_CREDIT_AT_END = re.compile(r"\b(?:photo|image|picture)\s*[/:|]\s*[\w .]+\W*$")
+_CREDIT_WORDS = ("photo", "image", "picture")
+# Whole sentences that are furniture, matched against normalised text; plus, searched, a
+# "follow him on ..." anywhere in one.
 _FURNITURE = re.compile(
     r"^(?:newspapers (?:in|from) \w+(?: \w+)?"
     r"|(?:publish(?:ed)?|updated?|posted)\s*:.*"
     r"|(?:source|author|photo|image|credit|via|filed under|tags?|related|read more|see also)\s*[:/].*"
-    r"|.*\bfollow (?:him|her|them|us|me) on \w+.*"
     r"|(?:share|tweet|email|print)(?: (?:this|on \w+))*"
     r"|(?:sign up|subscribe|click here|advertisement|all rights reserved|copyright\b).*"
     r"|your email address will not be published.*"
     r"|[-•]?\s*by [a-z .'-]+(?: and [a-z .'-]+)?"
     r")\W*$")
+_FOLLOW = re.compile(r"\bfollow (?:him|her|them|us|me) on \w")
+
+
+def _is_furniture_line(text: str) -> bool:
+    return bool(_FURNITURE.match(text)) or ("follow " in text and bool(_FOLLOW.search(text)))
+
+
+def _is_photo_credit(text: str) -> bool:
+    return bool(_AGENCY_CREDIT.match(text)) or (any(word in text for word in _CREDIT_WORDS)
+                                                 and bool(_CREDIT_AT_END.search(text)))
+
+
 # A repeated line is furniture when any two of the first this many documents printing it are unrelated.
 REPEATS_CHECKED = 50
 
@@ -67,8 +82,8 @@ def _pattern_furniture(segments: pd.DataFrame, sources: dict[str, str], jobs: in
 def _line_patterns(state: tuple[np.ndarray, np.ndarray, dict[str, str]], part: slice) -> np.ndarray:
     """(own name, furniture pattern, comments heading, photo credit) of some sentences, a bool per column."""
     docs, texts, names = state
-    return np.array([(names.get(doc, "") == t, bool(_FURNITURE.match(t)), bool(_COMMENTS_HEADING.match(t)),
-                      bool(_PHOTO_CREDIT.match(t))) for doc, t in zip(docs[part], texts[part])],
+    return np.array([(names.get(doc, "") == t, _is_furniture_line(t), bool(_COMMENTS_HEADING.match(t)),
+                      _is_photo_credit(t)) for doc, t in zip(docs[part], texts[part])],
                     dtype=bool).reshape(-1, 4)
 
 
