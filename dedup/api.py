@@ -60,10 +60,11 @@ class ScanResult:
         """The pairs with a relation (rejected candidates left out)."""
         return self.pairs[self.pairs.relation.isin(LINKED)].reset_index(drop=True)
 
-    def write(self, out: str | Path, parquet: bool | None = None, tables_only: bool = False) -> list[Path]:
+    def write(self, out: str | Path, parquet: bool | None = None, tables_only: bool = False,
+              jobs: int = 1) -> list[Path]:
         """Write the tables, manifest.json, summary.md and the HTML report into the folder out
-        (with tables_only, the tables and manifest.json alone)."""
-        return report.write(self, Path(out), parquet, tables_only)
+        (with tables_only, the tables and manifest.json alone); jobs: worker processes."""
+        return report.write(self, Path(out), parquet, tables_only, jobs)
 
 
 @dataclass
@@ -259,7 +260,7 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
     result = analyse(documents, params or Params(), progress=show, jobs=jobs)
     result.timings["seconds"] = {"read": read_seconds, **result.timings["seconds"]}
     if out is not None:
-        result.write(out, tables_only=tables_only)
+        result.write(out, tables_only=tables_only, jobs=jobs)
     return result
 
 

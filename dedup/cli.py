@@ -91,7 +91,7 @@ def scan(
         if not quiet:
             typer.echo(f"Tables written by Spark to {out} (one Parquet folder per table).")
         return
-    written = result.write(out, parquet=parquet, tables_only=tables_only)
+    written = result.write(out, parquet=parquet, tables_only=tables_only, jobs=jobs)
     if not quiet:
         counts = result.manifest["counts"]
         relations = ", ".join(f"{n} {r}" for r, n in counts["relations"].items() if n and r != "rejected")

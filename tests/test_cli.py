@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from dedup import report
 from dedup.cli import app
 from dedup.report import TABLES
 from tests.synthetic import NEAR_COPY, SAME_TOPIC, STORY, TRIMMED
@@ -97,12 +98,16 @@ def test_tables_only_writes_the_tables_and_no_pages(jsonl, tmp_path):
     assert {"documents.csv", "pairs.csv", "passages.csv", "clusters.csv", "manifest.json"} <= written
     assert not written & {"index.html", "summary.md", "pairs"}
     timings = json.loads((tmp_path / "r" / "timings.json").read_text())
-    assert set(timings["seconds"]) == {"read", "prepare", "candidates", "verify", "align", "group"}
+    assert set(timings["seconds"]) == {"read", "prepare", "candidates", "verify", "align", "group", "write"}
 
 
-def test_jobs_give_the_same_tables(jsonl, tmp_path):
+def test_jobs_give_the_same_tables(jsonl, tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "CSV_ROWS", 2)  # every table in pieces, joined again
     for jobs in ("1", "2"):
         run = runner.invoke(app, ["scan", str(jsonl), "--out", str(tmp_path / jobs), "--jobs", jobs, "--tables-only"])
         assert run.exit_code == 0
     for name in TABLES:
         assert (tmp_path / "1" / f"{name}.csv").read_bytes() == (tmp_path / "2" / f"{name}.csv").read_bytes(), name
+        whole = pd.read_parquet(tmp_path / "2" / f"{name}.parquet").to_csv(index=False, lineterminator="\n")
+        assert (tmp_path / "2" / f"{name}.csv").read_text(encoding="utf-8") == whole, name
+    assert not [p for p in (tmp_path / "2").iterdir() if ".csv." in p.name]  # no piece left behind
