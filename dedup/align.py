@@ -42,13 +42,12 @@ from dedup.facts import FACT_COLUMNS, number_drift, quotation_drift, shared_quot
 from dedup.parallel import chunks, map_chunks
 from dedup.params import Params
 from dedup.relate import ORIENT_COLUMNS, document_dates, orient_pair
-from dedup.verify import SentenceIndex, monotone_alignment, similarity_levels
+from dedup.verify import MERGED_SHARE, SentenceIndex, monotone_alignment, similarity_levels
 
 PASSAGE_COLUMNS = ["doc_a", "doc_b", "passage_no", "kind", "a_start", "a_end", "b_start", "b_end",
                    "a_para", "b_para", "a_text", "b_text", "score", "flags"]
 _ROW_COLUMNS = ["doc_a", "doc_b", "passage_no", "kind", "a_start", "a_end", "a_para", "a_text",
                 "b_start", "b_end", "b_para", "b_text", "score", "flags"]
-MERGED_SHARE = 0.5  # most of a sentence's units inside its neighbour's counterpart
 
 _WORD = re.compile(r"\S+")
 _EDGE_PUNCTUATION = re.compile(r"^\W+|\W+$")
@@ -211,7 +210,8 @@ def _quotation_anchors(a: _Side, b: _Side, level: np.ndarray, score: np.ndarray,
 
 def align_pair(a: _Side, b: _Side, index: SentenceIndex, params: Params) -> list[_Passage]:
     """The passages of one pair, read from a to b."""
-    level, score, shared_units = similarity_levels(index, a.rows, b.rows, params)
+    verified = index.verified.get((a.doc, b.doc))
+    level, score, shared_units = verified.dense() if verified else similarity_levels(index, a.rows, b.rows, params)
     level, score = _quotation_anchors(a, b, level, score, params)
     # Furniture matches only the same furniture: never a sentence of the story.
     mismatched = (a.furniture[:, None] | b.furniture[None, :]) & ~((a.furniture[:, None] & b.furniture[None, :])

@@ -72,8 +72,11 @@ def _comparable(text: str) -> str:
     return " ".join(re.sub(r"[^\w' ]+", " ", normalize(text)).split())
 
 
+@lru_cache(maxsize=4096)
 def numbers(text: str) -> Counter[str]:
-    """Multiset of the numbers and quantity words of a text (thousands separators dropped)."""
+    """Multiset of the numbers and quantity words of a text (thousands separators dropped).
+
+    Cached: a source's passage meets each of its copies; callers must not change the result."""
     norm = normalize(text)
     found = Counter(re.sub(r"(?<=\d),(?=\d{3}\b)", "", n) for n in _NUMBER.findall(norm))
     found.update(_QUANTITY_WORDS.findall(norm))
@@ -94,7 +97,6 @@ def quotation_drift(a_text: str, b_text: str, params: Params) -> list[tuple[str,
     Offsets are the quotations' starts, for placing each fact in its passage.
     """
     quotes_a, quotes_b = quotations(a_text), quotations(b_text)
-    units_a = _text_units(a_text, params)
     out, used_a = [], set()
     for qb in quotes_b:
         match = _best_quotation(qb, quotes_a)
@@ -104,7 +106,7 @@ def quotation_drift(a_text: str, b_text: str, params: Params) -> list[tuple[str,
             out.append((fact, qa.start, qb.start, a_text[qa.start:qa.end], b_text[qb.start:qb.end]))
             continue
         words = _text_units(qb.norm, params)
-        if words and len(words & units_a) >= 0.8 * len(words):
+        if words and len(words & _text_units(a_text, params)) >= 0.8 * len(words):  # only now: costly
             out.append(("quote_added", None, qb.start, "", b_text[qb.start:qb.end]))
     out += [("quote_cut", qa.start, None, a_text[qa.start:qa.end], "") for qa in quotes_a if qa not in used_a]
     return out

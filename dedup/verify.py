@@ -33,7 +33,8 @@ document), level, score, in_order (part of the monotone alignment).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,7 @@ from dedup.fingerprint import Fingerprints
 from dedup.paraphrase import FEATURES, SentenceItems, item_features, probability
 from dedup.parallel import chunks, map_chunks
 from dedup.params import Params
+from dedup.relate import LINKED, relate_pair
 
 LEVELS = ("none", "reworded", "near", "verbatim")  # index = strength
 MATCH_COLUMNS = ["doc_a", "doc_b", "seg_a", "seg_b", "level", "score", "in_order"]
@@ -51,14 +53,50 @@ EVIDENCE_COLUMNS = ["jaccard", "contained_a_in_b", "contained_b_in_a",
                     "order", "sentences_matched_a", "sentences_matched_b", "numbers_changed"]
 
 
+MERGED_SHARE = 0.5  # a sentence holding most of another's units: the two may be one, joined or split
+
+
+@dataclass(frozen=True)
+class PairLevels:
+    """One verified pair's `similarity_levels`, kept sparse for `dedup.align` to reuse: the
+    cells with a level, or where one sentence holds at least MERGED_SHARE of the other's
+    units; every other cell has level 0, score 0 and no shared units that matter."""
+
+    shape: tuple[int, int]
+    cells: np.ndarray         # flat indices into the (m, n) matrices
+    level: np.ndarray
+    score: np.ndarray
+    shared_units: np.ndarray
+
+    @classmethod
+    def of(cls, level: np.ndarray, score: np.ndarray, shared_units: np.ndarray, units_a: np.ndarray,
+           units_b: np.ndarray) -> PairLevels:
+        kept = ((level > 0) | (shared_units >= MERGED_SHARE * units_a[:, None])
+                | (shared_units >= MERGED_SHARE * units_b[None, :])).ravel()
+        cells = np.flatnonzero(kept).astype(np.int32)
+        return cls(level.shape, cells, level.ravel()[cells], score.ravel()[cells], shared_units.ravel()[cells])
+
+    def dense(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(level, score, shared units) as `similarity_levels` gives them (cells align reads)."""
+        out = np.zeros(self.shape, np.int8), np.zeros(self.shape), np.zeros(self.shape, np.int32)
+        for matrix, values in zip(out, (self.level, self.score, self.shared_units)):
+            matrix.ravel()[self.cells] = values
+        return out
+
+
 @dataclass
 class SentenceIndex:
-    """Per-document sentence data for fast pair verification."""
+    """Per-document sentence data for fast pair verification.
+
+    ``verified`` is filled by `verify`: each related pair's `PairLevels`, which `dedup.align`
+    reuses instead of matching the pair's sentences again.
+    """
 
     rows: dict[str, np.ndarray]      # doc_id -> its rows in the segments table
     texts: np.ndarray                # normalised sentence texts
     lengths: np.ndarray              # characters of each sentence in the original text
     items: SentenceItems             # each sentence's unit, bigram, word and number sets
+    verified: dict[tuple[str, str], PairLevels] = field(default_factory=dict)
 
     @classmethod
     def build(cls, segments: pd.DataFrame, unit_hashes: np.ndarray, params: Params, jobs: int = 1) -> SentenceIndex:
@@ -117,11 +155,12 @@ def _shares(best_level: np.ndarray, lengths: np.ndarray) -> list[float]:
 
 
 def verify_pair(doc_a: str, doc_b: str, index: SentenceIndex, set_a: np.ndarray, set_b: np.ndarray,
-                params: Params) -> tuple[dict[str, float], list[tuple]]:
-    """Evidence for one pair, and its sentence matches (seg_a, seg_b, level, score, in_order)."""
+                params: Params) -> tuple[dict[str, float], list[tuple], tuple[np.ndarray, ...]]:
+    """Evidence for one pair, its sentence matches (seg_a, seg_b, level, score, in_order),
+    and its `similarity_levels`."""
     shared = len(np.intersect1d(set_a, set_b, assume_unique=True))
     rows_a, rows_b = index.rows[doc_a], index.rows[doc_b]
-    level, score, _ = similarity_levels(index, rows_a, rows_b, params)
+    similarity = level, score, _ = similarity_levels(index, rows_a, rows_b, params)
     len_a, len_b = index.lengths[rows_a], index.lengths[rows_b]
     best_a, best_b = level.max(axis=1), level.max(axis=0)
     aligned = [(i, j) for i, j in monotone_alignment(score) if level[i, j] > 0]
@@ -141,7 +180,7 @@ def verify_pair(doc_a: str, doc_b: str, index: SentenceIndex, set_a: np.ndarray,
         "sentences_matched_b": int((best_b > 0).sum()),
         "numbers_changed": numbers_changed(index.texts[rows_a], index.texts[rows_b], aligned),
     }
-    return evidence, _matches(level, score, in_order)
+    return evidence, _matches(level, score, in_order), similarity
 
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -176,23 +215,29 @@ def verify(candidates: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.nda
            jobs: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Evidence columns for every candidate (same row order), and all sentence matches.
 
-    index: the segments' `SentenceIndex`, when already built. jobs: worker processes.
+    index: the segments' `SentenceIndex`, when already built; each pair's similarity is
+    recorded in its ``verified`` when the pair is related. jobs: worker processes.
     """
     index = index or SentenceIndex.build(segments, unit_hashes, params, jobs)
     parts = map_chunks(_verify_rows, (candidates, index, fp, params), chunks(len(candidates), jobs), jobs)
+    for part in parts:
+        index.verified.update(part[2])
     return (pd.DataFrame([e for part in parts for e in part[0]], columns=EVIDENCE_COLUMNS),
             pd.DataFrame([m for part in parts for m in part[1]], columns=MATCH_COLUMNS))
 
 
 def _verify_rows(state: tuple[pd.DataFrame, SentenceIndex, Fingerprints, Params],
-                 part: slice) -> tuple[list[dict[str, float]], list[tuple]]:
-    """Evidence and match rows of some candidates."""
+                 part: slice) -> tuple[list[dict[str, float]], list[tuple], dict[tuple[str, str], PairLevels]]:
+    """Evidence rows, match rows, and the similarity of the pairs that will be aligned (related ones)."""
     candidates, index, fp, params = state
     position = fp.positions()
-    rows, matches = [], []
+    rows, matches, levels = [], [], {}
     for doc_a, doc_b in candidates[["doc_a", "doc_b"]].iloc[part].itertuples(index=False):
-        evidence, pair_matches = verify_pair(doc_a, doc_b, index, fp.doc_set(position[doc_a]),
-                                             fp.doc_set(position[doc_b]), params)
+        evidence, pair_matches, similarity = verify_pair(doc_a, doc_b, index, fp.doc_set(position[doc_a]),
+                                                         fp.doc_set(position[doc_b]), params)
         rows.append(evidence)
         matches += [(doc_a, doc_b, *match) for match in pair_matches]
-    return rows, matches
+        if relate_pair(SimpleNamespace(doc_a=doc_a, doc_b=doc_b, **evidence), params)[0] in LINKED:
+            levels[doc_a, doc_b] = PairLevels.of(*similarity, index.items.sizes("unit", index.rows[doc_a]),
+                                                 index.items.sizes("unit", index.rows[doc_b]))
+    return rows, matches, levels
