@@ -7,9 +7,13 @@ import pandas as pd
 import pytest
 
 import dedup
-from dedup.align import shares, word_diff
+from dedup.align import align, shares, word_diff
+from dedup.api import prepare
+from dedup.candidates import find_candidates
 from dedup.facts import number_drift, quotation_drift, quotations
 from dedup.read import documents_table
+from dedup.relate import LINKED, relate
+from dedup.verify import SentenceIndex, verify
 from tests.synthetic import STORY, TRIMMED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -229,3 +233,20 @@ def test_a_rejected_record_repeating_an_id_does_not_lend_its_text_to_the_alignme
     result = analyse(documents)
     shown = (result.passages.a_text + result.passages.b_text).str.cat()
     assert "Marlow Bend" in shown and "duplicate id" not in shown
+
+
+def test_alignment_reusing_the_verified_similarity_equals_one_computed_afresh():
+    with chdir(ROOT):
+        documents = dedup.read_documents(["demo/articles"], metadata="demo/metadata.csv")
+    params = dedup.Params()
+    documents, segments, unit_hashes, fp = prepare(documents, params)
+    candidates, _ = find_candidates(fp, params)
+    index = SentenceIndex.build(segments, unit_hashes, params)
+    pairs = relate(candidates, verify(candidates, segments, unit_hashes, fp, params, index=index)[0], params)
+    related = pairs[pairs.relation.isin(LINKED)]
+    assert set(index.verified) == set(zip(related.doc_a, related.doc_b))  # kept for the related pairs only
+    reused = align(related, documents, segments, unit_hashes, params, index=index)
+    afresh = align(related, documents, segments, unit_hashes, params)  # its own index: nothing verified
+    assert "reworded" in set(afresh[1].kind)
+    for table, expected in zip(reused, afresh):
+        pd.testing.assert_frame_equal(table, expected)
