@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import SimpleNamespace
 
 import numpy as np
@@ -151,7 +152,8 @@ def monotone_alignment(score: np.ndarray) -> list[tuple[int, int]]:
 
 def _shares(best_level: np.ndarray, lengths: np.ndarray) -> list[float]:
     total = max(int(lengths.sum()), 1)
-    return [float(lengths[best_level == lv].sum() / total) for lv in (3, 2, 1)]
+    chars = np.bincount(best_level, weights=lengths, minlength=len(LEVELS))  # characters at each best level
+    return [float(chars[lv] / total) for lv in (3, 2, 1)]
 
 
 def verify_pair(doc_a: str, doc_b: str, index: SentenceIndex, set_a: np.ndarray, set_b: np.ndarray,
@@ -163,12 +165,10 @@ def verify_pair(doc_a: str, doc_b: str, index: SentenceIndex, set_a: np.ndarray,
     similarity = level, score, _ = similarity_levels(index, rows_a, rows_b, params)
     len_a, len_b = index.lengths[rows_a], index.lengths[rows_b]
     best_a, best_b = level.max(axis=1), level.max(axis=0)
-    aligned = [(i, j) for i, j in monotone_alignment(score) if level[i, j] > 0]
-    in_order = np.zeros(level.shape, dtype=bool)
-    if aligned:
-        in_order[tuple(np.array(aligned).T)] = True
+    aligned = fused.monotone_alignment(score)
+    aligned = aligned[level[aligned[:, 0], aligned[:, 1]] > 0]  # one to one: each sentence at most once
     matched_chars = len_a[best_a > 0].sum() + len_b[best_b > 0].sum()
-    ordered_chars = len_a[in_order.any(axis=1)].sum() + len_b[in_order.any(axis=0)].sum()
+    ordered_chars = len_a[aligned[:, 0]].sum() + len_b[aligned[:, 1]].sum()
     evidence = {
         "jaccard": shared / max(len(set_a) + len(set_b) - shared, 1),
         "contained_a_in_b": shared / max(len(set_a), 1),
@@ -178,9 +178,9 @@ def verify_pair(doc_a: str, doc_b: str, index: SentenceIndex, set_a: np.ndarray,
         "order": float(ordered_chars / matched_chars) if matched_chars else 0.0,
         "sentences_matched_a": int((best_a > 0).sum()),
         "sentences_matched_b": int((best_b > 0).sum()),
-        "numbers_changed": numbers_changed(index.texts[rows_a], index.texts[rows_b], aligned),
+        "numbers_changed": numbers_changed(index.texts[rows_a], index.texts[rows_b], aligned.tolist()),
     }
-    return evidence, _matches(level, score, in_order), similarity
+    return evidence, _matches(level, score, aligned), similarity
 
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -193,21 +193,30 @@ def numbers_changed(texts_a: np.ndarray, texts_b: np.ndarray, aligned: list[tupl
     template filled with other facts."""
     both, changed = 0, 0
     for i, j in aligned:
-        numbers_a, numbers_b = set(_DIGITS.findall(texts_a[i])), set(_DIGITS.findall(texts_b[j]))
+        numbers_a, numbers_b = _numbers_in(texts_a[i]), _numbers_in(texts_b[j])
         if numbers_a and numbers_b:
             both += 1
             changed += not (numbers_a <= numbers_b or numbers_b <= numbers_a)
     return changed / both if both else 0.0
 
 
-def _matches(level: np.ndarray, score: np.ndarray, in_order: np.ndarray) -> list[tuple]:
-    """Each sentence's best counterpart (both directions), plus the aligned pairs:
-    (seg_a, seg_b, level, score, in_order) rows."""
-    i_best = np.arange(level.shape[0]), score.argmax(axis=1)
-    j_best = score.argmax(axis=0), np.arange(level.shape[1])
-    cells = set(zip(*i_best)) | set(zip(*j_best)) | set(zip(*np.nonzero(in_order)))
-    return [(i, j, LEVELS[level[i, j]], round(float(score[i, j]), 4), bool(in_order[i, j]))
-            for i, j in sorted((int(i), int(j)) for i, j in cells) if level[i, j] > 0]
+@lru_cache(maxsize=65536)
+def _numbers_in(text: str) -> frozenset[str]:
+    """Cached: a sentence is compared once per candidate its document is in."""
+    return frozenset(_DIGITS.findall(text))
+
+
+def _matches(level: np.ndarray, score: np.ndarray, aligned: np.ndarray) -> list[tuple]:
+    """Each sentence's best counterpart (both directions), plus the aligned (i, j):
+    (seg_a, seg_b, level, score, in_order) rows, in (seg_a, seg_b) order."""
+    m, n = level.shape
+    in_order = aligned[:, 0] * n + aligned[:, 1]
+    cells = np.unique(np.concatenate([np.arange(m) * n + score.argmax(axis=1),
+                                      score.argmax(axis=0) * n + np.arange(n), in_order]))
+    cells = cells[level.ravel()[cells] > 0]
+    ordered = set(in_order.tolist())
+    return [(cell // n, cell % n, LEVELS[lv], round(value, 4), cell in ordered)
+            for cell, lv, value in zip(cells.tolist(), level.ravel()[cells].tolist(), score.ravel()[cells].tolist())]
 
 
 def verify(candidates: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray,
