@@ -52,7 +52,7 @@ class Quotation:
     norm: str        # normalised words, for comparison
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=16384)
 def quotations(text: str, min_words: int = 2) -> tuple[Quotation, ...]:
     """Quoted spans of at least min_words words (single quoted words are mostly scare quotes).
 
@@ -121,7 +121,7 @@ def shared_quotations(a_text: str, b_text: str, min_words: int = 3) -> list[tupl
     return [(start, q.start) for q in quotations(b_text, min_words) for start in starts_a.get(q.norm, [])]
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=16384)
 def _text_units(text: str, params: Params) -> frozenset[int]:
     """The hashes of a text's units (cached like `quotations`: a document meets many others)."""
     return frozenset(sentence_units([normalize(text)], params)[0].tolist())
