@@ -31,8 +31,8 @@ docstring) and are written under a temporary folder, never into the repository.
 2. End to end, per size: `dedup scan CORPUS.parquet --out DIR [--tables-only] [--jobs J] -q` in
    a subprocess (the two flags only when `dedup scan --help` lists them). Wall time, and CPU
    time of the scan's processes. Memory: the scan's process tree sampled (psutil lists it),
-   summing RSS (counted once per process) every 0.1 s and PSS (Linux smaps_rollup; shared
-   copy-on-write pages of forked workers counted once) every 2 s — reading smaps_rollup of a
+   summing RSS (counted once per process) every 0.5 s and PSS (Linux smaps_rollup; shared
+   copy-on-write pages of forked workers counted once) every 5 s — reading smaps_rollup of a
    3 GB Python process takes 0.1-0.2 s and holds its memory map, so sampling it at 10 Hz
    slowed a 100k scan by about a fifth; and the largest single process, the
    ru_maxrss of RUSAGE_CHILDREN in a small wrapper process that starts the scan (so, as above,
@@ -82,8 +82,8 @@ LSH_THRESHOLD, MAX_BUCKET = 0.5, 200
 WARMUP_DOCS, UPDATE_LOOP_DOCS = 50, 500
 MIN_TIMED_SECONDS, MAX_RUNS = 3.0, 5  # a fast method is timed again, best run kept
 MB = 1e6
-POLL_SECONDS = 0.1
-PSS_EVERY = 20  # polls: PSS every 2 s (reading it stalls the process it reads, see above)
+POLL_SECONDS = 0.5
+PSS_EVERY = 10  # polls: PSS every 5 s (reading it stalls the process it reads, see above)
 MEMORY_SHARE = 0.8  # of the machine's RAM a forecast may use before a size is skipped
 TARGETS = {"vs_update_batch": 40.0, "vs_rensa": 8.0, "mb_per_core": 100.0,
            "seconds_100k": 120.0, "peak_gb_1m": 4.0, "recall": 0.99}
