@@ -68,6 +68,8 @@ class Banding:
 
     def keys(self, signatures: np.ndarray) -> np.ndarray:
         """(n, bands) uint64 keys: each band's r values folded into one hash."""
+        if fused.numba is not None:  # without (n, bands * rows) uint64 temporaries
+            return fused.band_keys(signatures, self.bands, self.rows)
         used = signatures[:, :self.bands * self.rows].astype(np.uint64)
         bands = used.reshape(len(signatures), self.bands, self.rows)
         keys = np.arange(self.bands, dtype=np.uint64)[None, :].repeat(len(signatures), 0)

@@ -465,6 +465,24 @@ def _unique_per_set(values, offsets, out, new_offsets):
         new_offsets[s + 1] = written
 
 
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """Compiled `dedup.candidates.Banding.keys`: (n, bands) uint64, each band's values folded
+    into its number; laid out band by band (each column contiguous) for sorting."""
+    out = np.empty((bands, len(signatures)), dtype=np.uint64)
+    _band_keys(signatures, bands, rows, out)
+    return out.T
+
+
+@_jit
+def _band_keys(signatures, bands, rows, out):
+    for i in range(signatures.shape[0]):
+        for band in range(bands):
+            key = np.uint64(band)
+            for row in range(rows):
+                key = key * FOLD_MULTIPLIER + np.uint64(signatures[i, band * rows + row])
+            out[band, i] = key
+
+
 def bucket_pair_keys(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, n: int) -> np.ndarray:
     """Every pair of items inside each bucket, as one int64 ``min * n + max`` each.
 

@@ -8,6 +8,7 @@ import xxhash
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from dedup import api, fused
+from dedup.candidates import Banding
 from dedup.fingerprint import document_signatures, minhash, to_datasketch, unique_per_set
 from dedup.params import Params
 from dedup.read import documents_table
@@ -145,3 +146,11 @@ def test_compiled_unique_per_set_equals_the_lexsort(monkeypatch, dtype):
     np.testing.assert_array_equal(compiled[0], expected[0])
     np.testing.assert_array_equal(compiled[1], expected[1])
     assert compiled[0].dtype == dtype
+
+
+def test_compiled_band_keys_equal_the_numpy_fold(monkeypatch):
+    signatures = np.random.default_rng(2).integers(0, 2**32, size=(300, 64), dtype=np.uint64).astype(np.uint32)
+    banding = Banding(threshold=0.3, num_perm=64, bands=21, rows=3)  # 63 of 64 values used
+    compiled = banding.keys(signatures)
+    monkeypatch.setattr(fused, "numba", None)
+    np.testing.assert_array_equal(compiled, banding.keys(signatures))
