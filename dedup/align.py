@@ -99,7 +99,7 @@ def _sentence_links(level: np.ndarray, score: np.ndarray, inter: np.ndarray, siz
 
     inter: shared units of each sentence pair; size_a, size_b: units per sentence.
     """
-    aligned = [(i, j) for i, j in monotone_alignment(score) if level[i, j] > 0]
+    aligned = [(i, j) for i, j in monotone_alignment(score).tolist() if level[i, j] > 0]
     used_a, used_b = {i for i, _ in aligned}, {j for _, j in aligned}
     moved = []
     for flat in np.argsort(-score, axis=None, kind="stable"):

@@ -101,7 +101,7 @@ def _repeated_furniture(segments: pd.DataFrame, sources: dict[str, str],
     lines, starts = np.unique(printed.line.to_numpy(), return_index=True)
     furniture = [ln for ln, docs in zip(lines, np.split(printed.doc.to_numpy(object), starts[1:]))
                  if any(frozenset(p) not in related for p in combinations(docs[:REPEATS_CHECKED], 2))]
-    return np.isin(line, furniture) & (source != "")
+    return np.isin(line, furniture)
 
 
 def furniture(segments: pd.DataFrame, documents: pd.DataFrame, related: set[frozenset[str]],

@@ -1,5 +1,7 @@
-"""Compiled loops: the fused fingerprint pass (text bytes → units → shingles → MinHash)
-and the set intersections sentence matching counts, compiled with numba.
+"""Compiled loops: the fused fingerprint pass (text bytes → units → shingles → MinHash),
+and the inner loops of banding (band keys, bucket pairs, signature agreement) and of
+sentence matching (set intersections and features, the monotone alignment), compiled
+with numba; without numba they run as plain Python.
 
 One pass over each text's UTF-8 bytes does what `dedup.text.units`,
 `dedup.text.hash_units`, `dedup.fingerprint.kgram_hashes` and

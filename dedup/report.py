@@ -4,8 +4,9 @@ The report layer only reads tables; it never recomputes detection. Files:
 ``documents.csv``, ``pairs.csv``, ``clusters.csv``, ``groups.csv``,
 ``matches.csv``, ``passages.csv``, ``facts.csv``, ``manifest.json``,
 ``summary.md``, the HTML report (``index.html``, ``pairs/pair-NNNN.html``, see
-`dedup.html`), and a ``.parquet`` beside each CSV when pyarrow is installed. Writing is deterministic: the same input
-gives byte-identical files (no timestamps, fixed float precision).
+`dedup.html`), and a ``.parquet`` beside each CSV when pyarrow is installed.
+Writing is deterministic: the same input gives byte-identical files (no
+timestamps, fixed float precision).
 """
 
 from __future__ import annotations
@@ -72,12 +73,12 @@ def _write_csv(tables: dict[str, pd.DataFrame], out: Path, jobs: int) -> list[Pa
     pieces = [(name, slice(start, start + CSV_ROWS)) for name, table in tables.items()
               for start in range(0, max(len(table), 1), CSV_ROWS)]
     map_chunks(_write_pieces, (tables, pieces, out), chunks(len(pieces), jobs, max_rows=1), jobs)
-    paths = []
-    for name in tables:
-        paths.append(out / f"{name}.csv")
-        with paths[-1].open("wb") as joined:
-            for k in (k for k, (piece_name, _) in enumerate(pieces) if piece_name == name):
-                piece = out / f"{name}.csv.{k}"
+    paths = [out / f"{name}.csv" for name in tables]
+    for path in paths:
+        first, *rest = (out / f"{name}.csv.{k}" for k, (name, _) in enumerate(pieces) if name == path.stem)
+        first.replace(path)  # the first piece becomes the file; the others are appended to it
+        with path.open("ab") as joined:
+            for piece in rest:
                 with piece.open("rb") as part:
                     shutil.copyfileobj(part, joined)
                 piece.unlink()

@@ -140,14 +140,15 @@ def trimmed_share(inter: np.ndarray, size_a: np.ndarray, size_b: np.ndarray, par
     return np.divide(inter, shorter, out=np.zeros(inter.shape), where=shorter >= params.min_sentence_units)
 
 
-def monotone_alignment(score: np.ndarray) -> list[tuple[int, int]]:
-    """Order-keeping one-to-one alignment maximising the summed score.
+def monotone_alignment(score: np.ndarray) -> np.ndarray:
+    """Order-keeping one-to-one alignment maximising the summed score: the aligned (i, j)
+    as a (k, 2) int64 array, in order.
 
     D[i, j] = max(D[i-1, j], D[i, j-1], D[i-1, j-1] + score[i, j]), then a walk back
     from D[m, n] preferring to skip a row, then a column, then to align (compiled:
     `dedup.fused.monotone_alignment`).
     """
-    return [(int(i), int(j)) for i, j in fused.monotone_alignment(score)]
+    return fused.monotone_alignment(score)
 
 
 def _shares(best_level: np.ndarray, lengths: np.ndarray) -> list[float]:
@@ -165,7 +166,7 @@ def verify_pair(doc_a: str, doc_b: str, index: SentenceIndex, set_a: np.ndarray,
     similarity = level, score, _ = similarity_levels(index, rows_a, rows_b, params)
     len_a, len_b = index.lengths[rows_a], index.lengths[rows_b]
     best_a, best_b = level.max(axis=1), level.max(axis=0)
-    aligned = fused.monotone_alignment(score)
+    aligned = monotone_alignment(score)
     aligned = aligned[level[aligned[:, 0], aligned[:, 1]] > 0]  # one to one: each sentence at most once
     matched_chars = len_a[best_a > 0].sum() + len_b[best_b > 0].sum()
     ordered_chars = len_a[aligned[:, 0]].sum() + len_b[aligned[:, 1]].sum()
