@@ -102,10 +102,9 @@ def _sentence_links(level: np.ndarray, score: np.ndarray, inter: np.ndarray, siz
     aligned = [(i, j) for i, j in monotone_alignment(score).tolist() if level[i, j] > 0]
     used_a, used_b = {i for i, _ in aligned}, {j for _, j in aligned}
     moved = []
-    for flat in np.argsort(-score, axis=None, kind="stable"):
-        i, j = (int(x) for x in np.unravel_index(flat, score.shape))
-        if level[i, j] == 0:
-            break
+    order = np.argsort(-score, axis=None, kind="stable")
+    ranked = order[:np.argmax(np.append(level.ravel()[order] == 0, True))]  # best first, up to an unlinked cell
+    for i, j in zip(*(cells.tolist() for cells in np.unravel_index(ranked, score.shape))):
         if i not in used_a and j not in used_b:
             moved.append((i, j))
             used_a.add(i)
