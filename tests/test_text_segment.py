@@ -227,6 +227,18 @@ def test_windows_line_endings_split_paragraphs_like_unix_ones():
     assert paragraphs(text) == [0, 1, 1]
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("The bridge closed.  \t\nEngineers will inspect it.", [0, 1]),     # spaces before the line break
+    ("The bridge closed.\r\nEngineers will inspect it.", [0, 1]),       # CRLF after the full stop
+    ("Flood warning\n \t \nThe river rose.", [0, 1]),                  # a blank line holding spaces
+    ('He said: "It is closed."\nEngineers agreed.', [0, 1]),           # after a closing quote
+    ("The mayor said:\nrepairs start soon.", [0, 1]),                  # after a colon
+    ("Members voted to repair \nthe bridge before winter.", [0]),      # a hard wrap, trailing space
+])
+def test_paragraph_breaks_at_line_ends(text, expected):
+    assert paragraphs(text) == expected
+
+
 def test_chinese_full_stops_split_without_spaces():
     text = "市政府周一宣布大桥关闭。工程师将检查桥墩！何时重开？尚不清楚"
     assert sentences(text) == ["市政府周一宣布大桥关闭。", "工程师将检查桥墩！", "何时重开？", "尚不清楚"]
