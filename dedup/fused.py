@@ -253,9 +253,6 @@ def _units(data, start, end, classes, stopwords, whole_words, min_len, stem_len,
     """
     i, unspaced_end = start, -1
     while i < end:
-        if data[i] < 0x80 and classes[data[i]] == 0:  # ASCII space or punctuation: skip undecoded
-            i += 1
-            continue
         c, size = _class_at(data, i, end, classes)
         if c & DECIMAL:
             stop = _scan_number(data, i, end, classes)

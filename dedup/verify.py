@@ -167,7 +167,7 @@ def verify_pair(doc_a: str, doc_b: str, index: SentenceIndex, set_a: np.ndarray,
     len_a, len_b = index.lengths[rows_a], index.lengths[rows_b]
     best_a, best_b = level.max(axis=1), level.max(axis=0)
     aligned = monotone_alignment(score)
-    aligned = aligned[level[aligned[:, 0], aligned[:, 1]] > 0]  # one to one: each sentence at most once
+    aligned = aligned[level[aligned[:, 0], aligned[:, 1]] > 0]  # only cells with a level count as matches
     matched_chars = len_a[best_a > 0].sum() + len_b[best_b > 0].sum()
     ordered_chars = len_a[aligned[:, 0]].sum() + len_b[aligned[:, 1]].sum()
     evidence = {

@@ -1,5 +1,6 @@
 """The passage alignment: what each copy kept, reworded, moved, added and dropped, and which facts drifted."""
 
+import json
 from contextlib import chdir
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from dedup.facts import number_drift, quotation_drift, quotations
 from dedup.read import documents_table
 from dedup.relate import LINKED, relate
 from dedup.verify import SentenceIndex, verify
-from tests.synthetic import STORY, TRIMMED
+from tests.synthetic import NEAR_COPY, STORY, TRIMMED
 
 ROOT = Path(__file__).resolve().parent.parent
 AP, PARAPHRASE = "004_90b2515fab799f03", "002_3514be37b1a43906"
@@ -218,19 +219,13 @@ def test_pair_page_shows_the_text_the_passages_are_read_from_on_the_left():
 
 
 def test_a_rejected_record_repeating_an_id_does_not_lend_its_text_to_the_alignment(tmp_path):
-    import json
-
-    from dedup.api import analyse
-    from dedup.read import read_documents
-    from tests.synthetic import NEAR_COPY, STORY
-
     records = [{"id": "story", "text": STORY}, {"id": "copy", "text": NEAR_COPY},
                {"id": "copy", "text": "A different text under the same id, rejected as a duplicate id."}]
     path = tmp_path / "records.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    documents = read_documents([path])
+    documents = dedup.read_documents([path])
     assert (documents.status == "rejected").sum() == 1
-    result = analyse(documents)
+    result = dedup.analyse(documents)
     shown = (result.passages.a_text + result.passages.b_text).str.cat()
     assert "Marlow Bend" in shown and "duplicate id" not in shown
 
