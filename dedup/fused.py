@@ -104,6 +104,12 @@ def _jit(function):
     return numba.njit(cache=True, nogil=True)(function) if numba is not None else function
 
 
+def _inlined(function):
+    """For helpers of the hot loops: numba pastes them into their callers, because an ordinary
+    call passes each array as a dozen scalars, which cost more than the helper's work."""
+    return numba.njit(cache=True, nogil=True, inline="always")(function) if numba is not None else function
+
+
 @_jit
 def _rotl(x, r):
     return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
@@ -127,7 +133,7 @@ def _merge(h, v):
     return (h ^ _round(np.uint64(0), v)) * _P1 + _P4
 
 
-@_jit
+@_inlined
 def xxh64(data, start, end):
     """XXH64 with seed 0 of data[start:end] (the reference algorithm, step by step)."""
     n = end - start
@@ -186,7 +192,7 @@ def _class_at(data, i, end, classes):
     return classes[cp], size
 
 
-@_jit
+@_inlined
 def _scan_number(data, i, end, classes):
     """End of the number token starting at i: \\d+ ([.,] \\d+)*."""
     while True:
@@ -207,7 +213,7 @@ def _is_word_char(c):
     return (c & WORD) != 0 and (c & UNSPACED) == 0
 
 
-@_jit
+@_inlined
 def _scan_word(data, i, end, classes, stem_len):
     """(end, code points, holds a digit, end of the first stem_len code points) of the word
     token starting at i: [^\\W_]+ ('[^\\W_]+)*."""
@@ -232,7 +238,7 @@ def _scan_word(data, i, end, classes, stem_len):
         return i, chars, digit, stem_end if stem_end >= 0 else i
 
 
-@_jit
+@_inlined
 def _is_stopword(data, start, end, stopwords):
     if len(stopwords) == 0:
         return False
@@ -303,7 +309,7 @@ def _units_of_runs(data, offsets, classes, stopwords, whole_words, min_len, stem
     return out[:n].copy(), digits[:n].copy(), counts
 
 
-@_jit
+@_inlined
 def _mix(h):
     """MurmurHash3's 32-bit finaliser (as datasketch applies it before permuting)."""
     h ^= h >> np.uint32(16)
@@ -313,7 +319,7 @@ def _mix(h):
     return h ^ (h >> np.uint32(16))
 
 
-@_jit
+@_inlined
 def _permute_min(h, a, b, signature):
     mixed = _mix(np.uint32(h))
     for p in range(len(a)):
