@@ -42,7 +42,7 @@ from dedup.facts import FACT_COLUMNS, number_drift, quotation_drift, shared_quot
 from dedup.parallel import chunks, map_chunks
 from dedup.params import Params
 from dedup.relate import ORIENT_COLUMNS, document_dates, orient_pair
-from dedup.verify import MERGED_SHARE, SentenceIndex, monotone_alignment, similarity_levels
+from dedup.verify import MERGED_SHARE, SentenceIndex, monotone_alignment, pair_documents, similarity_levels
 
 PASSAGE_COLUMNS = ["doc_a", "doc_b", "passage_no", "kind", "a_start", "a_end", "b_start", "b_end",
                    "a_para", "b_para", "a_text", "b_text", "score", "flags"]
@@ -73,7 +73,7 @@ def word_diff(a: str, b: str) -> list[tuple[str, str, str]]:
 
 @dataclass
 class _Side:
-    """One text of a pair: its sentences' rows, offsets, paragraphs and furniture flags."""
+    """One text of a pair: its sentences' positions in the sentence index, offsets, paragraphs and furniture flags."""
 
     doc: str
     text: str
@@ -182,7 +182,7 @@ def _runs(passages: list[_Passage], a: _Side, b: _Side) -> list[_Passage]:
 
 
 def _side(doc: str, text: str, rows: np.ndarray, columns: dict[str, np.ndarray]) -> _Side:
-    """columns: start, end, para_no and furniture of every segment."""
+    """rows: the side's sentences in the index; columns: start, end, para_no and furniture of every indexed sentence."""
     return _Side(doc, text, rows, *(columns[c][rows] for c in ("start", "end", "para_no", "furniture")))
 
 
@@ -275,7 +275,7 @@ def _passage_at(rows: list[list], side: int, offset: int) -> int | None:
 
 @dataclass
 class _Corpus:
-    """What aligning any pair needs: the pairs, texts, dates, per-segment columns, sentence index."""
+    """What aligning any pair needs: the pairs, texts, dates, sentence index, and columns per indexed sentence."""
 
     pairs: pd.DataFrame
     texts: dict[str, str]
@@ -304,11 +304,13 @@ def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, 
                 pd.DataFrame(columns=PASSAGE_COLUMNS), pd.DataFrame(columns=FACT_COLUMNS))
     # A rejected record may repeat an ok document's id: only ok documents were segmented and paired.
     documents = documents[documents.status == "ok"]
+    index = index or SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(pairs))
     columns = {c: segments[c].to_numpy() for c in ("start", "end", "para_no")}
     columns["furniture"] = furniture(segments, documents, {frozenset(p) for p in zip(pairs.doc_a, pairs.doc_b)},
                                      repeated_furniture, jobs)
+    columns = {c: values[index.segment_rows] for c, values in columns.items()}  # rows as the index numbers them
     corpus = _Corpus(pairs, dict(zip(documents.doc_id, documents.text)), document_dates(documents), columns,
-                     index or SentenceIndex.build(segments, unit_hashes, params, jobs), params)
+                     index, params)
     parts = map_chunks(_align_rows, corpus, chunks(len(pairs), jobs), jobs)
     orientation = pd.DataFrame([o for part in parts for o in part[0]], columns=ORIENT_COLUMNS,
                                index=pairs.index, dtype=object)

@@ -32,7 +32,7 @@ from dedup.params import Params
 from dedup.read import Fields, documents_table, read_documents
 from dedup.relate import LINKED, ORIENT_COLUMNS, RELATIONS, relate
 from dedup.segment import segment
-from dedup.verify import SentenceIndex, verify
+from dedup.verify import SentenceIndex, pair_documents, verify
 
 LIBRARIES = ("dedup", "datasketch", "rapidfuzz", "pandas", "numpy", "scipy", "numba")
 PREPARE_BATCH = 10_000  # documents segmented at a time: bounds a worker's memory
@@ -219,7 +219,7 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
         stage("candidates", "finding candidates")
         candidates, stats = find_candidates(fp, params)
         stage("verify", f"verifying {len(candidates)} candidate pairs")
-        index = SentenceIndex.build(segments, unit_hashes, params, jobs)
+        index = SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(candidates))
         evidence, matches = verify(candidates, segments, unit_hashes, fp, params, index=index, jobs=jobs)
         pairs = relate(candidates, evidence, params)
         stage("align", "aligning related pairs")

@@ -33,6 +33,7 @@ document), level, score, in_order (part of the monotone alignment).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import SimpleNamespace
@@ -93,21 +94,34 @@ class SentenceIndex:
     reuses instead of matching the pair's sentences again.
     """
 
-    rows: dict[str, np.ndarray]      # doc_id -> its rows in the segments table
+    rows: dict[str, np.ndarray]      # doc_id -> its sentences' positions in this index
+    segment_rows: np.ndarray         # each indexed sentence's row in the segments table
     texts: np.ndarray                # normalised sentence texts
     lengths: np.ndarray              # characters of each sentence in the original text
     items: SentenceItems             # each sentence's unit, bigram, word and number sets
     verified: dict[tuple[str, str], PairLevels] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, segments: pd.DataFrame, unit_hashes: np.ndarray, params: Params, jobs: int = 1) -> SentenceIndex:
-        """The index of a segments table and its unit hashes; jobs: worker processes."""
+    def build(cls, segments: pd.DataFrame, unit_hashes: np.ndarray, params: Params, jobs: int = 1,
+              docs: Collection[str] | None = None) -> SentenceIndex:
+        """The index of a segments table and its unit hashes; jobs: worker processes.
+
+        docs: index only these documents' sentences (default: all). Verification and
+        alignment read only the documents of candidate pairs, and the index holds each
+        sentence's hash sets, so a corpus whose documents are mostly unique keeps little.
+        """
+        segment_rows = np.arange(len(segments))
+        if docs is not None:
+            kept = segments.doc_id.isin(docs).to_numpy()
+            unit_hashes = unit_hashes[np.repeat(kept, segments.n_units.to_numpy())]
+            segment_rows = np.flatnonzero(kept)
+            segments = segments.iloc[segment_rows]
         texts, n_units = segments.text.to_numpy(object), segments.n_units.to_numpy(np.int64)
         unit_offsets = np.concatenate([[0], np.cumsum(n_units)])
         items = SentenceItems.concat(map_chunks(_items, (texts, unit_hashes, n_units, unit_offsets, params),
                                                 chunks(len(segments), jobs), jobs) or [SentenceItems.of([], params)])
         rows = {doc: np.asarray(idx) for doc, idx in segments.groupby("doc_id", sort=False).indices.items()}
-        return cls(rows, texts, (segments.end - segments.start).to_numpy(np.int64), items)
+        return cls(rows, segment_rows, texts, (segments.end - segments.start).to_numpy(np.int64), items)
 
 
 def _items(state: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Params], part: slice) -> SentenceItems:
@@ -220,6 +234,11 @@ def _matches(level: np.ndarray, score: np.ndarray, aligned: np.ndarray) -> list[
             for cell, lv, value in zip(cells.tolist(), level.ravel()[cells].tolist(), score.ravel()[cells].tolist())]
 
 
+def pair_documents(pairs: pd.DataFrame) -> np.ndarray:
+    """The distinct documents of a table of pairs (doc_a, doc_b)."""
+    return pd.unique(pairs[["doc_a", "doc_b"]].to_numpy().ravel())
+
+
 def verify(candidates: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray,
            fp: Fingerprints, params: Params, index: SentenceIndex | None = None,
            jobs: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -228,7 +247,7 @@ def verify(candidates: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.nda
     index: the segments' `SentenceIndex`, when already built; each pair's similarity is
     recorded in its ``verified`` when the pair is related. jobs: worker processes.
     """
-    index = index or SentenceIndex.build(segments, unit_hashes, params, jobs)
+    index = index or SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(candidates))
     parts = map_chunks(_verify_rows, (candidates, index, fp, params), chunks(len(candidates), jobs), jobs)
     for part in parts:
         index.verified.update(part[2])

@@ -245,3 +245,25 @@ def test_alignment_reusing_the_verified_similarity_equals_one_computed_afresh():
     assert "reworded" in set(afresh[1].kind)
     for table, expected in zip(reused, afresh):
         pd.testing.assert_frame_equal(table, expected)
+
+
+def test_an_index_of_the_pair_documents_alone_verifies_and_aligns_as_one_of_every_document():
+    with chdir(ROOT):
+        documents = dedup.read_documents(["demo/articles"], metadata="demo/metadata.csv")
+    params = dedup.Params()
+    documents, segments, unit_hashes, fp = prepare(documents, params)
+    candidates, _ = find_candidates(fp, params)
+    pair = candidates[candidates.doc_a.isin([WAPO, SUMMARY]) & candidates.doc_b.isin([WAPO, SUMMARY])]
+    assert len(pair) == 1
+    small = SentenceIndex.build(segments, unit_hashes, params, docs=[WAPO, SUMMARY])
+    assert set(small.rows) == {WAPO, SUMMARY}
+    assert len(small.texts) == segments.doc_id.isin([WAPO, SUMMARY]).sum() < len(segments)
+    assert small.segment_rows[0] > 0  # other documents' sentences come first: the two numberings differ
+    results = []
+    for index in (small, SentenceIndex.build(segments, unit_hashes, params)):
+        evidence, matches = verify(pair, segments, unit_hashes, fp, params, index=index)
+        related = relate(pair, evidence, params)
+        results.append((evidence, matches, *align(related, documents, segments, unit_hashes, params, index=index)))
+    assert related.relation.isin(LINKED).all() and len(results[0][3]) > 0  # passages to compare
+    for table, expected in zip(*results):
+        pd.testing.assert_frame_equal(table, expected)
