@@ -100,14 +100,14 @@ def minhash(values: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarra
     return out
 
 
-def _jit(function):
-    return numba.njit(cache=True, nogil=True)(function) if numba is not None else function
+def _jit(function, inline: str = "never"):
+    return numba.njit(cache=True, nogil=True, inline=inline)(function) if numba is not None else function
 
 
 def _inlined(function):
     """For helpers of the hot loops: numba pastes them into their callers, because an ordinary
     call passes each array as a dozen scalars, which cost more than the helper's work."""
-    return numba.njit(cache=True, nogil=True, inline="always")(function) if numba is not None else function
+    return _jit(function, inline="always")
 
 
 @_jit

@@ -230,12 +230,19 @@ def test_a_rejected_record_repeating_an_id_does_not_lend_its_text_to_the_alignme
     assert "Marlow Bend" in shown and "duplicate id" not in shown
 
 
-def test_alignment_reusing_the_verified_similarity_equals_one_computed_afresh():
+@pytest.fixture(scope="module")
+def demo_prepared() -> tuple:
+    """The demo corpus segmented, fingerprinted and paired: (params, documents, segments, unit hashes,
+    fingerprints, candidates)."""
     with chdir(ROOT):
         documents = dedup.read_documents(["demo/articles"], metadata="demo/metadata.csv")
     params = dedup.Params()
     documents, segments, unit_hashes, fp = prepare(documents, params)
-    candidates, _ = find_candidates(fp, params)
+    return params, documents, segments, unit_hashes, fp, find_candidates(fp, params)[0]
+
+
+def test_alignment_reusing_the_verified_similarity_equals_one_computed_afresh(demo_prepared):
+    params, documents, segments, unit_hashes, fp, candidates = demo_prepared
     index = SentenceIndex.build(segments, unit_hashes, params)
     pairs = relate(candidates, verify(candidates, segments, unit_hashes, fp, params, index=index)[0], params)
     related = pairs[pairs.relation.isin(LINKED)]
@@ -247,12 +254,8 @@ def test_alignment_reusing_the_verified_similarity_equals_one_computed_afresh():
         pd.testing.assert_frame_equal(table, expected)
 
 
-def test_an_index_of_the_pair_documents_alone_verifies_and_aligns_as_one_of_every_document():
-    with chdir(ROOT):
-        documents = dedup.read_documents(["demo/articles"], metadata="demo/metadata.csv")
-    params = dedup.Params()
-    documents, segments, unit_hashes, fp = prepare(documents, params)
-    candidates, _ = find_candidates(fp, params)
+def test_an_index_of_the_pair_documents_alone_verifies_and_aligns_as_one_of_every_document(demo_prepared):
+    params, documents, segments, unit_hashes, fp, candidates = demo_prepared
     pair = candidates[candidates.doc_a.isin([WAPO, SUMMARY]) & candidates.doc_b.isin([WAPO, SUMMARY])]
     assert len(pair) == 1
     small = SentenceIndex.build(segments, unit_hashes, params, docs=[WAPO, SUMMARY])
