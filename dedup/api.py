@@ -212,29 +212,45 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
 
     jobs: worker processes for the per-document and per-pair stages (the tables
     do not depend on it). ``timings`` holds each stage's wall time in seconds.
+    ``fingerprints`` keeps the document signatures only: the shingle sets, sentence
+    signatures and unit hashes are released as soon as their last stage is done.
     """
     with _stages(progress) as stage:
         stage("prepare", "segmenting and fingerprinting")
         documents, segments, unit_hashes, fp = prepare(documents, params, jobs)
         stage("candidates", "finding candidates")
         candidates, stats = find_candidates(fp, params)
-        stage("verify", f"verifying {len(candidates)} candidate pairs")
-        index = SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(candidates))
-        evidence, matches = verify(candidates, segments, unit_hashes, fp, params, index=index, jobs=jobs)
-        pairs = relate(candidates, evidence, params)
-        stage("align", "aligning related pairs")
-        orientation, passages, facts = align(pairs[pairs.relation.isin(LINKED)], documents, segments,
-                                             unit_hashes, params, index=index, jobs=jobs)
-        pairs = pairs.join(orientation).fillna({column: "" for column in ORIENT_COLUMNS})
+        fingerprinted = len(fp.sent_rows)
+        fp = fp.without_sentences()  # their last reader is done; 250 MB at 100k documents
+        pairs, matches, passages, facts = _verify_and_align(stage, candidates, documents, segments,
+                                                            unit_hashes, fp, params, jobs)
+        del unit_hashes  # the largest array left; grouping does not read it
+        fp = fp.signatures_only()
         stage("group", "grouping")
         clusters, groups = group(documents, pairs, params)
     manifest = build_manifest(
         params, _input_hash(documents), statuses=_counts(documents.status), sentences=len(segments),
-        fingerprinted=len(fp.sent_rows), by_path=_counts(candidates.via), relations=_counts(pairs.relation),
+        fingerprinted=fingerprinted, by_path=_counts(candidates.via), relations=_counts(pairs.relation),
         kinds=_counts(groups.kind), bandings={"document": stats.document, "sentence": stats.sentence},
         skipped=stats.skipped_buckets)
     return ScanResult(documents, segments, candidates, pairs, matches, passages, facts, clusters, groups, manifest,
                       params, fp, {"jobs": jobs, "seconds": stage.timings})
+
+
+def _verify_and_align(stage: _Stages, candidates: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame,
+                      unit_hashes: np.ndarray, fp: Fingerprints, params: Params,
+                      jobs: int) -> tuple[pd.DataFrame, ...]:
+    """The verify and align stages: pairs, matches, passages, facts. The sentence index
+    they share (hundreds of MB at 100k documents) is freed on return."""
+    stage("verify", f"verifying {len(candidates)} candidate pairs")
+    index = SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(candidates))
+    evidence, matches = verify(candidates, segments, unit_hashes, fp, params, index=index, jobs=jobs)
+    pairs = relate(candidates, evidence, params)
+    stage("align", "aligning related pairs")
+    orientation, passages, facts = align(pairs[pairs.relation.isin(LINKED)], documents, segments,
+                                         unit_hashes, params, index=index, jobs=jobs)
+    pairs = pairs.join(orientation).fillna({column: "" for column in ORIENT_COLUMNS})
+    return pairs, matches, passages, facts
 
 
 def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None, *,

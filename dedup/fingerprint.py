@@ -17,7 +17,7 @@ storage backends unchanged (`to_datasketch`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Literal
 
@@ -198,6 +198,24 @@ class Fingerprints:
             np.concatenate([p.sent_docs + shift for p, shift in zip(parts, doc_shift)]),
             np.concatenate([p.sent_sigs for p in parts]),
         )
+
+    @classmethod
+    def of_signatures(cls, doc_ids: np.ndarray, doc_sigs: np.ndarray, sentence_num_perm: int) -> Fingerprints:
+        """Document ids and signatures alone, every other array empty."""
+        empty = np.empty(0, dtype=np.int64)
+        return cls(doc_ids, np.empty(0, dtype=np.uint32), np.zeros(len(doc_ids) + 1, np.int64), doc_sigs,
+                   empty, empty, np.empty((0, sentence_num_perm), np.uint32))
+
+    def without_sentences(self) -> Fingerprints:
+        """These fingerprints without the sentence arrays, which only candidate generation reads
+        (new empty arrays, not views, so the large ones can be freed)."""
+        empty = np.empty(0, dtype=np.int64)
+        return replace(self, sent_rows=empty, sent_docs=empty,
+                       sent_sigs=np.empty((0, self.sent_sigs.shape[1]), np.uint32))
+
+    def signatures_only(self) -> Fingerprints:
+        """Document ids and signatures alone: what a scan keeps once verification is done."""
+        return Fingerprints.of_signatures(self.doc_ids, self.doc_sigs, self.sent_sigs.shape[1])
 
     def signatures_table(self) -> pd.DataFrame:
         """The `signatures` table: doc_id and its signature as a list of uint32."""

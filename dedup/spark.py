@@ -917,9 +917,8 @@ def _fingerprints(scan: SparkScan, params: Params) -> Fingerprints:
     sentence signatures stay in Spark (empty here)."""
     docs = scan.documents.filter(F.col("status") == "ok").orderBy(KEY).select("doc_id", "signature").toPandas()
     sigs = _unpacked_signatures(docs.signature).reshape(len(docs), params.num_perm)
-    empty = np.empty(0, dtype=np.int64)
-    return Fingerprints(docs.doc_id.to_numpy(object), np.empty(0, dtype=np.uint32), np.zeros(len(docs) + 1, np.int64),
-                        sigs.astype(np.uint32), empty, empty, np.empty((0, params.sentence_num_perm), np.uint32))
+    return Fingerprints.of_signatures(docs.doc_id.to_numpy(object), sigs.astype(np.uint32),
+                                        params.sentence_num_perm)
 
 
 def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None, *,

@@ -97,10 +97,11 @@ def test_standalone_signatures_equal_the_signatures_a_scan_gives():
 def test_scan_tables_are_the_same_with_or_without_the_compiled_loop(monkeypatch):
     texts = [" ".join(TEXTS[i:i + 4]) for i in range(0, 40, 2)]
     documents = documents_table({"doc_id": f"d{i}", "text": t} for i, t in enumerate(texts))
-    compiled = api.analyse(documents)
+    compiled, compiled_fp = api.analyse(documents), api.prepare(documents, Params())[3]
     monkeypatch.setattr(fused, "numba", None)
-    fallback = api.analyse(documents)
-    np.testing.assert_array_equal(compiled.fingerprints.sent_sigs, fallback.fingerprints.sent_sigs)
+    fallback, fallback_fp = api.analyse(documents), api.prepare(documents, Params())[3]
+    np.testing.assert_array_equal(compiled_fp.sent_sigs, fallback_fp.sent_sigs)
+    np.testing.assert_array_equal(compiled.fingerprints.doc_sigs, fallback.fingerprints.doc_sigs)
     assert compiled.segments.equals(fallback.segments)
     assert compiled.pairs.equals(fallback.pairs)
 
