@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,7 @@ from rapidfuzz.distance import Levenshtein
 
 from dedup.boilerplate import furniture
 from dedup.facts import FACT_COLUMNS, number_drift, quotation_drift, shared_quotations
-from dedup.parallel import chunks, map_chunks
+from dedup.parallel import concat_parts, map_chunks, pair_chunks, shared_strings, strings_at
 from dedup.params import Params
 from dedup.relate import ORIENT_COLUMNS, document_dates, orient_pair
 from dedup.verify import MERGED_SHARE, SentenceIndex, monotone_alignment, pair_documents, similarity_levels
@@ -278,11 +279,15 @@ class _Corpus:
     """What aligning any pair needs: the pairs, texts, dates, sentence index, and columns per indexed sentence."""
 
     pairs: pd.DataFrame
-    texts: dict[str, str]
+    texts: Any                      # the documents' texts (`dedup.parallel.shared_strings`)
+    position: dict[str, int]        # doc_id -> its row in texts
     dates: dict[str, pd.Timestamp]
     columns: dict[str, np.ndarray]
     index: SentenceIndex
     params: Params
+
+    def text_of(self, doc: str) -> str:
+        return strings_at(self.texts, self.position[doc], self.position[doc] + 1)[0]
 
 
 def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray,
@@ -309,24 +314,30 @@ def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, 
     columns["furniture"] = furniture(segments, documents, {frozenset(p) for p in zip(pairs.doc_a, pairs.doc_b)},
                                      repeated_furniture, jobs)
     columns = {c: values[index.segment_rows] for c, values in columns.items()}  # rows as the index numbers them
-    corpus = _Corpus(pairs, dict(zip(documents.doc_id, documents.text)), document_dates(documents), columns,
-                     index, params)
-    parts = map_chunks(_align_rows, corpus, chunks(len(pairs), jobs), jobs)
+    corpus = _Corpus(pairs, shared_strings(documents.text), {doc: i for i, doc in enumerate(documents.doc_id)},
+                     document_dates(documents), columns, index, params)
+    parts = map_chunks(_align_rows, corpus, pair_chunks(len(pairs), jobs), jobs)
     orientation = pd.DataFrame([o for part in parts for o in part[0]], columns=ORIENT_COLUMNS,
                                index=pairs.index, dtype=object)
-    table = pd.DataFrame([row for part in parts for row in part[1]], columns=_ROW_COLUMNS)[PASSAGE_COLUMNS]
+    return (orientation, concat_parts([part[1] for part in parts], PASSAGE_COLUMNS),
+            concat_parts([part[2] for part in parts], FACT_COLUMNS))
+
+
+def _passages_table(rows: list[list]) -> pd.DataFrame:
+    table = pd.DataFrame(rows, columns=_ROW_COLUMNS)[PASSAGE_COLUMNS]
     for column in ("a_start", "a_end", "b_start", "b_end", "a_para", "b_para"):
         table[column] = table[column].astype("Int64")
-    return orientation, table, pd.DataFrame([f for part in parts for f in part[2]], columns=FACT_COLUMNS)
+    return table
 
 
-def _align_rows(corpus: _Corpus, part: slice) -> tuple[list[list], list[list], list[list]]:
-    """Orientation, passage and fact rows of some pairs."""
+def _align_rows(corpus: _Corpus, part: slice) -> tuple[list[list], pd.DataFrame, pd.DataFrame]:
+    """Orientation rows, and the passages and facts tables, of some pairs (tables, not rows of
+    Python objects, so the parent never holds every passage's row at once)."""
     orientation: list[list] = []
     passages: list[list] = []
     facts: list[list] = []
     for pair in corpus.pairs.iloc[part].itertuples():
-        a, b = (_side(doc, corpus.texts[doc], corpus.index.rows[doc], corpus.columns)
+        a, b = (_side(doc, corpus.text_of(doc), corpus.index.rows[doc], corpus.columns)
                 for doc in (pair.doc_a, pair.doc_b))
         pair_passages = align_pair(a, b, corpus.index, corpus.params)
         inserted = {side.doc for side, kind in ((a, "dropped"), (b, "added")) if _inserts(pair_passages, kind)}
@@ -337,7 +348,7 @@ def _align_rows(corpus: _Corpus, part: slice) -> tuple[list[list], list[list], l
         pair_rows, pair_facts = _rows(pair_passages, a, b, corpus.params)
         passages += pair_rows
         facts += pair_facts
-    return orientation, passages, facts
+    return orientation, _passages_table(passages), pd.DataFrame(facts, columns=FACT_COLUMNS)
 
 
 def shares(passages: pd.DataFrame) -> pd.DataFrame:

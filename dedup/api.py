@@ -221,11 +221,17 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
         stage("candidates", "finding candidates")
         candidates, stats = find_candidates(fp, params)
         fingerprinted = len(fp.sent_rows)
-        fp = fp.without_sentences()  # their last reader is done; 250 MB at 100k documents
-        pairs, matches, passages, facts = _verify_and_align(stage, candidates, documents, segments,
-                                                            unit_hashes, fp, params, jobs)
-        del unit_hashes  # the largest array left; grouping does not read it
-        fp = fp.signatures_only()
+        fp = fp.without_sentences()  # the sentence signatures' last reader is done: 250 MB at 100k documents
+        stage("verify", f"verifying {len(candidates)} candidate pairs")
+        index = SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(candidates))
+        evidence, matches = verify(candidates, segments, unit_hashes, fp, params, index=index, jobs=jobs)
+        fp = fp.signatures_only()  # and the shingle sets'
+        pairs = relate(candidates, evidence, params)
+        stage("align", "aligning related pairs")
+        orientation, passages, facts = align(pairs[pairs.relation.isin(LINKED)], documents, segments,
+                                             unit_hashes, params, index=index, jobs=jobs)
+        del index, unit_hashes  # the largest arrays left; grouping reads neither
+        pairs = pairs.join(orientation).fillna({column: "" for column in ORIENT_COLUMNS})
         stage("group", "grouping")
         clusters, groups = group(documents, pairs, params)
     manifest = build_manifest(
@@ -235,22 +241,6 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
         skipped=stats.skipped_buckets)
     return ScanResult(documents, segments, candidates, pairs, matches, passages, facts, clusters, groups, manifest,
                       params, fp, {"jobs": jobs, "seconds": stage.timings})
-
-
-def _verify_and_align(stage: _Stages, candidates: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame,
-                      unit_hashes: np.ndarray, fp: Fingerprints, params: Params,
-                      jobs: int) -> tuple[pd.DataFrame, ...]:
-    """The verify and align stages: pairs, matches, passages, facts. The sentence index
-    they share (hundreds of MB at 100k documents) is freed on return."""
-    stage("verify", f"verifying {len(candidates)} candidate pairs")
-    index = SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(candidates))
-    evidence, matches = verify(candidates, segments, unit_hashes, fp, params, index=index, jobs=jobs)
-    pairs = relate(candidates, evidence, params)
-    stage("align", "aligning related pairs")
-    orientation, passages, facts = align(pairs[pairs.relation.isin(LINKED)], documents, segments,
-                                         unit_hashes, params, index=index, jobs=jobs)
-    pairs = pairs.join(orientation).fillna({column: "" for column in ORIENT_COLUMNS})
-    return pairs, matches, passages, facts
 
 
 def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None, *,

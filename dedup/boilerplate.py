@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import re
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from dedup.parallel import chunks, map_chunks
+from dedup.parallel import chunks, map_chunks, shared_strings, strings_at
 from dedup.text import normalize
 
 # A heading that opens the reader comments; everything after it is theirs.
@@ -68,8 +69,8 @@ REPEATS_CHECKED = 50
 def _pattern_furniture(segments: pd.DataFrame, sources: dict[str, str], jobs: int) -> np.ndarray:
     """Sentences matching a furniture pattern, photo captions, the source's name alone, and comment sections."""
     names = {doc: normalize(source) for doc, source in sources.items()}
-    matched = np.concatenate(map_chunks(_line_patterns, (segments.doc_id.to_numpy(object),
-                                                         segments.text.to_numpy(object), names),
+    matched = np.concatenate(map_chunks(_line_patterns, (shared_strings(segments.doc_id),
+                                                         shared_strings(segments.text), names),
                                         chunks(len(segments), jobs), jobs))
     own_name, pattern, heading, credit = matched.T
     doc, para = segments.doc_id.to_numpy(), segments.para_no.to_numpy()
@@ -79,11 +80,12 @@ def _pattern_furniture(segments: pd.DataFrame, sources: dict[str, str], jobs: in
     return own_name | pattern | caption | in_comments
 
 
-def _line_patterns(state: tuple[np.ndarray, np.ndarray, dict[str, str]], part: slice) -> np.ndarray:
+def _line_patterns(state: tuple[Any, Any, dict[str, str]], part: slice) -> np.ndarray:
     """(own name, furniture pattern, comments heading, photo credit) of some sentences, a bool per column."""
     docs, texts, names = state
     return np.array([(names.get(doc, "") == t, _is_furniture_line(t), bool(_COMMENTS_HEADING.match(t)),
-                      _is_photo_credit(t)) for doc, t in zip(docs[part], texts[part])],
+                      _is_photo_credit(t)) for doc, t in zip(strings_at(docs, part.start, part.stop),
+                                                             strings_at(texts, part.start, part.stop))],
                     dtype=bool).reshape(-1, 4)
 
 
@@ -91,11 +93,11 @@ def _repeated_furniture(segments: pd.DataFrame, sources: dict[str, str],
                         related: set[frozenset[str]]) -> np.ndarray:
     """Sentences a source prints in two or more documents that are not related to each other."""
     source = segments.doc_id.map(sources).fillna("").to_numpy(object)
-    doc = segments.doc_id.to_numpy(object)
-    # One number per (source, sentence) line; lines without a source never count.
-    line = pd.DataFrame({"source": source, "text": segments.text.to_numpy(object)}).groupby(
+    # One number per (source, sentence) line; lines without a source never count. The
+    # columns stay as they are (Arrow strings in pandas 3), not a Python str per sentence.
+    line = pd.DataFrame({"source": source, "text": segments.text.array}).groupby(
         ["source", "text"], sort=False).ngroup().to_numpy()
-    printed = pd.DataFrame({"line": line, "doc": doc})[source != ""].drop_duplicates()
+    printed = pd.DataFrame({"line": line, "doc": segments.doc_id.array})[source != ""].drop_duplicates()
     printed = printed[printed.line.duplicated(keep=False)]  # lines in two or more documents: few
     printed = printed.iloc[np.argsort(printed.line.to_numpy(), kind="stable")]  # documents keep reading order
     lines, starts = np.unique(printed.line.to_numpy(), return_index=True)

@@ -18,8 +18,18 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
+import pandas as pd
+
+try:
+    import pyarrow as pa
+except ImportError:  # an optional dependency: without it, texts stay Python objects
+    pa = None
+
 Result = TypeVar("Result")
 CHUNKS_PER_JOB = 4  # several chunks per worker even out uneven pairs
+# Pairs per chunk at most in the per-pair stages: a worker holds its chunk's result rows
+# (passages with their texts) until it sends them, so unbounded chunks grow with the corpus.
+PAIRS_PER_CHUNK = 2_000
 
 _state: Any = None  # the stage's inputs, set in the parent just before forking
 
@@ -30,6 +40,11 @@ def chunks(n: int, jobs: int, max_rows: int | None = None) -> list[slice]:
     if max_rows is not None:
         size = min(size, max_rows)
     return [slice(start, min(start + size, n)) for start in range(0, n, size)]
+
+
+def pair_chunks(n: int, jobs: int) -> list[slice]:
+    """`chunks` of a per-pair stage's n pairs, at most PAIRS_PER_CHUNK each."""
+    return chunks(n, jobs, PAIRS_PER_CHUNK)
 
 
 def map_chunks(work: Callable[[Any, slice], Result], state: Any, parts: list[slice], jobs: int) -> list[Result]:
@@ -45,6 +60,34 @@ def map_chunks(work: Callable[[Any, slice], Result], state: Any, parts: list[sli
             return list(pool.map(_run, [work] * len(parts), parts))
     finally:
         _state = None
+
+
+def shared_strings(column: pd.Series) -> Any:
+    """A string column as one Arrow array (a numpy object array without pyarrow), for a
+    stage's inputs that workers read; `strings_at` reads it.
+
+    Reading a Python str from a forked worker bumps its reference count, which copies
+    the page holding it out of the parent's memory into the worker's: every worker ends
+    up with its own copy of every text it reads. Arrow buffers are only read, so they
+    stay shared, and a worker makes just the strings it reads.
+    """
+    if pa is None:
+        return column.to_numpy(object)
+    strings = pa.array(column)
+    return strings.combine_chunks() if isinstance(strings, pa.ChunkedArray) else strings
+
+
+def strings_at(strings: Any, start: int, stop: int) -> list[str]:
+    """Rows start to stop of a `shared_strings` array, as Python strs."""
+    return strings[start:stop].tolist()
+
+
+def concat_parts(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """The tables of consecutive chunks as one, renumbered. An empty chunk's table (whose
+    columns have no values to type them) counts only when every chunk is empty; no chunks
+    at all give an empty table of these columns."""
+    filled = [part for part in parts if len(part)] or parts[:1]
+    return pd.concat(filled, ignore_index=True) if filled else pd.DataFrame(columns=columns)
 
 
 def _run(work: Callable[[Any, slice], Result], part: slice) -> Result:

@@ -37,6 +37,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,7 @@ import pandas as pd
 from dedup import fused
 from dedup.fingerprint import Fingerprints
 from dedup.paraphrase import FEATURES, SentenceItems, item_features, probability
-from dedup.parallel import chunks, map_chunks
+from dedup.parallel import chunks, concat_parts, map_chunks, pair_chunks, shared_strings, strings_at
 from dedup.params import Params
 from dedup.relate import LINKED, relate_pair
 
@@ -94,9 +95,9 @@ class SentenceIndex:
     reuses instead of matching the pair's sentences again.
     """
 
-    rows: dict[str, np.ndarray]      # doc_id -> its sentences' positions in this index
+    rows: dict[str, np.ndarray]      # doc_id -> its sentences' positions in this index, consecutive
     segment_rows: np.ndarray         # each indexed sentence's row in the segments table
-    texts: np.ndarray                # normalised sentence texts
+    texts: Any                       # normalised sentence texts (`dedup.parallel.shared_strings`)
     lengths: np.ndarray              # characters of each sentence in the original text
     items: SentenceItems             # each sentence's unit, bigram, word and number sets
     verified: dict[tuple[str, str], PairLevels] = field(default_factory=dict)
@@ -116,24 +117,30 @@ class SentenceIndex:
             unit_hashes = unit_hashes[np.repeat(kept, segments.n_units.to_numpy())]
             segment_rows = np.flatnonzero(kept)
             segments = segments.iloc[segment_rows]
-        texts, n_units = segments.text.to_numpy(object), segments.n_units.to_numpy(np.int64)
+        rows = {doc: np.asarray(idx) for doc, idx in segments.groupby("doc_id", sort=False).indices.items()}
+        if any(len(idx) != idx[-1] - idx[0] + 1 for idx in rows.values()):
+            raise ValueError("the segments table must hold each document's sentences together")
+        texts, n_units = shared_strings(segments.text), segments.n_units.to_numpy(np.int64)
         unit_offsets = np.concatenate([[0], np.cumsum(n_units)])
         items = SentenceItems.concat(map_chunks(_items, (texts, unit_hashes, n_units, unit_offsets, params),
                                                 chunks(len(segments), jobs), jobs) or [SentenceItems.of([], params)])
-        rows = {doc: np.asarray(idx) for doc, idx in segments.groupby("doc_id", sort=False).indices.items()}
         return cls(rows, segment_rows, texts, (segments.end - segments.start).to_numpy(np.int64), items)
+
+    def texts_of(self, rows: np.ndarray) -> list[str]:
+        """The normalised texts of one document's sentences (rows as in ``rows``)."""
+        return strings_at(self.texts, int(rows[0]), int(rows[-1]) + 1) if len(rows) else []
 
 
 def _items(state: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Params], part: slice) -> SentenceItems:
     texts, unit_hashes, n_units, unit_offsets, params = state
     units = unit_hashes[unit_offsets[part.start]:unit_offsets[part.stop]]
-    return SentenceItems.of(texts[part], params, (units, n_units[part]))
+    return SentenceItems.of(strings_at(texts, part.start, part.stop), params, (units, n_units[part]))
 
 
 def similarity_levels(index: SentenceIndex, rows_a: np.ndarray, rows_b: np.ndarray,
                       params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(level, score, shared units) matrices for every sentence of A against every sentence of B."""
-    f, shared_units = item_features(index.items, rows_a, rows_b, index.texts[rows_a], index.texts[rows_b])
+    f, shared_units = item_features(index.items, rows_a, rows_b, index.texts_of(rows_a), index.texts_of(rows_b))
     ratio = f[..., FEATURES.index("char_ratio")].astype(np.float32)  # fuzz.ratio / 100, computed once
     reworded = probability(f)
     trimmed = trimmed_share(shared_units, index.items.sizes("unit", rows_a), index.items.sizes("unit", rows_b),
@@ -193,7 +200,7 @@ def verify_pair(doc_a: str, doc_b: str, index: SentenceIndex, set_a: np.ndarray,
         "order": float(ordered_chars / matched_chars) if matched_chars else 0.0,
         "sentences_matched_a": int((best_a > 0).sum()),
         "sentences_matched_b": int((best_b > 0).sum()),
-        "numbers_changed": numbers_changed(index.texts[rows_a], index.texts[rows_b], aligned.tolist()),
+        "numbers_changed": numbers_changed(index.texts_of(rows_a), index.texts_of(rows_b), aligned.tolist()),
     }
     return evidence, _matches(level, score, aligned), similarity
 
@@ -201,7 +208,7 @@ def verify_pair(doc_a: str, doc_b: str, index: SentenceIndex, set_a: np.ndarray,
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
 
-def numbers_changed(texts_a: np.ndarray, texts_b: np.ndarray, aligned: list[tuple[int, int]]) -> float:
+def numbers_changed(texts_a: list[str], texts_b: list[str], aligned: list[tuple[int, int]]) -> float:
     """Of the aligned sentence pairs where both sentences hold numbers, the share whose
     numbers conflict — neither sentence's numbers all in the other, so a sentence
     trimmed of a figure does not count (0 when none hold numbers): high for one
@@ -248,18 +255,19 @@ def verify(candidates: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.nda
     recorded in its ``verified`` when the pair is related. jobs: worker processes.
     """
     index = index or SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(candidates))
-    parts = map_chunks(_verify_rows, (candidates, index, fp, params), chunks(len(candidates), jobs), jobs)
+    parts = map_chunks(_verify_rows, (candidates, index, fp, fp.positions(), params),
+                       pair_chunks(len(candidates), jobs), jobs)
     for part in parts:
         index.verified.update(part[2])
-    return (pd.DataFrame([e for part in parts for e in part[0]], columns=EVIDENCE_COLUMNS),
-            pd.DataFrame([m for part in parts for m in part[1]], columns=MATCH_COLUMNS))
+    return (concat_parts([part[0] for part in parts], EVIDENCE_COLUMNS),
+            concat_parts([part[1] for part in parts], MATCH_COLUMNS))
 
 
-def _verify_rows(state: tuple[pd.DataFrame, SentenceIndex, Fingerprints, Params],
-                 part: slice) -> tuple[list[dict[str, float]], list[tuple], dict[tuple[str, str], PairLevels]]:
-    """Evidence rows, match rows, and the similarity of the pairs that will be aligned (related ones)."""
-    candidates, index, fp, params = state
-    position = fp.positions()
+def _verify_rows(state: tuple[pd.DataFrame, SentenceIndex, Fingerprints, dict[str, int], Params],
+                 part: slice) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, str], PairLevels]]:
+    """The evidence and matches tables of some pairs, and the similarity of the pairs that
+    will be aligned (related ones)."""
+    candidates, index, fp, position, params = state
     rows, matches, levels = [], [], {}
     for doc_a, doc_b in candidates[["doc_a", "doc_b"]].iloc[part].itertuples(index=False):
         evidence, pair_matches, similarity = verify_pair(doc_a, doc_b, index, fp.doc_set(position[doc_a]),
@@ -269,4 +277,4 @@ def _verify_rows(state: tuple[pd.DataFrame, SentenceIndex, Fingerprints, Params]
         if relate_pair(SimpleNamespace(doc_a=doc_a, doc_b=doc_b, **evidence), params)[0] in LINKED:
             levels[doc_a, doc_b] = PairLevels.of(*similarity, index.items.sizes("unit", index.rows[doc_a]),
                                                  index.items.sizes("unit", index.rows[doc_b]))
-    return rows, matches, levels
+    return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS), pd.DataFrame(matches, columns=MATCH_COLUMNS), levels
