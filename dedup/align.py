@@ -290,7 +290,7 @@ class _Corpus:
         return strings_at(self.texts, self.position[doc], self.position[doc] + 1)[0]
 
 
-def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray,
+def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray | None,
           params: Params, repeated_furniture: np.ndarray | None = None, index: SentenceIndex | None = None,
           jobs: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Direction, passages and facts of every pair given (the related ones, in a scan).
@@ -298,7 +298,8 @@ def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, 
     repeated_furniture: optional, a boolean per segment: the sentences the corpus repeats
     as site furniture (see `dedup.boilerplate.furniture`), when the segments hold only part
     of the corpus; by default it is learned from these segments and pairs.
-    index: the segments' `SentenceIndex`, when already built. jobs: worker processes.
+    index: the segments' `SentenceIndex`, when already built (unit_hashes, the segments' unit
+    hashes, only build it, so they may then be None). jobs: worker processes.
 
     Returns the orientation (source_doc, direction, direction_reason; same index
     as pairs, see `dedup.relate.orient_pair`), and the passages and facts

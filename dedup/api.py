@@ -213,7 +213,7 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
     jobs: worker processes for the per-document and per-pair stages (the tables
     do not depend on it). ``timings`` holds each stage's wall time in seconds.
     ``fingerprints`` keeps the document signatures only: the shingle sets, sentence
-    signatures and unit hashes are released as soon as their last stage is done.
+    signatures, unit hashes and sentence index are released once their last stage is done.
     """
     with _stages(progress) as stage:
         stage("prepare", "segmenting and fingerprinting")
@@ -224,13 +224,14 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
         fp = fp.without_sentences()  # the sentence signatures' last reader is done: 250 MB at 100k documents
         stage("verify", f"verifying {len(candidates)} candidate pairs")
         index = SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(candidates))
-        evidence, matches = verify(candidates, segments, unit_hashes, fp, params, index=index, jobs=jobs)
+        del unit_hashes  # the index holds all that verify and align read of them
+        evidence, matches = verify(candidates, segments, None, fp, params, index=index, jobs=jobs)
         fp = fp.signatures_only()  # and the shingle sets'
         pairs = relate(candidates, evidence, params)
         stage("align", "aligning related pairs")
         orientation, passages, facts = align(pairs[pairs.relation.isin(LINKED)], documents, segments,
-                                             unit_hashes, params, index=index, jobs=jobs)
-        del index, unit_hashes  # the largest arrays left; grouping reads neither
+                                             None, params, index=index, jobs=jobs)
+        del index  # the largest arrays left; grouping does not read it
         pairs = pairs.join(orientation).fillna({column: "" for column in ORIENT_COLUMNS})
         stage("group", "grouping")
         clusters, groups = group(documents, pairs, params)

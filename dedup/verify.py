@@ -246,12 +246,13 @@ def pair_documents(pairs: pd.DataFrame) -> np.ndarray:
     return pd.unique(pairs[["doc_a", "doc_b"]].to_numpy().ravel())
 
 
-def verify(candidates: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray,
+def verify(candidates: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray | None,
            fp: Fingerprints, params: Params, index: SentenceIndex | None = None,
            jobs: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Evidence columns for every candidate (same row order), and all sentence matches.
 
-    index: the segments' `SentenceIndex`, when already built; each pair's similarity is
+    index: the segments' `SentenceIndex`, when already built (unit_hashes, the segments' unit
+    hashes, only build it, so they may then be None); each pair's similarity is
     recorded in its ``verified`` when the pair is related. jobs: worker processes.
     """
     index = index or SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(candidates))
