@@ -45,7 +45,9 @@ def link_strength(pairs: pd.DataFrame) -> pd.Series:
     """Share of the more-contained text of each pair that is found in the other."""
     shared_a = pairs.a_verbatim + pairs.a_near + pairs.a_reworded
     shared_b = pairs.b_verbatim + pairs.b_near + pairs.b_reworded
-    return shared_a.where(shared_a >= shared_b, shared_b)
+    # Three shares of one whole, summed in floating point, can pass 1 by a hair (9/28 + 18/28
+    # + 1/28), which made a distance 1 - strength negative for the story grouping's linkage.
+    return shared_a.where(shared_a >= shared_b, shared_b).clip(upper=1.0)
 
 
 def relate_pair(row: Any, params: Params) -> tuple[str, str]:
