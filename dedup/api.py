@@ -159,9 +159,14 @@ def _prepare_batch(state: tuple[pd.DataFrame, Params], part: slice) -> tuple:
 
 def _input_hash(documents: pd.DataFrame) -> str:
     digest = hashlib.sha256()
+    hash_documents(digest, documents)
+    return digest.hexdigest()
+
+
+def hash_documents(digest: Any, documents: pd.DataFrame) -> None:
+    """Add the documents' ids and texts to the manifest's input_sha256 (a block at a time, in input order)."""
     for doc_id, text in documents[["doc_id", "text"]].itertuples(index=False):
         digest.update(f"{len(doc_id)}:{doc_id}{len(text)}:".encode() + text.encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
 
 
 def _versions() -> dict[str, str]:

@@ -18,6 +18,7 @@ additions and cuts first. Two sources of evidence:
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from itertools import combinations
 from typing import Any
 
@@ -90,14 +91,22 @@ def _line_patterns(state: tuple[Any, Any, dict[str, str]], part: slice) -> np.nd
 
 
 def _repeated_furniture(segments: pd.DataFrame, sources: dict[str, str],
-                        related: set[frozenset[str]]) -> np.ndarray:
+                        related: Container[frozenset[str]]) -> np.ndarray:
     """Sentences a source prints in two or more documents that are not related to each other."""
     source = segments.doc_id.map(sources).fillna("").to_numpy(object)
-    # One number per (source, sentence) line; lines without a source never count. The
-    # columns stay as they are (Arrow strings in pandas 3), not a Python str per sentence.
+    # One number per (source, sentence) line. The columns stay as they are (Arrow strings
+    # in pandas 3), not a Python str per sentence.
     line = pd.DataFrame({"source": source, "text": segments.text.array}).groupby(
         ["source", "text"], sort=False).ngroup().to_numpy()
-    printed = pd.DataFrame({"line": line, "doc": segments.doc_id.array})[source != ""].drop_duplicates()
+    return repeated_lines(line, source != "", segments.doc_id.to_numpy(object), related)
+
+
+def repeated_lines(line: np.ndarray, has_source: np.ndarray, doc: np.ndarray,
+                   related: Container[frozenset]) -> np.ndarray:
+    """Which sentences are repeated furniture, given per sentence (in reading order) its line
+    (a number per distinct source and text), whether its document has a source (lines without
+    one never count) and its document; related holds the related document pairs."""
+    printed = pd.DataFrame({"line": line, "doc": doc})[has_source].drop_duplicates()
     printed = printed[printed.line.duplicated(keep=False)]  # lines in two or more documents: few
     printed = printed.iloc[np.argsort(printed.line.to_numpy(), kind="stable")]  # documents keep reading order
     lines, starts = np.unique(printed.line.to_numpy(), return_index=True)

@@ -28,7 +28,9 @@ only).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -39,6 +41,7 @@ from dedup.fingerprint import Fingerprints
 from dedup.params import Params
 from dedup.text import FOLD_MULTIPLIER
 
+MERGE_PAIRS = 1 << 20  # pair keys gathered from bands before repeats are dropped (at least)
 CANDIDATE_COLUMNS = ["doc_a", "doc_b", "via", "estimate", "lsh_sentences_a", "lsh_sentences_b"]
 
 
@@ -77,38 +80,85 @@ class Banding:
             keys = keys * FOLD_MULTIPLIER + bands[:, :, row]
         return keys
 
+    def band_keys(self, columns: np.ndarray) -> np.ndarray:
+        """uint64 keys of one band, from its r signature columns ((n, rows) uint32)."""
+        return replace(self, num_perm=self.rows, bands=1).keys(np.ascontiguousarray(columns))[:, 0]
+
+
+class Signatures(Protocol):
+    """MinHash signatures of n items, however stored: what candidate generation reads of them."""
+
+    def __len__(self) -> int: ...
+
+    def columns(self, start: int, stop: int) -> np.ndarray:
+        """Signature values start..stop-1 of every item, an (n, stop - start) uint32 array."""
+
+    def agreement(self, pairs: np.ndarray) -> np.ndarray:
+        """The MinHash Jaccard estimate of each pair of items (rows of an (m, 2) array)."""
+
+
+@dataclass
+class SignatureArray:
+    """`Signatures` held in memory: an (n, num_perm) uint32 array."""
+
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def columns(self, start: int, stop: int) -> np.ndarray:
+        return self.values[:, start:stop]
+
+    def agreement(self, pairs: np.ndarray) -> np.ndarray:
+        if fused.numba is not None:  # without gathering two signature rows per pair
+            return fused.agreement(self.values, pairs)
+        return estimates(self.values[pairs[:, 0]], self.values[pairs[:, 1]])
+
 
 def colliding_pairs(keys: np.ndarray, max_bucket: int) -> tuple[np.ndarray, int]:
-    """Unique item pairs (i < j) that share a key in some band.
+    """Unique item pairs (i < j) that share a key in some band of keys ((n, bands) uint64).
 
     Buckets with more than max_bucket items are skipped; returns the pairs as an
     (m, 2) int64 array and the number of skipped buckets.
     """
-    n = len(keys)
-    found, skipped = [], 0
-    for band in keys.T:
+    return band_collisions(keys.T, len(keys), max_bucket)
+
+
+def banded_pairs(signatures: Signatures, banding: Banding, max_bucket: int) -> tuple[np.ndarray, int]:
+    """`colliding_pairs` of the signatures' band keys, computed a band at a time (n keys in memory)."""
+    bands = (banding.band_keys(signatures.columns(band * banding.rows, (band + 1) * banding.rows))
+             for band in range(banding.bands))
+    return band_collisions(bands, len(signatures), max_bucket)
+
+
+def band_collisions(bands: Iterable[np.ndarray], n: int, max_bucket: int) -> tuple[np.ndarray, int]:
+    """`colliding_pairs` of n items whose keys come one band (an array of n keys) at a time."""
+    unique, pending, skipped = np.empty(0, dtype=np.int64), [], 0
+    for band in bands:
         order = np.argsort(band)  # any order inside a bucket: its pairs are min, max
         sorted_keys = band[order]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         sizes = np.diff(np.r_[starts, n])
         skipped += int(np.count_nonzero(sizes > max_bucket))
         paired = (sizes >= 2) & (sizes <= max_bucket)
-        # One int64 per pair, so that pairs met in several bands are dropped by a 1-d sort.
-        found.append(fused.bucket_pair_keys(order, starts[paired], sizes[paired], n))
-    keys = np.sort(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
-    unique = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+        # One int64 per pair, so that pairs met in several bands are dropped by a 1-d sort;
+        # dropped as they come, since a copied sentence collides in every band.
+        pending.append(fused.bucket_pair_keys(order, starts[paired], sizes[paired], n))
+        if sum(map(len, pending)) > max(len(unique), MERGE_PAIRS):
+            unique, pending = _sorted_unique(np.concatenate([unique, *pending])), []
+    unique = _sorted_unique(np.concatenate([unique, *pending]))
     return np.stack([unique // n, unique % n], axis=1), skipped
+
+
+def _sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """np.unique by sorting (numpy's hash-based unique is several times slower on int64 keys)."""
+    keys.sort()
+    return keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
 
 
 def estimates(sigs_a: np.ndarray, sigs_b: np.ndarray) -> np.ndarray:
     """MinHash estimate of the Jaccard similarity of each row of sigs_a with the same row of sigs_b."""
     return (sigs_a == sigs_b).mean(axis=1) if len(sigs_a) else np.empty(0)
-
-
-def _estimates(sigs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    if fused.numba is not None:  # without gathering two signature rows per pair
-        return fused.agreement(sigs, pairs)
-    return estimates(sigs[pairs[:, 0]], sigs[pairs[:, 1]])
 
 
 @dataclass
@@ -121,18 +171,19 @@ class CandidateStats:
     sentence_collisions: int
 
 
-def _sentence_path(fp: Fingerprints, banding: Banding, params: Params) -> tuple[pd.DataFrame, int, int]:
-    pairs, skipped = colliding_pairs(banding.keys(fp.sent_sigs), params.max_bucket)
+def _sentence_path(sent_sigs: Signatures, sent_docs: np.ndarray, n_docs: int, banding: Banding,
+                   params: Params) -> tuple[pd.DataFrame, int, int]:
+    pairs, skipped = banded_pairs(sent_sigs, banding, params.max_bucket)
     # Banding lets through pairs below the threshold (the S-curve's left foot);
     # the signatures' own estimate removes most of them before counting.
-    pairs = pairs[_estimates(fp.sent_sigs, pairs) >= params.sentence_threshold]
-    docs = fp.sent_docs[pairs]
+    pairs = pairs[sent_sigs.agreement(pairs) >= params.sentence_threshold]
+    docs = sent_docs[pairs]
     pairs, docs = pairs[docs[:, 0] != docs[:, 1]], docs[docs[:, 0] != docs[:, 1]]
     flip = docs[:, 0] > docs[:, 1]
     docs[flip], pairs[flip] = docs[flip][:, ::-1], pairs[flip][:, ::-1]
     hits = pd.DataFrame({"a": docs[:, 0], "b": docs[:, 1], "sa": pairs[:, 0], "sb": pairs[:, 1]})
     per_pair = hits.groupby(["a", "b"]).agg(lsh_sentences_a=("sa", "nunique"), lsh_sentences_b=("sb", "nunique"))
-    sentences_per_doc = np.bincount(fp.sent_docs, minlength=len(fp.doc_ids))
+    sentences_per_doc = np.bincount(sent_docs, minlength=n_docs)
     a = per_pair.index.get_level_values("a").to_numpy()
     b = per_pair.index.get_level_values("b").to_numpy()
     keep = shared_enough(per_pair.lsh_sentences_a.to_numpy(), per_pair.lsh_sentences_b.to_numpy(),
@@ -151,11 +202,19 @@ def shared_enough(colliding_a: np.ndarray, colliding_b: np.ndarray, sentences_a:
 
 def find_candidates(fp: Fingerprints, params: Params) -> tuple[pd.DataFrame, CandidateStats]:
     """Candidate document pairs from both LSH paths, with the stage's statistics."""
+    return candidates_of(fp.doc_ids, SignatureArray(fp.doc_sigs), SignatureArray(fp.sent_sigs), fp.sent_docs, params)
+
+
+def candidates_of(doc_ids: np.ndarray, doc_sigs: Signatures, sent_sigs: Signatures, sent_docs: np.ndarray,
+                  params: Params) -> tuple[pd.DataFrame, CandidateStats]:
+    """`find_candidates` from signatures however stored; sent_docs: each sentence's document
+    (its row in doc_sigs)."""
     doc_banding = Banding.for_threshold(params.doc_threshold, params.num_perm)
     sent_banding = Banding.for_threshold(params.sentence_threshold, params.sentence_num_perm)
-    doc_pairs, doc_skipped = colliding_pairs(doc_banding.keys(fp.doc_sigs), params.max_bucket)
+    doc_pairs, doc_skipped = banded_pairs(doc_sigs, doc_banding, params.max_bucket)
     by_doc = pd.DataFrame({"a": doc_pairs[:, 0], "b": doc_pairs[:, 1], "document": True})
-    by_sentence, sent_skipped, collisions = _sentence_path(fp, sent_banding, params)
+    by_sentence, sent_skipped, collisions = _sentence_path(sent_sigs, sent_docs, len(doc_ids), sent_banding,
+                                                           params)
     by_sentence["sentence"] = True
     merged = by_doc.merge(by_sentence, on=["a", "b"], how="outer").sort_values(["a", "b"])
     via = np.where(merged.document.fillna(False).astype(bool), "document", "")
@@ -163,10 +222,10 @@ def find_candidates(fp: Fingerprints, params: Params) -> tuple[pd.DataFrame, Can
                                     np.where(via == "", "sentence", "+sentence"), ""))
     pairs = merged[["a", "b"]].to_numpy(np.int64)
     table = pd.DataFrame({
-        "doc_a": fp.doc_ids[pairs[:, 0]] if len(pairs) else [],
-        "doc_b": fp.doc_ids[pairs[:, 1]] if len(pairs) else [],
+        "doc_a": doc_ids[pairs[:, 0]] if len(pairs) else [],
+        "doc_b": doc_ids[pairs[:, 1]] if len(pairs) else [],
         "via": via,
-        "estimate": _estimates(fp.doc_sigs, pairs).round(4),
+        "estimate": doc_sigs.agreement(pairs).round(4),
         "lsh_sentences_a": merged.lsh_sentences_a.fillna(0).astype("int64").to_numpy(),
         "lsh_sentences_b": merged.lsh_sentences_b.fillna(0).astype("int64").to_numpy(),
     }, columns=CANDIDATE_COLUMNS)

@@ -58,7 +58,7 @@ def _story_labels(n: int, edges: np.ndarray, strengths: np.ndarray, cut: float) 
     components = _components(n, edges)
     labels = [(c, 0) for c in components.tolist()]
     by_component = np.argsort(components, kind="stable")  # members in input order inside each component
-    starts = np.flatnonzero(np.r_[True, np.diff(components[by_component]) != 0])
+    starts = np.flatnonzero(np.r_[True, np.diff(components[by_component]) != 0]) if n else np.empty(0, np.int64)
     edge_component = components[edges[:, 0]]
     edge_order = np.argsort(edge_component, kind="stable")
     ids = components[by_component[starts]]
@@ -112,9 +112,21 @@ def _weakest_links(linked: pd.DataFrame, labels: pd.Series) -> dict[str, tuple[s
             for label, row in zip(label_a[weakest.index], weakest.itertuples())}
 
 
+def word_counts(texts: pd.Series) -> np.ndarray:
+    """Words (whitespace-separated) in each text: how complete a copy is, for `_keep`."""
+    return texts.str.split().str.len().to_numpy(np.int64)
+
+
 def group(documents: pd.DataFrame, pairs: pd.DataFrame, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The clusters and groups tables for the ``ok`` documents."""
-    docs = documents.loc[documents.status == "ok", ["doc_id", "source", "date", "text"]].reset_index(drop=True)
+    """The clusters and groups tables for the ``ok`` documents.
+
+    documents needs doc_id, status, source, date and text, or instead of text ``words``: the
+    word count of every document in a duplicate or copy pair (an engine that keeps no texts
+    in memory counts them ahead; the others' are not read).
+    """
+    counted = "words" in documents
+    docs = documents.loc[documents.status == "ok", ["doc_id", "source", "date", "words" if counted else "text"]]
+    docs = docs.reset_index(drop=True)
     index = pd.Series(np.arange(len(docs)), index=docs.doc_id)
     linked = pairs[pairs.relation.isin(LINKED)].assign(strength=lambda p: link_strength(p))
     edges = np.stack([index[linked.doc_a].to_numpy(), index[linked.doc_b].to_numpy()], axis=1) \
@@ -123,8 +135,9 @@ def group(documents: pd.DataFrame, pairs: pd.DataFrame, params: Params) -> tuple
 
     docs["cluster_id"] = _dense_ids(_components(len(docs), edges[archival]), "dup")
     folded = docs.cluster_id.duplicated(keep=False).to_numpy()  # only copies in a cluster need counting
-    docs["words"] = 0
-    docs.loc[folded, "words"] = docs.text[folded].str.split().str.len().to_numpy(np.int64)
+    if not counted:
+        docs["words"] = 0
+        docs.loc[folded, "words"] = word_counts(docs.text[folded])
     docs["story_id"] = _dense_ids(_story_labels(len(docs), edges, linked.strength.to_numpy(),
                                                 params.story_link), "story")
     canonical, keep_reason = np.ones(len(docs), dtype=bool), np.full(len(docs), "single copy", dtype=object)

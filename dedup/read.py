@@ -40,6 +40,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
@@ -51,6 +52,7 @@ DOCUMENT_SUFFIXES = (".txt", ".md")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 DELIMITERS = {".csv": ",", ".tsv": "\t"}
 PARQUET_SUFFIX = ".parquet"
+PARQUET_BATCH_ROWS = 10_000  # rows decoded at a time: a big file is read as it is needed
 BINARY_SNIFF_BYTES = 8192
 # Long article texts exceed the csv module's default 128 KiB field limit; 2**31 - 1 fits a C long everywhere.
 CSV_FIELD_SIZE_LIMIT = 2**31 - 1
@@ -99,14 +101,35 @@ def read_documents(
     min_chars: int = 1,
 ) -> pd.DataFrame:
     """Read every record of ``paths`` into the documents table described in the module docstring."""
+    batches = list(iter_documents(paths, fields, metadata, strict, min_chars))
+    return pd.concat(batches, ignore_index=True) if batches else pd.DataFrame(columns=list(COLUMNS), dtype=str)
+
+
+def iter_documents(
+    paths: Sequence[str | Path],
+    fields: Fields = Fields(),
+    metadata: str | Path | None = None,
+    strict: bool = False,
+    min_chars: int = 1,
+    batch_size: int = 10_000,
+) -> Iterator[pd.DataFrame]:
+    """`read_documents` in consecutive batches of at most batch_size rows, read as they are
+    needed, so a corpus need not fit in memory. With a metadata CSV, which may name any
+    document file, the records are collected first."""
     if min_chars < 0:
         raise InputError(f"min_chars must be 0 or more, got {min_chars}")
-    records = [record for path in _input_paths(paths) for record in _read_path(path, fields)]
+    if batch_size < 1:
+        raise InputError(f"batch_size must be at least 1, got {batch_size}")
+    records: Iterable[_Record] = (record for path in _input_paths(paths) for record in _read_path(path, fields))
     if metadata is not None:
+        records = list(records)
         _apply_metadata(records, Path(metadata), fields)
-    rows = [_to_row(record, fields) for record in records]
-    _validate(rows, min_chars, strict)
-    return pd.DataFrame(rows, columns=list(COLUMNS), dtype=str)
+    first_origin: dict[str, str] = {}  # doc_id -> origin, for accepted records only
+    records = iter(records)
+    while batch := list(islice(records, batch_size)):
+        rows = [_to_row(record, fields) for record in batch]
+        _validate(rows, min_chars, strict, first_origin)
+        yield pd.DataFrame(rows, columns=list(COLUMNS), dtype=str)
 
 
 def _input_paths(paths: Sequence[str | Path]) -> list[Path]:
@@ -196,14 +219,18 @@ def _read_delimited(path: Path, delimiter: str) -> Iterator[_Record]:
 
 def _read_parquet(path: Path) -> Iterator[_Record]:
     try:
-        table = pd.read_parquet(path)
+        import pyarrow.parquet as pq
     except ImportError as error:
         raise InputError(f"reading {path.as_posix()} needs pyarrow: pip install pyarrow") from error
+    number = 0
+    try:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=PARQUET_BATCH_ROWS):
+            for values in batch.to_pandas().to_dict("records"):
+                number += 1
+                yield _record_in_file(path, number, "utf-8", values)
     except (OSError, ValueError) as error:  # pyarrow's errors for corrupt files derive from these
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise InputError(f"cannot read {path.as_posix()}: {first_line}") from error
-    for number, values in enumerate(table.to_dict("records"), start=1):
-        yield _record_in_file(path, number, "utf-8", values)
 
 
 def _record_in_file(path: Path, number: int, encoding: str,
@@ -348,9 +375,9 @@ def _is_missing(value: object) -> bool:
     return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
 
 
-def _validate(rows: list[dict[str, str]], min_chars: int, strict: bool) -> None:
-    """Reject empty, short and duplicate-id records, and set every row's status."""
-    first_origin: dict[str, str] = {}  # doc_id -> origin, for accepted records only
+def _validate(rows: list[dict[str, str]], min_chars: int, strict: bool, first_origin: dict[str, str]) -> None:
+    """Reject empty, short and duplicate-id records, and set every row's status;
+    first_origin: doc_id -> origin of the records accepted so far, updated."""
     for row in rows:
         row["reason"] = (row["reason"] or _length_problem(row["text"], min_chars)
                          or _duplicate_problem(row, first_origin))

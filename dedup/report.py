@@ -37,7 +37,7 @@ EXCERPT_CHARS = 160
 
 def _table_for_disk(name: str, table: pd.DataFrame) -> pd.DataFrame:
     if name == "documents":  # texts stay in the inputs; the table records what happened to them
-        table = table.drop(columns=["text"])
+        table = table.drop(columns=["text"], errors="ignore")
     return table.round(FLOAT_DIGITS)
 
 
@@ -55,17 +55,62 @@ def write(result: ScanResult, out: Path, parquet: bool | None = None, tables_onl
     for name, table in tables.items() if parquet else ():
         table.to_parquet(out / f"{name}.parquet", index=False)
         written.append(out / f"{name}.parquet")
-    (out / "manifest.json").write_text(json.dumps(result.manifest, indent=2, sort_keys=True) + "\n",
-                                       encoding="utf-8")
-    written.append(out / "manifest.json")
     if not tables_only:
         (out / "summary.md").write_text(summary(result), encoding="utf-8")
         written += [out / "summary.md", *write_html(result, out)]
-    # Apart from timings.json, the output depends on nothing but the input and the parameters.
     seconds = {**result.timings.get("seconds", {}), "write": round(time.perf_counter() - started, 3)}
-    (out / "timings.json").write_text(json.dumps({**result.timings, "seconds": seconds}, indent=2) + "\n",
-                                      encoding="utf-8")
-    return written + [out / "timings.json"]
+    return written + write_manifest(out, result.manifest, {**result.timings, "seconds": seconds})
+
+
+def write_manifest(out: Path, manifest: dict, timings: dict) -> list[Path]:
+    """manifest.json and timings.json. Apart from timings.json, the output depends on nothing
+    but the input and the parameters."""
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (out / "timings.json").write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
+    return [out / "manifest.json", out / "timings.json"]
+
+
+class TableWriter:
+    """One table written a part at a time, for tables too big to hold: the parts, in order,
+    give the CSV file `write` gives for the whole table, and a Parquet file of the same rows."""
+
+    def __init__(self, out: Path, name: str, columns: list[str], parquet: bool) -> None:
+        self.out, self.name, self.columns = out, name, columns
+        self.csv = (out / f"{name}.csv").open("w", encoding="utf-8", newline="")
+        self.parts = out / f".{name}.parts" if parquet else None
+        if self.parts is not None:
+            shutil.rmtree(self.parts, ignore_errors=True)  # left by a run that was stopped
+        self.count = 0
+
+    def append(self, table: pd.DataFrame) -> None:
+        table = _table_for_disk(self.name, table)
+        table.to_csv(self.csv, index=False, header=self.count == 0, lineterminator="\n")
+        if self.parts is not None:
+            self.parts.mkdir(exist_ok=True)
+            table.to_parquet(self.parts / f"{self.count:06d}.parquet", index=False)
+        self.count += 1
+
+    def close(self) -> list[Path]:
+        """Finish the files (a table given no part gets its header alone); return their paths."""
+        if self.count == 0:
+            self.append(pd.DataFrame(columns=self.columns))
+        self.csv.close()
+        if self.parts is None:
+            return [self.out / f"{self.name}.csv"]
+        _join_parquet(sorted(self.parts.iterdir()), self.out / f"{self.name}.parquet")
+        shutil.rmtree(self.parts)
+        return [self.out / f"{self.name}.csv", self.out / f"{self.name}.parquet"]
+
+
+def _join_parquet(parts: list[Path], path: Path) -> None:
+    """One Parquet file of the parts' rows, in order; a column all null in some parts takes the type the others give it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.unify_schemas([pq.read_schema(part) for part in parts], promote_options="permissive")
+    with pq.ParquetWriter(path, schema) as writer:  # the first part's pandas metadata: dtypes read back as written
+        for part in parts:
+            writer.write_table(pq.read_table(part).cast(schema))
 
 
 def _write_csv(tables: dict[str, pd.DataFrame], out: Path, jobs: int) -> list[Path]:

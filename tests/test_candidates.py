@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dedup.candidates import CANDIDATE_COLUMNS, Banding, colliding_pairs, find_candidates
+from dedup import candidates
+from dedup.candidates import (CANDIDATE_COLUMNS, Banding, SignatureArray, banded_pairs, colliding_pairs,
+                              find_candidates)
 from dedup.fingerprint import fingerprint, minhash
 from dedup.params import Params
 from dedup.segment import segment, sentence_spans
@@ -148,6 +150,17 @@ def test_colliding_pairs_match_brute_force(seed, max_bucket):
     assert {tuple(p) for p in pairs.tolist()} == expected
     assert np.all(pairs[:, 0] < pairs[:, 1]) if len(pairs) else True
     assert skipped == expected_skipped
+
+
+@pytest.mark.parametrize("merge_pairs", [1, 1 << 20])
+def test_keys_a_band_at_a_time_give_the_pairs_of_all_keys(monkeypatch, merge_pairs):
+    monkeypatch.setattr(candidates, "MERGE_PAIRS", merge_pairs)  # 1: repeats dropped after every band
+    signatures = np.random.default_rng(4).integers(0, 3, size=(300, 12)).astype(np.uint32)
+    banding = Banding(0.5, 12, 4, 3)
+    pairs, skipped = banded_pairs(SignatureArray(signatures), banding, max_bucket=40)
+    expected, expected_skipped = colliding_pairs(banding.keys(signatures), max_bucket=40)
+    np.testing.assert_array_equal(pairs, expected)
+    assert skipped == expected_skipped and len(pairs) > 100
 
 
 # --- find_candidates on a small corpus ------------------------------------------

@@ -6,7 +6,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dedup.read import COLUMNS, Fields, InputError, read_documents
+from dedup import read
+from dedup.read import COLUMNS, Fields, InputError, iter_documents, read_documents
 
 STORY = "Army Gen. Mark Milley said Wednesday it is possible the US will coordinate with the Taliban."
 
@@ -256,3 +257,25 @@ def test_bad_paths_raise_input_error_naming_the_path(tmp_path, name, message):
 def test_no_paths_raises_input_error():
     with pytest.raises(InputError, match="no input paths"):
         read_documents([])
+
+
+def test_reading_in_batches_gives_the_same_table_and_a_repeated_id_is_caught_across_batches(tmp_path):
+    lines = [json.dumps({"id": doc_id, "text": f"{STORY} ({n})"}) for n, doc_id in enumerate("abcadb")]
+    path = write(tmp_path / "records.jsonl", "\n".join(lines) + "\n")
+    batches = list(iter_documents([path], batch_size=2))
+    assert [len(b) for b in batches] == [2, 2, 2]
+    table = pd.concat(batches, ignore_index=True)
+    pd.testing.assert_frame_equal(table, read_documents([path]))
+    assert list(table.status) == ["ok", "ok", "ok", "rejected", "ok", "rejected"]
+    assert table.reason[3] == f"duplicate id (first seen at {path.as_posix()}:1)"
+    assert table.reason[5] == f"duplicate id (first seen at {path.as_posix()}:2)"
+
+
+def test_parquet_is_decoded_a_few_rows_at_a_time_with_the_same_rows(tmp_path, monkeypatch):
+    path = tmp_path / "stories.parquet"
+    pd.DataFrame({"id": [f"s{i}" for i in range(5)], "text": [f"{STORY} {i}" for i in range(5)],
+                  "date": ["2021-09-01", None, "2021-09-03", None, "bad"]}).to_parquet(path)
+    whole = read_documents([path])
+    monkeypatch.setattr(read, "PARQUET_BATCH_ROWS", 2)
+    pd.testing.assert_frame_equal(read_documents([path]), whole)
+    assert list(whole.origin) == [f"{path.as_posix()}:{n}" for n in range(1, 6)]
