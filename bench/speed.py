@@ -3,8 +3,8 @@ implementations, and `dedup scan` end to end on synthetic corpora of growing siz
 
     pip install -e ".[bench]"
     python bench/speed.py [--root ../shared/benchmarks] [--sizes 10000,100000,1000000]
-                          [--peer-docs 10000] [--rounds 3] [--jobs N] [--max-seconds 1800]
-                          [--json results.json] [--plot speed.png]
+                          [--engines memory,low-memory] [--peer-docs 10000] [--rounds 3]
+                          [--jobs N] [--max-seconds 1800] [--json results.json] [--plot speed.png]
 
 Corpora come from bench/corpus.py (real BBC and Reuters text with injected copies; see its
 docstring) and are written under a temporary folder, never into the repository.
@@ -31,8 +31,9 @@ docstring) and are written under a temporary folder, never into the repository.
    around it; its defaults: SHA-1, 64-bit arithmetic modulo 2^61 - 1, n-gram 5). datasketch
    gets its permutations precomputed once (the documented way to avoid drawing them per
    document); its `update` loop is timed on the first 500 documents only.
-2. End to end, per size: `dedup scan CORPUS.parquet --out DIR [--tables-only] [--jobs J] -q` in
-   a subprocess (the two flags only when `dedup scan --help` lists them). Wall time, and CPU
+2. End to end, per size and engine: `dedup scan CORPUS.parquet --out DIR [--tables-only] [--jobs J] -q`
+   in a subprocess (the two flags only when `dedup scan --help` lists them), with
+   ``--low-memory`` added for the low-memory engine (`dedup.spill`). Wall time, and CPU
    time of the scan's processes. Memory: the scan's process tree sampled (psutil lists it),
    summing RSS (counted once per process) every 0.5 s and PSS (Linux smaps_rollup; shared
    copy-on-write pages of forked workers counted once) every 5 s — reading smaps_rollup of a
@@ -45,7 +46,7 @@ docstring) and are written under a temporary folder, never into the repository.
    stage covers. Recall: a truth pair is found when pairs.parquet (or .csv) holds it with a
    relation other than "rejected", in either order. Found pairs are split into truth pairs,
    copies of one base ("siblings", also true) and others (near-duplicates among the real
-   texts, or false). A size is skipped when the last one, extrapolated (time by the log-log
+   texts, or false). A size is skipped when the engine's last one, extrapolated (time by the log-log
    slope of the last two sizes, at least linear; memory linearly), would exceed --max-seconds
    or 80% of the machine's memory.
 3. --plot: end-to-end time and peak memory against corpus size, log-log (matplotlib, Agg).
@@ -351,8 +352,10 @@ _WRAPPER = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[2
 
 
 def run_scan(corpus_path: Path, out: Path, flags: list[str], jobs: int, log: Path) -> dict[str, Any]:
-    """Run `dedup scan` on the corpus; wall time, CPU time, peak tree PSS and RSS (sampled), largest process RSS."""
+    """Run `dedup scan` on the corpus; wall time, CPU time, peak tree PSS and RSS (sampled), largest process RSS.
+    flags: the optional flags to give (`scan_flags`, and ``--low-memory`` for that engine)."""
     command = [sys.executable, "-m", "dedup", "scan", str(corpus_path), "--out", str(out), "-q"]
+    command += ["--low-memory"] if "--low-memory" in flags else []
     command += ["--tables-only"] if "--tables-only" in flags else []
     command += ["--jobs", str(jobs)] if "--jobs" in flags else []
     rss_file = log.with_suffix(".maxrss")
@@ -477,40 +480,47 @@ def skip_reason(done: list[dict[str, Any]], n_docs: int, max_seconds: float) -> 
     return ""
 
 
-def end_to_end(bases: Sequence[str], sizes: Sequence[int], jobs: int, max_seconds: float, seed: int,
-               workdir: Path) -> list[dict[str, Any]]:
-    """Write each corpus, scan it, and measure; sizes past the budget are skipped with the reason."""
+ENGINES = {"memory": [], "low-memory": ["--low-memory"]}  # engine -> its extra `dedup scan` flags
+
+
+def end_to_end(bases: Sequence[str], sizes: Sequence[int], engines: Sequence[str], jobs: int, max_seconds: float,
+               seed: int, workdir: Path) -> list[dict[str, Any]]:
+    """Write each corpus, scan it with each engine, and measure; sizes past an engine's budget are
+    skipped with the reason."""
     import corpus
     import pandas as pd
 
     flags = scan_flags()
-    done: list[dict[str, Any]] = []
+    done: dict[str, list[dict[str, Any]]] = {engine: [] for engine in engines}
     rows: list[dict[str, Any]] = []
     for n_docs in sizes:
-        reason = skip_reason(done, n_docs, max_seconds)
-        if reason:
-            rows.append({"documents": n_docs, "skipped": reason})
+        reasons = {engine: skip_reason(done[engine], n_docs, max_seconds) for engine in engines}
+        rows += [{"engine": e, "documents": n_docs, "skipped": reason} for e, reason in reasons.items() if reason]
+        if all(reasons.values()):
             continue
         path = workdir / f"corpus-{n_docs}.parquet"
         started = time.perf_counter()
         truth = pd.read_parquet(corpus.write_from(bases, n_docs, path, seed))
         written = time.perf_counter() - started
-        out = workdir / f"scan-{n_docs}"
-        print(f"  scanning {n_docs:,} documents ({path.stat().st_size / MB:,.0f} MB Parquet)", file=sys.stderr)
-        row = {"documents": n_docs, "corpus_seconds": written, "flags": flags,
-               **run_scan(path, out, flags, jobs, workdir / f"scan-{n_docs}.log")}
-        if row["returncode"] == 0:
-            manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-            row.update(counts=manifest.get("counts", {}),
-                       **stage_rates(stage_timings(out, manifest), n_docs, row["seconds"]),
-                       **scan_quality(read_related(out), truth))
-        else:
-            row["error"] = (workdir / f"scan-{n_docs}.log").read_text(errors="replace")[-2000:]
-        row["bytes_per_document"] = peak_mb(row) * 2**20 / n_docs
-        done.append(row)
-        rows.append(row)
+        for engine in (e for e in engines if not reasons[e]):
+            out = workdir / f"scan-{engine}-{n_docs}"
+            print(f"  scanning {n_docs:,} documents ({path.stat().st_size / MB:,.0f} MB Parquet), {engine} engine",
+                  file=sys.stderr)
+            log = workdir / f"scan-{engine}-{n_docs}.log"
+            row = {"engine": engine, "documents": n_docs, "corpus_seconds": written, "flags": flags + ENGINES[engine],
+                   **run_scan(path, out, flags + ENGINES[engine], jobs, log)}
+            if row["returncode"] == 0:
+                manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+                row.update(counts=manifest.get("counts", {}),
+                           **stage_rates(stage_timings(out, manifest), n_docs, row["seconds"]),
+                           **scan_quality(read_related(out), truth))
+            else:
+                row["error"] = log.read_text(errors="replace")[-2000:]
+            row["bytes_per_document"] = peak_mb(row) * 2**20 / n_docs
+            done[engine].append(row)
+            rows.append(row)
+            shutil.rmtree(out, ignore_errors=True)
         path.unlink()
-        shutil.rmtree(out, ignore_errors=True)
     return rows
 
 
@@ -558,12 +568,12 @@ def fingerprint_tables(rows: list[dict[str, Any]], pairs: int) -> str:
 def scan_tables(rows: list[dict[str, Any]]) -> str:
     main, stages, kinds, notes = [], [], [], []
     for r in rows:
-        size = f"{r['documents']:,}"
+        size, engine = f"{r['documents']:,}", r.get("engine", "memory")
         if "skipped" in r or r.get("returncode"):
             why = f"skipped, {r['skipped']}" if "skipped" in r else f"failed: {r['error'][-300:]}"
-            notes.append(f"* {size}: {why}")
+            notes.append(f"* {size}, {engine} engine: {why}")
             continue
-        main.append({"documents": size, "wall s": r["seconds"], "CPU s": r["cpu_seconds"],
+        main.append({"engine": engine, "documents": size, "wall s": r["seconds"], "CPU s": r["cpu_seconds"],
                      "docs/s": r["documents"] / r["seconds"], "peak PSS tree (MB)": r["peak_tree_pss_mb"],
                      "peak RSS tree (MB)": r["peak_tree_rss_mb"], "max process RSS (MB)": r["max_process_rss_mb"],
                      "bytes/doc": round(r["bytes_per_document"]),
@@ -571,10 +581,10 @@ def scan_tables(rows: list[dict[str, Any]]) -> str:
                      "of which truth": r["found_truth"], "siblings": r["found_siblings"], "other": r["found_other"],
                      "other by relation": ", ".join(f"{k} {v:,}" for k, v in r["other_by_relation"].items()),
                      "precision": r["precision"], "corpus write s": r["corpus_seconds"], "load": round(r["load"], 1)})
-        stages.append({"documents": size, **({stage: f"{s:,.1f} ({r['stage_docs_per_s'][stage]:,.0f})"
+        stages.append({"engine": engine, "documents": size, **({stage: f"{s:,.1f} ({r['stage_docs_per_s'][stage]:,.0f})"
                                               for stage, s in r["stage_seconds"].items()}
                                              or {"stages": "no stage timings"})})
-        kinds.append({"documents": size, **r["recall_by_kind"]})
+        kinds.append({"engine": engine, "documents": size, **r["recall_by_kind"]})
     return "\n\n".join([_table(main), *(["\n".join(notes)] if notes else []),
                         f"Stages (timings.json; seconds and docs/s):\n\n{_table(stages)}",
                         f"Recall by copy kind:\n\n{_table(kinds)}"])
@@ -588,7 +598,9 @@ def targets(found_ratios: dict[str, float], scans: list[dict[str, Any]]) -> list
         met = value >= goal if higher else value < goal
         return {"target": name, "measured": f"{value:,.3g}{unit}", "met": "yes" if met else "NO"}
 
-    by_size = {r["documents"]: r for r in scans if "recall" in r}
+    measured = [r for r in scans if "recall" in r]
+    engines = sorted({r.get("engine", "memory") for r in measured})
+    by_size = {(r.get("engine", "memory"), r["documents"]): r for r in measured}
     rows = [
         check("fingerprint ≥ 40× datasketch update_batch (docs/s)",
               found_ratios.get("dedup numba / datasketch update_batch"), TARGETS["vs_update_batch"], True, "×"),
@@ -596,12 +608,17 @@ def targets(found_ratios: dict[str, float], scans: list[dict[str, Any]]) -> list
               found_ratios.get("dedup numba / rensa RMinHash (per document)"), TARGETS["vs_rensa"], True, "×"),
         check("fingerprint ≥ 100 MB/s per core (MB/CPU-s)",
               found_ratios.get("dedup numba MB/s per core (MB/CPU-s)"), TARGETS["mb_per_core"], True, " MB/CPU-s"),
-        check("100k end to end < 120 s", by_size.get(100_000, {}).get("seconds"), TARGETS["seconds_100k"], False, " s"),
-        check("1M peak memory < 4 GB (tree PSS, or largest process if more)",
-              peak_mb(by_size[1_000_000]) / 1024 if 1_000_000 in by_size else None,
-              TARGETS["peak_gb_1m"], False, " GB"),
     ]
-    rows += [check(f"recall ≥ 0.99 at {n:,}", r["recall"], TARGETS["recall"], True) for n, r in by_size.items()]
+    for engine in engines:
+        rows += [
+            check(f"100k end to end < 120 s ({engine})", by_size.get((engine, 100_000), {}).get("seconds"),
+                  TARGETS["seconds_100k"], False, " s"),
+            check(f"1M peak memory < 4 GB, tree PSS or largest process if more ({engine})",
+                  peak_mb(by_size[engine, 1_000_000]) / 1024 if (engine, 1_000_000) in by_size else None,
+                  TARGETS["peak_gb_1m"], False, " GB"),
+        ]
+    rows += [check(f"recall ≥ 0.99 at {n:,} ({engine})", r["recall"], TARGETS["recall"], True)
+             for (engine, n), r in by_size.items()]
     return rows
 
 
@@ -612,17 +629,18 @@ def plot(scans: list[dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    done = [r for r in scans if r.get("returncode") == 0]
-    sizes = [r["documents"] for r in done]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    left.plot(sizes, [r["seconds"] for r in done], "o-")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    for engine, style in (("memory", "o-"), ("low-memory", "s--")):
+        done = [r for r in scans if r.get("returncode") == 0 and r.get("engine", "memory") == engine]
+        sizes = [r["documents"] for r in done]
+        if done:
+            left.plot(sizes, [r["seconds"] for r in done], style, label=f"{engine} engine")
+            right.plot(sizes, [peak_mb(r) / 1024 for r in done], style, label=f"{engine} engine")
     left.plot([100_000], [TARGETS["seconds_100k"]], "rv", label="target: 100k < 120 s")
     left.set(xscale="log", yscale="log", xlabel="documents", ylabel="wall seconds", title="dedup scan: time")
-    right.plot(sizes, [r["peak_tree_pss_mb"] / 1024 for r in done], "o-", label="process tree, PSS (sampled)")
-    right.plot(sizes, [r["peak_tree_rss_mb"] / 1024 for r in done], "^:", label="process tree, RSS (sampled)")
-    right.plot(sizes, [r["max_process_rss_mb"] / 1024 for r in done], "s--", label="largest process")
     right.plot([1_000_000], [TARGETS["peak_gb_1m"]], "rv", label="target: 1M < 4 GB")
-    right.set(xscale="log", yscale="log", xlabel="documents", ylabel="peak memory (GB)", title="dedup scan: memory")
+    right.set(xscale="log", yscale="log", xlabel="documents", ylabel="peak memory (GB)",
+              title="dedup scan: peak memory (tree PSS, or largest process)")
     for axes in (left, right):
         axes.grid(True, which="both", alpha=0.3)
         axes.legend()
@@ -653,6 +671,8 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=Path("../shared/benchmarks"))
     parser.add_argument("--sizes", default="10000,100000,1000000",
                         help="comma-separated corpus sizes for the end-to-end runs ('' for none)")
+    parser.add_argument("--engines", default="memory,low-memory",
+                        help="comma-separated engines run end to end: memory (default scan), low-memory (--low-memory)")
     parser.add_argument("--peer-docs", type=int, default=10_000,
                         help="corpus size of the fingerprint comparison (0: skip)")
     parser.add_argument("--rounds", type=int, default=3,
@@ -695,7 +715,12 @@ def run(args: argparse.Namespace, sizes: list[int]) -> dict[str, Any]:
                   f"{NUM_PERM} permutations\n\n{fingerprint_tables(rows, len(pairs))}\n")
             print(_table([{"ratio": k, "value": v} for k, v in results["ratios"].items()]))
         if sizes:
-            results["end_to_end"] = end_to_end(bases, sizes, args.jobs, args.max_seconds, args.seed, workdir)
+            engines = [e for e in args.engines.split(",") if e.strip()]
+            unknown = set(engines) - set(ENGINES)
+            if unknown:
+                raise SystemExit(f"--engines: unknown {', '.join(sorted(unknown))}; known: {', '.join(ENGINES)}")
+            results["end_to_end"] = end_to_end(bases, sizes, engines, args.jobs, args.max_seconds, args.seed,
+                                               workdir)
             print(f"\n## End to end: dedup scan, --jobs {args.jobs}\n\n{scan_tables(results['end_to_end'])}")
     results["targets"] = targets(results["ratios"], results["end_to_end"])
     print(f"\n## Targets\n\n{_table(results['targets'])}")

@@ -5,11 +5,14 @@ copies, rewrites, summaries and excerpts — verified and explained.
     >>> result = dedup.scan("demo/articles", metadata="demo/metadata.csv")
     >>> result.related()[["doc_a", "doc_b", "relation", "reason"]]
     >>> dedup.compare(text_a, text_b).relation
+    >>> dedup.scan_to_disk("huge.parquet", "out/").table("pairs")   # beyond memory
 """
 
 from dedup.api import Comparison, ScanResult, analyse, compare, scan
 from dedup.params import Params
-from dedup.read import Fields, InputError, documents_table, read_documents
+from dedup.read import Fields, InputError, documents_table, iter_documents, read_documents
+from dedup.spill import StoredScan
+from dedup.spill import scan as scan_to_disk
 
-__all__ = ["Comparison", "Fields", "InputError", "Params", "ScanResult", "analyse", "compare",
-           "documents_table", "read_documents", "scan"]
+__all__ = ["Comparison", "Fields", "InputError", "Params", "ScanResult", "StoredScan", "analyse", "compare",
+           "documents_table", "iter_documents", "read_documents", "scan", "scan_to_disk"]

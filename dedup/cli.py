@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from dedup import spill
 from dedup.align import word_diff
 from dedup.api import Comparison, ScanResult
 from dedup.api import compare as compare_texts
@@ -68,6 +69,7 @@ def scan(
     engine: Annotated[str, typer.Option(help="local (this machine) or spark (Apache Spark; pip install 'dedup[spark]').")] = "local",
     master: Annotated[Optional[str], typer.Option(help="Spark master for --engine spark, e.g. local[4] or spark://host:7077 [default: the session's].")] = None,
     tables_only: Annotated[bool, typer.Option("--tables-only", help="Write the tables and manifest only: no summary.md, no HTML pages (for big runs).")] = False,
+    low_memory: Annotated[bool, typer.Option("--low-memory", help="Keep texts and the big tables on disk, so memory stays flat as the corpus grows (local engine; needs pyarrow; implies --tables-only).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Scan a corpus; write documents, pairs, clusters, groups, manifest, summary.md and the HTML report."""
@@ -79,6 +81,8 @@ def scan(
     out = out or _default_out(paths[0])
     if engine not in ("local", "spark"):
         _fail(f"--engine must be local or spark, got {engine!r}")
+    if low_memory:
+        return _low_memory_scan(paths, out, params, fields, metadata, strict, jobs, parquet, quiet)
     try:
         if engine == "spark":
             result = _spark_scan(paths, params, fields, metadata, strict, out, master, tables_only)
@@ -93,12 +97,28 @@ def scan(
         return
     written = result.write(out, parquet=parquet, tables_only=tables_only, jobs=jobs)
     if not quiet:
-        counts = result.manifest["counts"]
-        relations = ", ".join(f"{n} {r}" for r, n in counts["relations"].items() if n and r != "rejected")
-        typer.echo(f"{counts['ok']} documents scanned ({counts['rejected']} rejected), "
-                   f"{counts['candidates']} candidate pairs, {relations or 'no relations'}.")
+        _print_counts(result.manifest)
         report = f"Tables in {out}" if tables_only else f"Report: {out / 'index.html'} and {out / 'summary.md'}"
         typer.echo(f"{report}  ({len(written)} files in {out})")
+
+
+def _print_counts(manifest: dict) -> None:
+    counts = manifest["counts"]
+    relations = ", ".join(f"{n} {r}" for r, n in counts["relations"].items() if n and r != "rejected")
+    typer.echo(f"{counts['ok']} documents scanned ({counts['rejected']} rejected), "
+               f"{counts['candidates']} candidate pairs, {relations or 'no relations'}.")
+
+
+def _low_memory_scan(paths: list[Path], out: Path, params: Params, fields: Fields, metadata: Optional[Path],
+                     strict: bool, jobs: int, parquet: Optional[bool], quiet: bool) -> None:
+    try:
+        result = spill.scan(paths, out, params, fields=fields, metadata=metadata, strict=strict,
+                            progress=None if not quiet else False, jobs=jobs, parquet=parquet)
+    except InputError as err:
+        _fail(str(err))
+    if not quiet:
+        _print_counts(result.manifest)
+        typer.echo(f"Tables in {out}  ({len(result.files)} files in {out})")
 
 
 def _spark_scan(paths: list[Path], params: Params, fields: Fields, metadata: Optional[Path], strict: bool,

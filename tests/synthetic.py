@@ -1,5 +1,18 @@
-"""A small synthetic corpus written for the tests: one story, its copies, and a
-same-topic article written independently."""
+"""Synthetic corpora written for the tests: one story, its copies, and a same-topic
+article written independently; and `syndication_corpus`, thousands of texts in
+families of related ones, for comparing engines."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from dedup.read import read_documents
 
 STORY = """Flood barriers hold as river peaks in Marlow Bend
 
@@ -44,3 +57,80 @@ Celia Ortmann has promised a debate about protection, yet the same debate has be
 
 If the region wants its small towns to survive, it must decide now who pays for the defences, before the next winter storm arrives and the whole argument starts again.
 """
+
+
+# --- a corpus of many families of related texts, for the engines' equality tests -----------
+
+DEMO = Path(__file__).resolve().parent.parent / "demo"
+SOURCES = [f"Valley Courier {i}" for i in range(12)]
+DATES = ["", "", "2021-09-01", "2021-09-02", "2021-09-03"]
+
+
+def _cipher(rng: random.Random) -> Callable[[str], str]:
+    """A random permutation of letters (case kept) and digits: text keeps its shape, loses its words."""
+    letters, digits = list(string.ascii_lowercase), list(string.digits)
+    rng.shuffle(letters)
+    rng.shuffle(digits)
+    table = str.maketrans(string.ascii_lowercase + string.ascii_uppercase + string.digits,
+                          "".join(letters) + "".join(letters).upper() + "".join(digits))
+    return lambda text: text.translate(table)
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p for p in text.replace("\n\n", "\n").split("\n") if p.strip()]
+
+
+def syndication_corpus(n_docs: int, seed: int = 7) -> pd.DataFrame:
+    """Records (id, text, source, date): families of related texts, then unrelated texts.
+
+    A quarter of the texts end with their source's line (plain English, so it
+    repeats across unrelated stories: site furniture)."""
+    rng = random.Random(seed)
+    demo = list(read_documents([DEMO / "articles"]).text)
+    story_family = [STORY, NEAR_COPY, TRIMMED, SAME_TOPIC]
+    rows: list[dict[str, str]] = []
+
+    def add(text: str) -> None:
+        source = rng.choice(SOURCES)
+        if rng.random() < 0.25:
+            text += f"\n\n{source} readers can reach the newsroom desk around the clock."
+        rows.append({"id": f"doc-{len(rows):05d}", "text": text, "source": source, "date": rng.choice(DATES)})
+
+    for _ in range(4):  # a paraphrase, a summary, a commentary: rewrite, partial, rejected
+        encipher = _cipher(rng)
+        for text in demo:
+            add(encipher(text))
+    for _ in range(40):  # duplicates, copies, reordered, a lede inserted (contained), an excerpt (partial)
+        encipher = _cipher(rng)
+        story = _paragraphs(encipher(STORY))
+        for text in story_family:
+            add(encipher(text))
+        add("\n\n".join(rng.sample(story, len(story))))
+        other = _paragraphs(_cipher(rng)(rng.choice(demo)))
+        start = rng.randrange(0, len(other) - 6)
+        add("\n\n".join(story[:1] + other[start:start + 2] + story[1:]))
+        add("\n\n".join(other[start + 2:start + 6] + story[2:4]))
+    for _ in range(60):  # a passage of a demo article, copied whole, trimmed and reordered
+        paragraphs = _paragraphs(_cipher(rng)(rng.choice(demo)))
+        size = rng.randint(4, 7)
+        start = rng.randrange(0, len(paragraphs) - size)
+        chunk = paragraphs[start:start + size]
+        for text in (chunk, chunk, chunk[:-2], rng.sample(chunk, len(chunk))):
+            add("\n\n".join(text))
+    while len(rows) < n_docs:  # unrelated
+        paragraphs = _paragraphs(_cipher(rng)(rng.choice(demo + story_family)))
+        size = rng.randint(2, 6)
+        start = rng.randrange(0, max(1, len(paragraphs) - size))
+        add("\n\n".join(paragraphs[start:start + size]))
+    return pd.DataFrame(rows)
+
+
+def bad_records(corpus: pd.DataFrame) -> list[str]:
+    """JSONL records for every read rule: bad JSON, not an object, empty, not a string, a repeated
+    id (the same record again, so no field of the first changes), no id, a bad date, too short."""
+    last = corpus.iloc[-1].to_dict()
+    return ['{"id": "extra-empty", "text": ""}', "not json at all", "[1, 2]", "",
+            json.dumps(last), '{"id": "extra-number", "text": 42}',
+            json.dumps({"text": SAME_TOPIC.split("\n\n")[2]}),
+            json.dumps({"id": "extra-date", "text": SAME_TOPIC.split("\n\n")[3], "date": "not a date"}),
+            '{"id": "extra-short", "text": "Too short to fingerprint."}']

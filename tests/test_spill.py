@@ -1,0 +1,147 @@
+"""The low-memory scan (dedup.spill) writes the tables the in-memory scan writes, byte for byte.
+
+The corpus is tests/synthetic.py's `syndication_corpus` (families of duplicates, copies,
+trims, rewrites, excerpts and unrelated texts, with a source line repeated under unrelated
+stories: site furniture), every kind of bad record, and the demo articles with their
+metadata. Blocks of a few documents and pairs make every stage cross block boundaries.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dedup
+from dedup import report, spill
+from dedup.candidates import SignatureArray
+from dedup.cli import app
+from tests import synthetic
+
+pytest.importorskip("pyarrow")
+
+PARAMS = dedup.Params(max_bucket=30)  # small enough that repeated site lines overflow their buckets
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    folder = tmp_path_factory.mktemp("spill-corpus")
+    corpus = synthetic.syndication_corpus(600)
+    corpus.to_parquet(folder / "corpus.parquet", index=False)
+    (folder / "extra.jsonl").write_text("\n".join(synthetic.bad_records(corpus)) + "\n", encoding="utf-8")
+    return [str(synthetic.DEMO / "articles"), str(folder / "corpus.parquet"), str(folder / "extra.jsonl")]
+
+
+@pytest.fixture(scope="module")
+def in_memory(inputs, tmp_path_factory) -> tuple[dedup.ScanResult, Path]:
+    out = tmp_path_factory.mktemp("in-memory")
+    result = dedup.scan(inputs, PARAMS, metadata=synthetic.DEMO / "metadata.csv")
+    result.write(out, tables_only=True)
+    return result, out
+
+
+@pytest.fixture(scope="module")
+def on_disk(inputs, tmp_path_factory) -> spill.StoredScan:
+    patch = pytest.MonkeyPatch()
+    patch.setattr(spill, "BLOCK_DOCS", 97)  # blocks of documents and of pairs end mid-family
+    patch.setattr(spill, "PAIR_BLOCK", 41)
+    try:
+        return spill.scan(inputs, tmp_path_factory.mktemp("on-disk"), PARAMS,
+                          metadata=synthetic.DEMO / "metadata.csv", jobs=2)
+    finally:
+        patch.undo()
+
+
+def test_the_corpus_holds_every_relation_rejection_and_repeated_furniture(in_memory):
+    result, _ = in_memory
+    assert set(result.pairs.relation) == {"duplicate", "copy", "rewrite", "partial", "rejected"}
+    assert result.documents.reason.str.contains("duplicate id").any()
+    assert result.documents.reason.str.contains("too short to fingerprint").any()
+    assert result.passages["flags"].str.contains("boilerplate").any()
+    assert (result.groups.kind == "duplicate_cluster").any()
+
+
+@pytest.mark.parametrize("name", report.TABLES)
+def test_low_memory_scan_writes_the_in_memory_csv_byte_for_byte(in_memory, on_disk, name):
+    _, out = in_memory
+    assert filecmp.cmp(out / f"{name}.csv", on_disk.out / f"{name}.csv", shallow=False)
+
+
+@pytest.mark.parametrize("name", report.TABLES)
+def test_low_memory_scan_writes_the_same_parquet_rows(in_memory, on_disk, name):
+    _, out = in_memory
+    pd.testing.assert_frame_equal(on_disk.table(name), pd.read_parquet(out / f"{name}.parquet"))
+
+
+def test_low_memory_scan_writes_the_same_manifest_and_no_work_files(in_memory, on_disk):
+    result, out = in_memory
+    assert on_disk.manifest == result.manifest
+    assert json.loads((on_disk.out / "manifest.json").read_text()) == result.manifest
+    written = {path.name for path in on_disk.out.iterdir()}
+    assert written == {f"{name}.{ext}" for name in report.TABLES for ext in ("csv", "parquet")} | \
+        {"manifest.json", "timings.json"}  # the work folder is gone, and no summary or HTML
+    assert set(on_disk.timings["seconds"]) == {"read", "prepare", "candidates", "verify", "align", "group", "write"}
+
+
+def test_stored_scan_names_its_tables_when_asked_for_another(on_disk):
+    with pytest.raises(ValueError, match="no table 'segments'"):
+        on_disk.table("segments")
+
+
+def test_signatures_on_disk_give_the_bands_and_estimates_of_the_array(tmp_path):
+    values = np.random.default_rng(3).integers(0, 4, size=(50, 8)).astype(np.uint32)
+    stored = spill._SignatureFiles(tmp_path, "sigs", 8)
+    for block in (values[:7], values[7:7], values[7:31], values[31:]):
+        stored.append(block)
+    in_memory, pairs = SignatureArray(values), np.array([[0, 1], [3, 49], [10, 10], [48, 2]])
+    assert len(stored) == 50
+    np.testing.assert_array_equal(stored.columns(2, 5), in_memory.columns(2, 5))
+    np.testing.assert_array_equal(stored.agreement(pairs), in_memory.agreement(pairs))
+
+
+def test_texts_on_disk_are_read_back_in_the_order_asked_across_blocks(tmp_path):
+    texts = [f"text {i} " * (i % 5) for i in range(100)]
+    stored = spill._TextFile(tmp_path / "texts.arrow")
+    for start in range(0, 100, 30):
+        stored.append(pd.Series(texts[start:start + 30], dtype=str))
+    stored.close()
+    rows = np.array([99, 0, 29, 30, 5, 5, 61])
+    assert list(stored.take(rows)) == [texts[r] for r in rows]
+
+
+def test_table_parts_join_into_one_parquet_whatever_types_a_part_lacks(tmp_path):
+    writer = report.TableWriter(tmp_path, "facts", ["doc_a", "a_value"], parquet=True)
+    writer.append(pd.DataFrame({"doc_a": ["x"], "a_value": [None]}))  # a column of nulls only
+    writer.append(pd.DataFrame({"doc_a": ["y", "z"], "a_value": ["400", "12"]}))
+    writer.close()
+    values = pd.read_parquet(tmp_path / "facts.parquet").a_value
+    assert pd.isna(values[0]) and list(values[1:]) == ["400", "12"]
+    assert (tmp_path / "facts.csv").read_text() == "doc_a,a_value\nx,\ny,400\nz,12\n"
+    assert not (tmp_path / ".facts.parts").exists()
+
+
+def test_a_corpus_of_bad_records_alone_gives_empty_tables_and_accounts_for_every_record(tmp_path):
+    records = tmp_path / "bad.jsonl"
+    records.write_text('{"id": "a", "text": ""}\nnot json\n', encoding="utf-8")
+    stored = spill.scan([records], tmp_path / "out")
+    documents = stored.table("documents")
+    assert list(documents.status) == ["rejected", "rejected"]
+    pd.testing.assert_frame_equal(documents, dedup.scan([records]).documents.drop(columns="text"))  # no crash either
+    assert stored.manifest["counts"]["candidates"] == 0
+    assert (stored.out / "passages.csv").read_text().startswith("doc_a,doc_b,passage_no,kind,")
+    assert stored.table("pairs").empty
+
+
+def test_cli_low_memory_writes_the_tables_and_no_report_pages(inputs, tmp_path):
+    from typer.testing import CliRunner
+
+    out = tmp_path / "report"
+    run = CliRunner().invoke(app, ["scan", *inputs, "--metadata", str(synthetic.DEMO / "metadata.csv"),
+                                   "--low-memory", "--out", str(out), "--jobs", "2"])
+    assert run.exit_code == 0, run.output
+    assert "candidate pairs" in run.output and f"Tables in {out}" in run.output
+    assert (out / "pairs.csv").exists() and not (out / "index.html").exists()
