@@ -4,8 +4,8 @@
     furniture → align a block of related pairs → group → write
 
 `scan` gives the tables `dedup.api.scan` writes, byte for byte in the CSV files
-(tests/test_spill.py), with memory that grows by a few hundred bytes per document
-instead of tens of kilobytes. What stays in memory: the documents table without
+(tests/test_spill.py), with memory that grows by about 2–3 KB per document
+instead of about 20 KB (the README's Performance section). What stays in memory: the documents table without
 its texts, each fingerprinted document's id and sentence count, per fingerprinted
 sentence its document, per sentence a 64-bit hash of its (source, text) line, and
 the candidate pairs with their evidence. What goes to disk, in a work folder inside

@@ -11,6 +11,7 @@ JSONL file (by Spark) and the demo folder with its metadata (on the driver).
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
