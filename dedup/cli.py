@@ -81,6 +81,8 @@ def scan(
     out = out or _default_out(paths[0])
     if engine not in ("local", "spark"):
         _fail(f"--engine must be local or spark, got {engine!r}")
+    if low_memory and engine != "local":
+        _fail("--low-memory is for the local engine; Spark keeps what does not fit in memory on disk itself")
     if low_memory:
         return _low_memory_scan(paths, out, params, fields, metadata, strict, jobs, parquet, quiet)
     try:

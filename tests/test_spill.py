@@ -145,3 +145,12 @@ def test_cli_low_memory_writes_the_tables_and_no_report_pages(inputs, tmp_path):
     assert run.exit_code == 0, run.output
     assert "candidate pairs" in run.output and f"Tables in {out}" in run.output
     assert (out / "pairs.csv").exists() and not (out / "index.html").exists()
+
+
+def test_cli_refuses_low_memory_with_the_spark_engine(tmp_path):
+    from typer.testing import CliRunner
+
+    run = CliRunner().invoke(app, ["scan", str(synthetic.DEMO / "articles"), "--low-memory", "--engine", "spark",
+                                   "--out", str(tmp_path / "out")])
+    assert run.exit_code != 0 and "--low-memory is for the local engine" in run.output
+    assert not (tmp_path / "out").exists()
