@@ -42,6 +42,7 @@ import pandas as pd
 
 from dedup import report
 from dedup.align import PASSAGE_COLUMNS, align
+from dedup.api import _counts, _stages, build_manifest, hash_documents, prepare
 from dedup.boilerplate import repeated_lines
 from dedup.candidates import SignatureArray, candidates_of
 from dedup.cluster import group, word_counts
@@ -167,8 +168,6 @@ def _timed(items: Iterable[Any], seconds: dict[str, float], name: str) -> Iterat
 
 def _prepare_blocks(blocks: Iterable[pd.DataFrame], params: Params, jobs: int, work: Path) -> _Corpus:
     """Segment and fingerprint each block of documents; keep what later stages need (see `_Corpus`)."""
-    from dedup.api import hash_documents, prepare
-
     digest, seconds = hashlib.sha256(), {}
     doc_sigs = _SignatureFiles(work, "documents", params.num_perm)
     sent_sigs = _SignatureFiles(work, "sentences", params.sentence_num_perm)
@@ -222,8 +221,6 @@ def _pair_blocks(pairs: pd.DataFrame, corpus: _Corpus, number: pd.Index, params:
                  jobs: int) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, np.ndarray, Any, np.ndarray]]:
     """Blocks of PAIR_BLOCK pairs, each with its documents read back and prepared again:
     (pairs, documents, segments, unit hashes, fingerprints, the segments' rows in the corpus)."""
-    from dedup.api import prepare
-
     for start in range(0, len(pairs), PAIR_BLOCK):
         block = pairs.iloc[start:start + PAIR_BLOCK]
         docs = np.unique(number.get_indexer(pd.concat([block.doc_a, block.doc_b])))
@@ -347,13 +344,9 @@ def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Para
     paths, fields, metadata, strict, progress, jobs: as in `dedup.api.scan`.
     parquet: also write each table as Parquet (default: yes; pyarrow is needed anyway).
     """
-    from dedup.api import _stages, build_manifest, _counts
-
     if pa is None:
         raise InputError("a low-memory scan keeps texts in an Arrow file: pip install pyarrow")
     params = params or Params()
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     show = sys.stderr.isatty() if progress is None else progress
