@@ -206,6 +206,13 @@ class Fingerprints:
         return cls(doc_ids, np.empty(0, dtype=np.uint32), np.zeros(len(doc_ids) + 1, np.int64), doc_sigs,
                    empty, empty, np.empty((0, sentence_num_perm), np.uint32))
 
+    @classmethod
+    def of_sets(cls, doc_ids: np.ndarray, doc_values: np.ndarray, doc_offsets: np.ndarray) -> Fingerprints:
+        """Document ids and exact shingle sets alone (what verification reads), every other array empty."""
+        empty = np.empty(0, dtype=np.int64)
+        return cls(doc_ids, doc_values, doc_offsets, np.empty((len(doc_ids), 0), np.uint32), empty, empty,
+                   np.empty((0, 0), np.uint32))
+
     def without_sentences(self) -> Fingerprints:
         """These fingerprints without the sentence arrays, which only candidate generation reads
         (new empty arrays, not views, so the large ones can be freed)."""
@@ -222,26 +229,34 @@ class Fingerprints:
         return pd.DataFrame({"doc_id": self.doc_ids, "signature": list(self.doc_sigs)})
 
 
-def fingerprint(segments: pd.DataFrame, unit_hashes: np.ndarray, params: Params) -> Fingerprints:
-    """Document and sentence signatures of segmented documents.
+def shingle_sets(segments: pd.DataFrame, unit_hashes: np.ndarray,
+                 params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each segmented document's exact shingle set: (doc_ids, its first row in segments (one
+    more at the end), the sorted distinct uint32 shingle hashes, their CSR offsets).
 
     Document shingles are ``shingle_k`` consecutive units (across sentence
     breaks); in ``units="chars"`` mode the units are already character k-grams
-    and are the shingles. A sentence is the set of its units; sentences with
-    fewer than ``min_sentence_units`` units are left out of the sentence path.
+    and are the shingles.
     """
-    n_units = segments.n_units.to_numpy(np.int64)
-    unit_offsets = np.concatenate([[0], np.cumsum(n_units)])
+    unit_offsets = np.concatenate([[0], np.cumsum(segments.n_units.to_numpy(np.int64))])
     first_of_doc = ~segments.doc_id.duplicated().to_numpy()  # segments come grouped by document
     doc_ids = segments.doc_id.to_numpy(object)[first_of_doc]
     doc_seg_offsets = np.append(np.flatnonzero(first_of_doc), len(segments))
-    doc_unit_offsets = unit_offsets[doc_seg_offsets]
-
     k = 1 if params.units == "chars" else params.shingle_k
-    shingles, shingle_offsets = kgram_hashes(unit_hashes, doc_unit_offsets, k)
-    doc_values, doc_offsets = unique_per_set(shingles, shingle_offsets)
+    shingles, shingle_offsets = kgram_hashes(unit_hashes, unit_offsets[doc_seg_offsets], k)
+    return doc_ids, doc_seg_offsets, *unique_per_set(shingles, shingle_offsets)
+
+
+def fingerprint(segments: pd.DataFrame, unit_hashes: np.ndarray, params: Params) -> Fingerprints:
+    """Document and sentence signatures of segmented documents.
+
+    Documents are their `shingle_sets`. A sentence is the set of its units; sentences with
+    fewer than ``min_sentence_units`` units are left out of the sentence path.
+    """
+    doc_ids, doc_seg_offsets, doc_values, doc_offsets = shingle_sets(segments, unit_hashes, params)
     doc_sigs = minhash(doc_values, doc_offsets, params.num_perm, params.seed)
 
+    n_units = segments.n_units.to_numpy(np.int64)
     long_enough = n_units >= params.min_sentence_units
     sent_rows = np.flatnonzero(long_enough)
     seg_doc = np.repeat(np.arange(len(doc_ids)), np.diff(doc_seg_offsets))

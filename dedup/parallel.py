@@ -14,8 +14,9 @@ what makes forking safe.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -26,6 +27,7 @@ except ImportError:  # an optional dependency: without it, texts stay Python obj
     pa = None
 
 Result = TypeVar("Result")
+Task = TypeVar("Task")
 CHUNKS_PER_JOB = 4  # several chunks per worker even out uneven pairs
 # Pairs per chunk at most in the per-pair stages: a worker holds its chunk's result rows
 # (passages with their texts) until it sends them, so unbounded chunks grow with the corpus.
@@ -88,6 +90,45 @@ def concat_parts(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     at all give an empty table of these columns."""
     filled = [part for part in parts if len(part)] or parts[:1]
     return pd.concat(filled, ignore_index=True) if filled else pd.DataFrame(columns=columns)
+
+
+class Workers:
+    """Worker processes that take tasks one by one, for an engine that streams blocks through
+    its stages (`dedup.spill`): unlike `map_chunks`, the tasks carry their inputs (pickled),
+    so one pool, forked once while the parent is small, serves every stage.
+
+    ``with Workers(jobs) as workers: for result in workers.imap(work, tasks): ...``
+    With jobs == 1, or where fork is unavailable, the tasks run in this process.
+    """
+
+    TASKS_PER_JOB = 2  # queued tasks per worker: keeps both busy, and bounds what waits in memory
+
+    def __init__(self, jobs: int) -> None:
+        if jobs < 1:
+            raise ValueError(f"jobs must be at least 1, got {jobs}")
+        self.jobs, self.pool = jobs, None
+
+    def __enter__(self) -> Workers:
+        if self.jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+            self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def imap(self, work: Callable[[Task], Result], tasks: Iterable[Task]) -> Iterator[Result]:
+        """work(task) for each task, in order; at most TASKS_PER_JOB tasks per worker wait at a time."""
+        if self.pool is None:
+            yield from map(work, tasks)
+            return
+        pending: deque[Future] = deque()
+        for task in tasks:
+            pending.append(self.pool.submit(work, task))
+            if len(pending) > self.jobs * self.TASKS_PER_JOB:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _run(work: Callable[[Any, slice], Result], part: slice) -> Result:

@@ -16,6 +16,7 @@ import json
 import re
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,36 +71,50 @@ def write_manifest(out: Path, manifest: dict, timings: dict) -> list[Path]:
     return [out / "manifest.json", out / "timings.json"]
 
 
-class TableWriter:
-    """One table written a part at a time, for tables too big to hold: the parts, in order,
-    give the CSV file `write` gives for the whole table, and a Parquet file of the same rows."""
+@dataclass(frozen=True)
+class TableParts:
+    """One table written as numbered parts, by any process, for tables too big to hold: `join`
+    gives, from the parts in order, the CSV file `write` gives for the whole table and a Parquet
+    file of the same rows. Call `start` once before the first part."""
 
-    def __init__(self, out: Path, name: str, columns: list[str], parquet: bool) -> None:
-        self.out, self.name, self.columns = out, name, columns
-        self.csv = (out / f"{name}.csv").open("w", encoding="utf-8", newline="")
-        self.parts = out / f".{name}.parts" if parquet else None
-        if self.parts is not None:
-            shutil.rmtree(self.parts, ignore_errors=True)  # left by a run that was stopped
-        self.count = 0
+    out: Path
+    name: str
+    columns: tuple[str, ...]
+    parquet: bool
 
-    def append(self, table: pd.DataFrame) -> None:
+    @property
+    def folder(self) -> Path:
+        return self.out / f".{self.name}.parts"
+
+    def start(self) -> TableParts:
+        shutil.rmtree(self.folder, ignore_errors=True)  # left by a run that was stopped
+        self.folder.mkdir(parents=True)
+        return self
+
+    def write(self, number: int, table: pd.DataFrame) -> None:
+        """Part number of the table (parts may come in any order)."""
         table = _table_for_disk(self.name, table)
-        table.to_csv(self.csv, index=False, header=self.count == 0, lineterminator="\n")
-        if self.parts is not None:
-            self.parts.mkdir(exist_ok=True)
-            table.to_parquet(self.parts / f"{self.count:06d}.parquet", index=False)
-        self.count += 1
+        table.to_csv(self.folder / f"{number:06d}.csv", index=False, lineterminator="\n")
+        if self.parquet:
+            table.to_parquet(self.folder / f"{number:06d}.parquet", index=False)
 
-    def close(self) -> list[Path]:
-        """Finish the files (a table given no part gets its header alone); return their paths."""
-        if self.count == 0:
-            self.append(pd.DataFrame(columns=self.columns))
-        self.csv.close()
-        if self.parts is None:
-            return [self.out / f"{self.name}.csv"]
-        _join_parquet(sorted(self.parts.iterdir()), self.out / f"{self.name}.parquet")
-        shutil.rmtree(self.parts)
-        return [self.out / f"{self.name}.csv", self.out / f"{self.name}.parquet"]
+    def join(self) -> list[Path]:
+        """Join the parts into the table's files (no part gives the header alone); return their paths."""
+        if not any(self.folder.glob("*.csv")):
+            self.write(0, pd.DataFrame(columns=list(self.columns)))
+        csv = self.out / f"{self.name}.csv"
+        with csv.open("wb") as joined:
+            for number, part in enumerate(sorted(self.folder.glob("*.csv"))):
+                with part.open("rb") as rows:
+                    if number:
+                        rows.readline()  # each part has the header; the file keeps the first
+                    shutil.copyfileobj(rows, joined)
+        written = [csv]
+        if self.parquet:
+            written.append(self.out / f"{self.name}.parquet")
+            _join_parquet(sorted(self.folder.glob("*.parquet")), written[-1])
+        shutil.rmtree(self.folder)
+        return written
 
 
 def _join_parquet(parts: list[Path], path: Path) -> None:

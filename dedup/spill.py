@@ -1,34 +1,38 @@
-"""Scan a corpus larger than memory: the local stages on blocks, texts and large tables on disk.
+"""Scan a corpus larger than memory: the local stages on blocks, in worker processes, the blocks' data on disk.
 
     read a block → prepare it → … → candidates, a band at a time → verify a block of pairs →
     furniture → align a block of related pairs → group → write
 
 `scan` gives the tables `dedup.api.scan` writes, byte for byte in the CSV files
-(tests/test_spill.py), with memory that grows by about 2–3 KB per document
-instead of about 20 KB (the README's Performance section). What stays in memory: the documents table without
-its texts, each fingerprinted document's id and sentence count, per fingerprinted
-sentence its document, per sentence a 64-bit hash of its (source, text) line, and
-the candidate pairs with their evidence. What goes to disk, in a work folder inside
-the output folder that is removed at the end:
+(tests/test_spill.py), with memory that grows by a few KB per document instead of
+about 20 KB (the README's Performance section).
 
-* the texts, in an Arrow file read back by row (`pyarrow` is needed);
-* the document and sentence signatures, column-major in one ``.npy`` file per block,
-  so that LSH reads them a band at a time (`dedup.candidates.Signatures`);
-* the matches, passages and facts, a block of pairs at a time, appended to the output.
+The parent reads the input a block of ``BLOCK_DOCS`` documents at a time and sends
+each block to a worker (`dedup.parallel.Workers`), which segments and fingerprints
+it and writes what later stages read into a work folder inside the output folder
+(removed at the end): the texts and the segments table, each in an Arrow file read
+back by row (`pyarrow` is needed); the unit hashes; the document and sentence
+signatures, column-major, so that LSH reads them a band at a time
+(`dedup.candidates.Signatures`). Workers verify, then align, ``PAIR_BLOCK``
+candidate pairs at a time, reading back their documents' segments, unit hashes
+and texts; alignment reuses the sentence similarities verification kept for each
+related pair (`dedup.verify.PairLevels`, on disk), and each block's matches,
+passages and facts are written as numbered parts (`dedup.report.TableParts`).
 
-Verification and alignment read back the texts of a block of ``PAIR_BLOCK`` pairs and
-segment and fingerprint those documents again, as the Spark engine does: each pair's
-results depend on its two texts only. The one corpus-wide part of alignment, the
-repeated site furniture (`dedup.boilerplate.repeated_lines`), is found from the line
-hashes; two different lines of one source share a hash with probability about
-lines² / 2⁶⁴. The cost is time: the documents of candidate pairs are prepared three
-times, and aligned pairs matched twice.
+What stays in the parent's memory: the documents table without its texts (with
+each document's word count, for grouping), each fingerprinted document's id and
+where its sentences and units lie, per fingerprinted sentence its document, per
+sentence a 64-bit hash of its (source, text) line, and the pairs table. The one
+corpus-wide part of alignment, the repeated site furniture
+(`dedup.boilerplate.repeated_lines`), is found from those line hashes; two
+different lines of one source share a hash with probability about lines² / 2⁶⁴.
 """
 
 from __future__ import annotations
 
 import ctypes
 import hashlib
+import pickle
 import sys
 import tempfile
 import time
@@ -47,10 +51,12 @@ from dedup.boilerplate import repeated_lines
 from dedup.candidates import SignatureArray, candidates_of
 from dedup.cluster import group, word_counts
 from dedup.facts import FACT_COLUMNS
+from dedup.fingerprint import Fingerprints, shingle_sets
+from dedup.parallel import Workers
 from dedup.params import Params
 from dedup.read import COLUMNS, Fields, InputError, iter_documents
 from dedup.relate import LINKED, ORIENT_COLUMNS, relate
-from dedup.verify import EVIDENCE_COLUMNS, MATCH_COLUMNS, verify
+from dedup.verify import EVIDENCE_COLUMNS, MATCH_COLUMNS, SentenceIndex, verify
 
 try:
     import pyarrow as pa
@@ -62,8 +68,8 @@ try:  # glibc keeps the freed heap pages of a block's tables; malloc_trim gives 
 except (OSError, AttributeError):  # not glibc: nothing to do
     _malloc_trim = None
 
-BLOCK_DOCS = 20_000  # documents read and prepared at a time
-PAIR_BLOCK = 10_000  # pairs verified or aligned at a time: their documents are read back and prepared
+BLOCK_DOCS = 10_000  # documents a worker prepares at a time
+PAIR_BLOCK = 2_000  # pairs a worker verifies or aligns at a time, reading back their documents
 AGREEMENT_COLUMNS = 4  # signature columns read at a time for MinHash estimates
 
 
@@ -73,20 +79,22 @@ def _release_freed_memory() -> None:
         _malloc_trim(0)
 
 
-class _SignatureFiles:
-    """`dedup.candidates.Signatures` on disk: appended a block of rows at a time, each block
-    stored column-major, so a band's columns are read without the others."""
+def _save_columns(path: Path, signatures: np.ndarray) -> None:
+    """Signatures stored column-major, so that a band's columns are read without the others."""
+    np.save(path, np.ascontiguousarray(signatures.T))
 
-    def __init__(self, folder: Path, name: str, width: int) -> None:
-        self.folder, self.name, self.width = folder, name, width
+
+class _SignatureFiles:
+    """`dedup.candidates.Signatures` on disk: one `_save_columns` file per block of rows, in order."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
         self.files: list[Path] = []
         self.rows = 0
 
-    def append(self, signatures: np.ndarray) -> None:
-        path = self.folder / f"{self.name}-{len(self.files):05d}.npy"
-        np.save(path, np.ascontiguousarray(signatures.T))
+    def add(self, path: Path, rows: int) -> None:
         self.files.append(path)
-        self.rows += len(signatures)
+        self.rows += rows
 
     def __len__(self) -> int:
         return self.rows
@@ -105,52 +113,132 @@ class _SignatureFiles:
         return np.rint(equal) / self.width  # equal values counted exactly, as in memory
 
 
-class _TextFile:
-    """The fingerprinted documents' texts in an Arrow file, one record batch per block, read back by row."""
+def _block_file(work: Path, kind: str, block: int) -> Path:
+    return work / f"{kind}-{block:05d}.{'npy' if kind in ('units', 'documents', 'sentences') else 'arrow'}"
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.writer = pa.ipc.new_file(str(path), pa.schema([("text", pa.large_string())]))
-        self.starts = [0]  # first row of each batch; one more at the end
 
-    def append(self, texts: pd.Series) -> None:
-        self.writer.write_batch(pa.record_batch([pa.array(texts.to_numpy(object), pa.large_string())],
-                                                names=["text"]))
-        self.starts.append(self.starts[-1] + len(texts))
+def _write_arrow(path: Path, table: pd.DataFrame) -> None:
+    """A table as an Arrow file, for `_take_arrow`."""
+    # One chunk per column: taking rows from a chunked column first joins its chunks.
+    table = pa.Table.from_pandas(table, preserve_index=False).combine_chunks()
+    with pa.ipc.new_file(str(path), table.schema) as writer:
+        writer.write_table(table)
 
-    def close(self) -> None:
-        self.writer.close()
 
-    def take(self, rows: np.ndarray) -> pd.Series:
-        """The texts of these rows (in this order), as a pandas string column."""
-        texts = np.empty(len(rows), dtype=object)
-        batch_of = np.searchsorted(self.starts, rows, side="right") - 1
-        with pa.memory_map(str(self.path)) as source:
-            reader = pa.ipc.open_file(source)
-            # Batch by batch: Arrow's take on the whole (chunked) column first joins every chunk into one array.
-            for batch in np.unique(batch_of):
-                here = batch_of == batch
-                local = pa.array(rows[here] - self.starts[batch])
-                texts[here] = reader.get_batch(int(batch)).column(0).take(local).to_pylist()
-        return pd.Series(texts, dtype=str)
+def _take_arrow(path: Path, rows: np.ndarray) -> pa.Table:
+    """These rows (in this order) of a `_write_arrow` file, copied out of the memory-mapped file."""
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).read_all().take(pa.array(rows, pa.int64()))
+
+
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The positions start..stop-1 of every range, concatenated."""
+    lengths = stops - starts
+    return np.repeat(starts - np.cumsum(np.r_[0, lengths[:-1]]), lengths) + np.arange(lengths.sum())
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What a worker returns of a prepared block; the rest it wrote to disk (`_block_file`)."""
+
+    status: list[str]
+    reason: list[str]
+    words: np.ndarray        # per record: its word count (0 when not ok)
+    segments: np.ndarray     # per fingerprinted document: its sentences
+    units: np.ndarray        # per fingerprinted document: its text units
+    lines: np.ndarray        # per sentence: hash of (its document's source, its text)
+    has_source: np.ndarray   # per sentence: its document has a source
+    sent_docs: np.ndarray    # per fingerprinted sentence: its document, numbered in the block
+
+
+def _prepare_block(task: tuple[int, pd.DataFrame, Params, Path]) -> _Prepared:
+    """Segment and fingerprint a block of documents (in a worker); write texts, segments,
+    unit hashes and signatures to the work folder."""
+    block, documents, params, work = task
+    documents, segments, unit_hashes, fp = prepare(documents, params)
+    ok = (documents.status == "ok").to_numpy()
+    _write_arrow(_block_file(work, "texts", block), documents.loc[ok, ["text"]])
+    _write_arrow(_block_file(work, "segments", block), segments.drop(columns="doc_id"))
+    np.save(_block_file(work, "units", block), unit_hashes)
+    _save_columns(_block_file(work, "documents", block), fp.doc_sigs)
+    _save_columns(_block_file(work, "sentences", block), fp.sent_sigs)
+    words = np.zeros(len(documents), dtype=np.int64)
+    words[ok] = word_counts(documents.text[ok])
+    per_doc = segments.groupby("doc_id", sort=False).n_units.agg(["size", "sum"]).reindex(fp.doc_ids)
+    sources = documents.source[ok].set_axis(documents.doc_id[ok])
+    segment_sources = segments.doc_id.map(sources).fillna("")
+    lines = pd.util.hash_pandas_object(pd.DataFrame({"source": segment_sources, "text": segments.text}),
+                                       index=False).to_numpy()
+    prepared = _Prepared(documents.status.tolist(), documents.reason.tolist(), words,
+                         per_doc["size"].to_numpy(np.int64), per_doc["sum"].to_numpy(np.int64), lines,
+                         (segment_sources != "").to_numpy(), fp.sent_docs)
+    _release_freed_memory()
+    return prepared
+
+
+@dataclass(frozen=True)
+class _Located:
+    """Some fingerprinted documents and where their prepared data lies on disk: what a
+    pair block's worker reads back (small, so it travels with the task)."""
+
+    work: Path
+    doc_ids: np.ndarray
+    blocks: np.ndarray                  # per document: its block
+    text_rows: np.ndarray               # its row in the block's texts
+    segments: tuple[np.ndarray, np.ndarray]  # its rows in the block's segments (start, stop)
+    units: tuple[np.ndarray, np.ndarray]     # its positions in the block's unit hashes (start, stop)
+
+    def texts(self) -> list[str]:
+        texts: list[str] = []
+        for block in np.unique(self.blocks):  # documents come in order, so blocks do too
+            here = self.blocks == block
+            texts += _take_arrow(_block_file(self.work, "texts", block), self.text_rows[here]).column(0).to_pylist()
+        return texts
+
+    def segments_and_units(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """The documents' segments table and unit hashes, as `dedup.api.prepare` gave them."""
+        segments, units = [], []
+        for block in np.unique(self.blocks):
+            here = self.blocks == block
+            rows = _ranges(self.segments[0][here], self.segments[1][here])
+            segments.append(_take_arrow(_block_file(self.work, "segments", block), rows).to_pandas())
+            units.append(np.load(_block_file(self.work, "units", block), mmap_mode="r")[
+                _ranges(self.units[0][here], self.units[1][here])])
+        table = pd.concat(segments, ignore_index=True)
+        table.insert(0, "doc_id", np.repeat(self.doc_ids, self.segments[1] - self.segments[0]))
+        return table, np.concatenate(units)
 
 
 @dataclass
 class _Corpus:
-    """What the blocks leave in memory (see the module docstring) and the files on disk."""
+    """What the blocks leave in the parent's memory (see the module docstring)."""
 
     documents: pd.DataFrame          # every record, without its text
+    words: np.ndarray                # per record: its word count (0 when not ok), for grouping
     doc_ids: np.ndarray              # the fingerprinted documents' ids, in input order
-    doc_rows: np.ndarray             # each fingerprinted document's row in documents
-    segment_starts: np.ndarray       # its first row in the (virtual) segments table; one more at the end
-    line_hashes: np.ndarray          # per segment: hash of (its document's source, its text)
-    has_source: np.ndarray           # per segment: its document has a source
+    block_starts: np.ndarray         # first fingerprinted document of each block; one more at the end
+    segment_starts: np.ndarray       # per fingerprinted document: its first sentence in the corpus; one more
+    unit_starts: np.ndarray          # per fingerprinted document: its first unit in the corpus; one more
+    line_hashes: np.ndarray          # per sentence: hash of (its document's source, its text)
+    has_source: np.ndarray           # per sentence: its document has a source
     sent_docs: np.ndarray            # per fingerprinted sentence: its document
     doc_sigs: _SignatureFiles
     sent_sigs: _SignatureFiles
-    texts: _TextFile
+    work: Path
     input_sha256: str
     seconds: dict[str, float] = field(default_factory=dict)
+
+    def locate(self, docs: np.ndarray) -> _Located:
+        """Where these fingerprinted documents (numbers, ascending) lie on disk."""
+        blocks = np.searchsorted(self.block_starts, docs, side="right") - 1
+        first = self.block_starts[blocks]
+        return _Located(self.work, self.doc_ids[docs], blocks, docs - first,
+                        *((starts[docs] - starts[first], starts[docs + 1] - starts[first])
+                          for starts in (self.segment_starts, self.unit_starts)))
+
+    def segment_rows(self, docs: np.ndarray) -> np.ndarray:
+        """The corpus-wide rows of these documents' sentences, in order."""
+        return _ranges(self.segment_starts[docs], self.segment_starts[docs + 1])
 
 
 def _timed(items: Iterable[Any], seconds: dict[str, float], name: str) -> Iterator[Any]:
@@ -166,103 +254,125 @@ def _timed(items: Iterable[Any], seconds: dict[str, float], name: str) -> Iterat
         yield item
 
 
-def _prepare_blocks(blocks: Iterable[pd.DataFrame], params: Params, jobs: int, work: Path) -> _Corpus:
-    """Segment and fingerprint each block of documents; keep what later stages need (see `_Corpus`)."""
-    digest, seconds = hashlib.sha256(), {}
-    doc_sigs = _SignatureFiles(work, "documents", params.num_perm)
-    sent_sigs = _SignatureFiles(work, "sentences", params.sentence_num_perm)
-    texts = _TextFile(work / "texts.arrow")
-    kept: dict[str, list[np.ndarray]] = {name: [] for name in ("doc_rows", "segments", "lines", "has_source",
-                                                                 "sent_docs")}
-    tables, records, fingerprinted = [], 0, 0
-    for documents in _timed(blocks, seconds, "read"):
-        started = time.perf_counter()
-        hash_documents(digest, documents)
-        documents, segments, _, fp = prepare(documents, params, jobs)
-        ok = (documents.status == "ok").to_numpy()
-        texts.append(documents.text[ok])
-        doc_sigs.append(fp.doc_sigs)
-        sent_sigs.append(fp.sent_sigs)
-        for name, values in _block_arrays(documents[ok], segments, fp).items():
-            kept[name].append(values)
-        kept["doc_rows"].append(records + np.flatnonzero(ok))
-        kept["sent_docs"].append(fp.sent_docs + fingerprinted)
-        tables.append(documents.drop(columns="text"))
-        records += len(documents)
-        fingerprinted += len(fp.doc_ids)
-        del documents, segments, fp
-        _release_freed_memory()
-        seconds["prepare"] = seconds.get("prepare", 0.0) + time.perf_counter() - started
-    texts.close()
-    joined = {name: np.concatenate(parts) if parts else np.empty(0, dtype=np.int64) for name, parts in kept.items()}
+def _starts(counts: np.ndarray) -> np.ndarray:
+    """Each item's first position when items of these counts are laid end to end; one more at the end."""
+    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
+def _joined(blocks: list[_Prepared], name: str, dtype: type = np.int64) -> np.ndarray:
+    """One array of the prepared blocks, end to end."""
+    return np.concatenate([getattr(block, name) for block in blocks]) if blocks else np.empty(0, dtype)
+
+
+def _prepare(blocks: Iterable[pd.DataFrame], params: Params, workers: Workers, work: Path) -> _Corpus:
+    """Prepare each block of documents in a worker while the parent reads the next; keep what
+    later stages need (see `_Corpus`)."""
+    digest, seconds, started = hashlib.sha256(), {}, time.perf_counter()
+    tables: list[pd.DataFrame] = []
+
+    def tasks() -> Iterator[tuple[int, pd.DataFrame, Params, Path]]:
+        for block, documents in enumerate(_timed(blocks, seconds, "read")):
+            hash_documents(digest, documents)
+            tables.append(documents.drop(columns="text"))
+            yield block, documents, params, work
+
+    prepared = list(workers.imap(_prepare_block, tasks()))
+    block_starts = _starts(np.array([len(block.segments) for block in prepared], np.int64))
+    doc_sigs, sent_sigs = _SignatureFiles(params.num_perm), _SignatureFiles(params.sentence_num_perm)
+    for number, block in enumerate(prepared):
+        doc_sigs.add(_block_file(work, "documents", number), len(block.segments))
+        sent_sigs.add(_block_file(work, "sentences", number), len(block.sent_docs))
     documents = pd.concat(tables, ignore_index=True) if tables else \
         pd.DataFrame(columns=[c for c in COLUMNS if c != "text"], dtype=str)
+    documents["status"] = [status for block in prepared for status in block.status]
+    documents["reason"] = [reason for block in prepared for reason in block.reason]
     # The ids as Python strings made at once, not a block at a time between short-lived objects
     # (whose freed heap pages they would pin).
-    doc_ids = documents.doc_id.to_numpy(object)[joined["doc_rows"]]
-    return _Corpus(documents, doc_ids, joined["doc_rows"],
-                   np.concatenate([[0], np.cumsum(joined["segments"])]).astype(np.int64),
-                   joined["lines"].astype(np.uint64), joined["has_source"].astype(bool), joined["sent_docs"],
-                   doc_sigs, sent_sigs, texts, digest.hexdigest(), seconds)
+    doc_ids = documents.doc_id.to_numpy(object)[(documents.status == "ok").to_numpy()]
+    sent_docs = np.concatenate([block.sent_docs + start for block, start in zip(prepared, block_starts)]) \
+        if prepared else np.empty(0, np.int64)
+    seconds["prepare"] = time.perf_counter() - started - seconds.get("read", 0.0)
+    return _Corpus(documents, _joined(prepared, "words"), doc_ids, block_starts,
+                   _starts(_joined(prepared, "segments")), _starts(_joined(prepared, "units")),
+                   _joined(prepared, "lines", np.uint64), _joined(prepared, "has_source", bool), sent_docs,
+                   doc_sigs, sent_sigs, work, digest.hexdigest(), seconds)
 
 
-def _block_arrays(fingerprinted: pd.DataFrame, segments: pd.DataFrame, fp: Any) -> dict[str, np.ndarray]:
-    """Of a prepared block: each fingerprinted document's sentence count, and each sentence's
-    line hash and whether its document has a source (see `_Corpus`)."""
-    sources = fingerprinted.source.set_axis(fingerprinted.doc_id)
-    segment_sources = segments.doc_id.map(sources).fillna("")
-    line = pd.DataFrame({"source": segment_sources, "text": segments.text})
-    return {"segments": segments.groupby("doc_id", sort=False).size().reindex(fp.doc_ids).to_numpy(),
-            "lines": pd.util.hash_pandas_object(line, index=False).to_numpy(),
-            "has_source": (segment_sources != "").to_numpy()}
+def _pair_blocks(pairs: pd.DataFrame, number: pd.Index) -> Iterator[tuple[int, pd.DataFrame, np.ndarray]]:
+    """(block number, PAIR_BLOCK pairs, their documents' numbers, ascending)."""
+    for block, start in enumerate(range(0, len(pairs), PAIR_BLOCK)):
+        rows = pairs.iloc[start:start + PAIR_BLOCK]
+        yield block, rows, np.unique(number.get_indexer(pd.concat([rows.doc_a, rows.doc_b])))
 
 
-def _pair_blocks(pairs: pd.DataFrame, corpus: _Corpus, number: pd.Index, params: Params,
-                 jobs: int) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, np.ndarray, Any, np.ndarray]]:
-    """Blocks of PAIR_BLOCK pairs, each with its documents read back and prepared again:
-    (pairs, documents, segments, unit hashes, fingerprints, the segments' rows in the corpus)."""
-    for start in range(0, len(pairs), PAIR_BLOCK):
-        block = pairs.iloc[start:start + PAIR_BLOCK]
-        docs = np.unique(number.get_indexer(pd.concat([block.doc_a, block.doc_b])))
-        documents = corpus.documents.iloc[corpus.doc_rows[docs]].reset_index(drop=True)
-        documents.insert(1, "text", corpus.texts.take(docs))
-        documents, segments, unit_hashes, fp = prepare(documents, params, jobs)
-        starts, ends = corpus.segment_starts[docs], corpus.segment_starts[docs + 1]
-        if len(segments) != (ends - starts).sum():
-            raise RuntimeError("documents read back were segmented otherwise than the first time")
-        rows = np.repeat(starts - np.cumsum(np.r_[0, (ends - starts)[:-1]]), ends - starts) + np.arange(len(segments))
-        yield block, documents, segments, unit_hashes, fp, rows
-        del documents, segments, unit_hashes, fp
-        _release_freed_memory()
+def _levels_file(work: Path, block: int) -> Path:
+    return work / f"levels-{block:05d}.pickle"
 
 
-def _verify_blocks(candidates: pd.DataFrame, corpus: _Corpus, number: pd.Index, params: Params, jobs: int,
-                   tables: _TableParts) -> pd.DataFrame:
-    """The pairs table (`dedup.relate.relate`) of the candidates, verified a block at a time;
-    their matches are written as each block is done."""
-    verified = []
-    for block, _, segments, unit_hashes, fp, _ in _pair_blocks(candidates, corpus, number, params, jobs):
-        evidence, matches = verify(block, segments, unit_hashes, fp, params, jobs=jobs)
-        verified.append(relate(block, evidence, params))
-        tables.append("matches", matches)
+def _verify_block(task: tuple[int, pd.DataFrame, _Located, Params, report.TableParts]) -> pd.DataFrame:
+    """Verify and relate a block of candidate pairs (in a worker); write their matches, and keep
+    the related pairs' sentence similarities for alignment."""
+    block, candidates, located, params, matches = task
+    segments, unit_hashes = located.segments_and_units()
+    index = SentenceIndex.build(segments, unit_hashes, params)
+    doc_ids, _, shingles, offsets = shingle_sets(segments, unit_hashes, params)
+    fp = Fingerprints.of_sets(doc_ids, shingles, offsets)
+    evidence, found = verify(candidates, segments, None, fp, params, index=index)
+    matches.write(block, found)
+    with _levels_file(located.work, block).open("wb") as levels:
+        pickle.dump(index.verified, levels, protocol=pickle.HIGHEST_PROTOCOL)
+    pairs = relate(candidates, evidence, params)
+    _release_freed_memory()
+    return pairs
+
+
+def _verify(candidates: pd.DataFrame, corpus: _Corpus, number: pd.Index, params: Params, workers: Workers,
+            matches: report.TableParts) -> pd.DataFrame:
+    """The pairs table (`dedup.relate.relate`) of the candidates, verified a block at a time."""
+    tasks = ((block, rows, corpus.locate(docs), params, matches)
+             for block, rows, docs in _pair_blocks(candidates, number))
+    verified = list(workers.imap(_verify_block, tasks))
     if not verified:
         return relate(candidates, pd.DataFrame(columns=EVIDENCE_COLUMNS), params)
     return pd.concat(verified, ignore_index=True)
 
 
-def _align_blocks(pairs: pd.DataFrame, corpus: _Corpus, number: pd.Index, params: Params, jobs: int,
-                  tables: _TableParts) -> pd.DataFrame:
-    """The pairs with their direction (`dedup.align.align`), the related ones aligned a block at
-    a time; their passages and facts are written as each block is done."""
-    related = pairs[pairs.relation.isin(LINKED)]
-    repeated = _repeated_furniture(corpus, related, number)
-    oriented = [pd.DataFrame(columns=ORIENT_COLUMNS, index=related.index[:0], dtype=object)]
-    for block, documents, segments, unit_hashes, _, rows in _pair_blocks(related, corpus, number, params, jobs):
-        orientation, passages, facts = align(block, documents, segments, unit_hashes, params,
-                                             repeated_furniture=repeated[rows], jobs=jobs)
-        oriented.append(orientation)
-        tables.append("passages", passages)
-        tables.append("facts", facts)
+def _align_block(task: tuple[int, pd.DataFrame, pd.DataFrame, _Located, np.ndarray, Params,
+                             report.TableParts, report.TableParts]) -> pd.DataFrame:
+    """Direction, passages and facts of a block's related pairs (in a worker), from the
+    similarities verification kept; the passages and facts are written."""
+    block, pairs, documents, located, repeated, params, passages, facts = task
+    segments, unit_hashes = located.segments_and_units()
+    index = SentenceIndex.build(segments, unit_hashes, params)
+    with _levels_file(located.work, block).open("rb") as levels:
+        index.verified.update(pickle.load(levels))
+    documents = documents.assign(text=located.texts())
+    orientation, found, found_facts = align(pairs, documents, segments, None, params, repeated_furniture=repeated,
+                                            index=index)
+    passages.write(block, found)
+    facts.write(block, found_facts)
+    _release_freed_memory()
+    return orientation
+
+
+def _align(pairs: pd.DataFrame, corpus: _Corpus, number: pd.Index, params: Params, workers: Workers,
+           tables: dict[str, report.TableParts]) -> pd.DataFrame:
+    """The pairs with their direction (`dedup.align.align`), the related ones aligned in the
+    blocks verification used (whose similarities it kept)."""
+    related = pairs.relation.isin(LINKED).to_numpy()
+    repeated = _repeated_furniture(corpus, pairs[related], number)
+    fingerprinted = corpus.documents[corpus.documents.status == "ok"]  # row i: document number i
+
+    def tasks() -> Iterator[tuple]:
+        for block, rows, _ in _pair_blocks(pairs, number):
+            rows = rows[rows.relation.isin(LINKED)]
+            if len(rows):
+                docs = np.unique(number.get_indexer(pd.concat([rows.doc_a, rows.doc_b])))
+                yield (block, rows, fingerprinted.iloc[docs], corpus.locate(docs), repeated[corpus.segment_rows(docs)], params,
+                       tables["passages"], tables["facts"])
+
+    oriented = [pd.DataFrame(columns=ORIENT_COLUMNS, index=pairs.index[:0], dtype=object),
+                *workers.imap(_align_block, tasks())]
     return pairs.join(pd.concat(oriented)).fillna({column: "" for column in ORIENT_COLUMNS})
 
 
@@ -288,32 +398,12 @@ def _repeated_furniture(corpus: _Corpus, related: pd.DataFrame, number: pd.Index
     return repeated_lines(corpus.line_hashes, corpus.has_source, doc_of_segment, pairs)
 
 
-def _words(corpus: _Corpus, pairs: pd.DataFrame, number: pd.Index) -> pd.Series:
-    """Word counts of the documents in duplicate or copy pairs (the ones grouping may fold), 0 for the rest."""
-    archival = pairs[pairs.relation.isin(("duplicate", "copy"))]
-    docs = np.unique(number.get_indexer(pd.concat([archival.doc_a, archival.doc_b])))
-    words = np.zeros(len(corpus.documents), dtype=np.int64)
-    for start in range(0, len(docs), PAIR_BLOCK):
-        block = docs[start:start + PAIR_BLOCK]
-        words[corpus.doc_rows[block]] = word_counts(corpus.texts.take(block))
-    return pd.Series(words, index=corpus.documents.index)
-
-
-class _TableParts:
-    """The report's tables written a part at a time (`dedup.report.TableWriter`)."""
-
-    COLUMNS = {"documents": [c for c in COLUMNS if c != "text"], "matches": MATCH_COLUMNS,
+def _table_parts(out: Path, parquet: bool) -> dict[str, report.TableParts]:
+    """The report's tables, each written as numbered parts (`dedup.report.TableParts`)."""
+    columns = {"documents": [c for c in COLUMNS if c != "text"], "matches": MATCH_COLUMNS,
                "passages": PASSAGE_COLUMNS, "facts": FACT_COLUMNS}
-
-    def __init__(self, out: Path, parquet: bool) -> None:
-        self.writers = {name: report.TableWriter(out, name, self.COLUMNS.get(name, []), parquet)
-                        for name in report.TABLES}
-
-    def append(self, name: str, table: pd.DataFrame) -> None:
-        self.writers[name].append(table)
-
-    def close(self) -> list[Path]:
-        return [path for writer in self.writers.values() for path in writer.close()]
+    return {name: report.TableParts(out, name, tuple(columns.get(name, [])), parquet).start()
+            for name in report.TABLES}
 
 
 @dataclass
@@ -350,26 +440,27 @@ def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Para
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     show = sys.stderr.isatty() if progress is None else progress
-    with tempfile.TemporaryDirectory(prefix=".dedup-work-", dir=out) as work, _stages(show) as stage:
+    with tempfile.TemporaryDirectory(prefix=".dedup-work-", dir=out) as work, _stages(show) as stage, \
+            Workers(jobs) as workers:
         stage("prepare", "reading, segmenting and fingerprinting")
-        corpus = _prepare_blocks(iter_documents(paths, fields, metadata, strict, batch_size=BLOCK_DOCS),
-                                 params, jobs, Path(work))
+        corpus = _prepare(iter_documents(paths, fields, metadata, strict, batch_size=BLOCK_DOCS),
+                          params, workers, Path(work))
         number = pd.Index(corpus.doc_ids)
         stage("candidates", "finding candidates")
         candidates, stats = candidates_of(corpus.doc_ids, corpus.doc_sigs, corpus.sent_sigs, corpus.sent_docs, params)
         _release_freed_memory()
-        tables = _TableParts(out, parquet is not False)
+        tables = _table_parts(out, parquet is not False)
         stage("verify", f"verifying {len(candidates)} candidate pairs")
-        pairs = _verify_blocks(candidates, corpus, number, params, jobs, tables)
+        pairs = _verify(candidates, corpus, number, params, workers, tables["matches"])
         stage("align", "aligning related pairs")
-        pairs = _align_blocks(pairs, corpus, number, params, jobs, tables)
+        pairs = _align(pairs, corpus, number, params, workers, tables)
         stage("group", "grouping")
-        clusters, groups = group(corpus.documents.assign(words=_words(corpus, pairs, number)), pairs, params)
+        clusters, groups = group(corpus.documents.assign(words=corpus.words), pairs, params)
         stage("write", "writing the tables")  # matches, passages and facts were written as they came
         for name, table in (("documents", corpus.documents), ("pairs", pairs), ("clusters", clusters),
                             ("groups", groups)):
-            tables.append(name, table)
-        files = tables.close()
+            tables[name].write(0, table)
+        files = [path for table in tables.values() for path in table.join()]
     manifest = build_manifest(
         params, corpus.input_sha256, statuses=_counts(corpus.documents.status),
         sentences=int(corpus.segment_starts[-1]), fingerprinted=len(corpus.sent_docs),

@@ -1,6 +1,8 @@
 """Memory-bounded execution gives the same tables: pair chunks of any size, texts as Arrow
 buffers or Python objects, and the large arrays released between stages."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -61,3 +63,25 @@ def test_a_scan_keeps_document_signatures_and_releases_the_rest(corpus, referenc
     for kept, released in ((fingerprints.without_sentences(), "sent_sigs"), (fingerprints.signatures_only(), "doc_values")):
         assert len(getattr(kept, released)) == 0
         assert getattr(kept, released).base is None  # a new array, not a view keeping the old one alive
+
+
+def _pid_and_square(n: int) -> tuple[int, int]:
+    if n < 0:
+        raise ValueError(f"task {n} failed")
+    return os.getpid(), n * n
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_workers_give_results_in_task_order_with_more_tasks_than_they_queue(jobs):
+    with parallel.Workers(jobs) as workers:
+        results = list(workers.imap(_pid_and_square, range(20)))  # 20 > 2 per worker queued
+    assert [square for _, square in results] == [n * n for n in range(20)]
+    in_parent = {pid for pid, _ in results} == {os.getpid()}
+    assert in_parent == (jobs == 1)
+
+
+def test_a_worker_error_reaches_the_caller_and_jobs_are_validated():
+    with parallel.Workers(2) as workers, pytest.raises(ValueError, match="task -1 failed"):
+        list(workers.imap(_pid_and_square, [1, 2, -1, 3]))
+    with pytest.raises(ValueError, match="jobs must be at least 1"):
+        parallel.Workers(0)

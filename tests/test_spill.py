@@ -94,34 +94,53 @@ def test_stored_scan_names_its_tables_when_asked_for_another(on_disk):
 
 def test_signatures_on_disk_give_the_bands_and_estimates_of_the_array(tmp_path):
     values = np.random.default_rng(3).integers(0, 4, size=(50, 8)).astype(np.uint32)
-    stored = spill._SignatureFiles(tmp_path, "sigs", 8)
-    for block in (values[:7], values[7:7], values[7:31], values[31:]):
-        stored.append(block)
+    stored = spill._SignatureFiles(8)
+    for number, block in enumerate((values[:7], values[7:7], values[7:31], values[31:])):
+        spill._save_columns(tmp_path / f"{number}.npy", block)
+        stored.add(tmp_path / f"{number}.npy", len(block))
     in_memory, pairs = SignatureArray(values), np.array([[0, 1], [3, 49], [10, 10], [48, 2]])
     assert len(stored) == 50
     np.testing.assert_array_equal(stored.columns(2, 5), in_memory.columns(2, 5))
     np.testing.assert_array_equal(stored.agreement(pairs), in_memory.agreement(pairs))
 
 
-def test_texts_on_disk_are_read_back_in_the_order_asked_across_blocks(tmp_path):
-    texts = [f"text {i} " * (i % 5) for i in range(100)]
-    stored = spill._TextFile(tmp_path / "texts.arrow")
-    for start in range(0, 100, 30):
-        stored.append(pd.Series(texts[start:start + 30], dtype=str))
-    stored.close()
-    rows = np.array([99, 0, 29, 30, 5, 5, 61])
-    assert list(stored.take(rows)) == [texts[r] for r in rows]
+def test_documents_read_back_from_blocks_are_the_prepared_ones(tmp_path):
+    texts = pd.Series([f"Story {i} begins here. It has {i % 4 + 1} more words in it. " * (i % 3 + 1)
+                       for i in range(25)], dtype=str)
+    documents = pd.DataFrame({"doc_id": [f"d{i}" for i in range(25)], "text": texts, "source": "", "status": "ok"})
+    params = dedup.Params(min_sentence_units=1)
+    blocks = [spill._prepare_block((number, documents.iloc[start:start + 10], params, tmp_path))
+              for number, start in enumerate(range(0, 25, 10))]
+    corpus = spill._Corpus(documents, np.zeros(25), documents.doc_id.to_numpy(object), np.array([0, 10, 20, 25]),
+                           spill._starts(spill._joined(blocks, "segments")),
+                           spill._starts(spill._joined(blocks, "units")),
+                           *(np.empty(0),) * 3, spill._SignatureFiles(0), spill._SignatureFiles(0), tmp_path, "")
+    _, segments, unit_hashes, _ = dedup.api.prepare(documents, params)
+    docs = np.array([3, 9, 10, 19, 24])  # across all three blocks, first and last of each
+    located = corpus.locate(docs)
+    assert located.texts() == list(texts[docs])
+    read_segments, read_units = located.segments_and_units()
+    kept = segments.doc_id.isin(documents.doc_id[docs]).to_numpy()
+    pd.testing.assert_frame_equal(read_segments, segments[kept].reset_index(drop=True))
+    np.testing.assert_array_equal(read_units, unit_hashes[np.repeat(kept, segments.n_units)])
+    np.testing.assert_array_equal(corpus.segment_rows(docs), np.flatnonzero(kept))
 
 
-def test_table_parts_join_into_one_parquet_whatever_types_a_part_lacks(tmp_path):
-    writer = report.TableWriter(tmp_path, "facts", ["doc_a", "a_value"], parquet=True)
-    writer.append(pd.DataFrame({"doc_a": ["x"], "a_value": [None]}))  # a column of nulls only
-    writer.append(pd.DataFrame({"doc_a": ["y", "z"], "a_value": ["400", "12"]}))
-    writer.close()
+def test_table_parts_written_out_of_order_join_into_one_table_whatever_types_a_part_lacks(tmp_path):
+    parts = report.TableParts(tmp_path, "facts", ("doc_a", "a_value"), parquet=True).start()
+    parts.write(1, pd.DataFrame({"doc_a": ["y", "z"], "a_value": ["400", "12"]}))
+    parts.write(0, pd.DataFrame({"doc_a": ["x"], "a_value": [None]}))  # a column of nulls only
+    parts.write(2, pd.DataFrame(columns=["doc_a", "a_value"]))
+    parts.join()
     values = pd.read_parquet(tmp_path / "facts.parquet").a_value
     assert pd.isna(values[0]) and list(values[1:]) == ["400", "12"]
     assert (tmp_path / "facts.csv").read_text() == "doc_a,a_value\nx,\ny,400\nz,12\n"
-    assert not (tmp_path / ".facts.parts").exists()
+    assert not parts.folder.exists()
+
+
+def test_a_table_given_no_part_gets_its_header(tmp_path):
+    report.TableParts(tmp_path, "facts", ("doc_a", "a_value"), parquet=False).start().join()
+    assert (tmp_path / "facts.csv").read_text() == "doc_a,a_value\n"
 
 
 def test_a_corpus_of_bad_records_alone_gives_empty_tables_and_accounts_for_every_record(tmp_path):
