@@ -69,7 +69,7 @@ except (OSError, AttributeError):  # not glibc: nothing to do
     _malloc_trim = None
 
 BLOCK_DOCS = 10_000  # documents a worker prepares at a time
-PAIR_BLOCK = 2_000  # pairs a worker verifies or aligns at a time, reading back their documents
+PAIR_BLOCK = 5_000  # pairs a worker verifies or aligns at a time, reading back their documents
 AGREEMENT_COLUMNS = 4  # signature columns read at a time for MinHash estimates
 
 
@@ -128,7 +128,7 @@ def _write_arrow(path: Path, table: pd.DataFrame) -> None:
 def _take_arrow(path: Path, rows: np.ndarray) -> pa.Table:
     """These rows (in this order) of a `_write_arrow` file, copied out of the memory-mapped file."""
     with pa.memory_map(str(path)) as source:
-        return pa.ipc.open_file(source).read_all().take(pa.array(rows, pa.int64()))
+        return pa.Table.from_batches([pa.ipc.open_file(source).get_batch(0).take(pa.array(rows, pa.int64()))])
 
 
 def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
@@ -189,24 +189,25 @@ class _Located:
     units: tuple[np.ndarray, np.ndarray]     # its positions in the block's unit hashes (start, stop)
 
     def texts(self) -> list[str]:
-        texts: list[str] = []
-        for block in np.unique(self.blocks):  # documents come in order, so blocks do too
-            here = self.blocks == block
-            texts += _take_arrow(_block_file(self.work, "texts", block), self.text_rows[here]).column(0).to_pylist()
-        return texts
+        return self._read("texts", self.text_rows, self.text_rows + 1).column(0).to_pylist()
 
     def segments_and_units(self) -> tuple[pd.DataFrame, np.ndarray]:
         """The documents' segments table and unit hashes, as `dedup.api.prepare` gave them."""
-        segments, units = [], []
-        for block in np.unique(self.blocks):
-            here = self.blocks == block
-            rows = _ranges(self.segments[0][here], self.segments[1][here])
-            segments.append(_take_arrow(_block_file(self.work, "segments", block), rows).to_pandas())
-            units.append(np.load(_block_file(self.work, "units", block), mmap_mode="r")[
-                _ranges(self.units[0][here], self.units[1][here])])
-        table = pd.concat(segments, ignore_index=True)
+        table = self._read("segments", *self.segments).to_pandas()
         table.insert(0, "doc_id", np.repeat(self.doc_ids, self.segments[1] - self.segments[0]))
+        units = [np.load(_block_file(self.work, "units", block), mmap_mode="r")[_ranges(start, stop)]
+                 for block, start, stop in self._by_block(*self.units)]
         return table, np.concatenate(units)
+
+    def _by_block(self, starts: np.ndarray, stops: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        for block in np.unique(self.blocks):  # documents come in order, so blocks do too
+            here = self.blocks == block
+            yield block, starts[here], stops[here]
+
+    def _read(self, kind: str, starts: np.ndarray, stops: np.ndarray) -> pa.Table:
+        """Rows start..stop-1 of each document, from the blocks' Arrow files of this kind, as one table."""
+        return pa.concat_tables([_take_arrow(_block_file(self.work, kind, block), _ranges(start, stop))
+                                 for block, start, stop in self._by_block(starts, stops)])
 
 
 @dataclass
@@ -359,17 +360,17 @@ def _align(pairs: pd.DataFrame, corpus: _Corpus, number: pd.Index, params: Param
            tables: dict[str, report.TableParts]) -> pd.DataFrame:
     """The pairs with their direction (`dedup.align.align`), the related ones aligned in the
     blocks verification used (whose similarities it kept)."""
-    related = pairs.relation.isin(LINKED).to_numpy()
-    repeated = _repeated_furniture(corpus, pairs[related], number)
-    fingerprinted = corpus.documents[corpus.documents.status == "ok"]  # row i: document number i
+    repeated = _repeated_furniture(corpus, pairs[pairs.relation.isin(LINKED)], number)
+    _release_freed_memory()
+    record_of = np.flatnonzero((corpus.documents.status == "ok").to_numpy())  # of each document number
 
     def tasks() -> Iterator[tuple]:
         for block, rows, _ in _pair_blocks(pairs, number):
             rows = rows[rows.relation.isin(LINKED)]
             if len(rows):
                 docs = np.unique(number.get_indexer(pd.concat([rows.doc_a, rows.doc_b])))
-                yield (block, rows, fingerprinted.iloc[docs], corpus.locate(docs), repeated[corpus.segment_rows(docs)], params,
-                       tables["passages"], tables["facts"])
+                yield (block, rows, corpus.documents.iloc[record_of[docs]], corpus.locate(docs),
+                       repeated[corpus.segment_rows(docs)], params, tables["passages"], tables["facts"])
 
     oriented = [pd.DataFrame(columns=ORIENT_COLUMNS, index=pairs.index[:0], dtype=object),
                 *workers.imap(_align_block, tasks())]
@@ -452,6 +453,8 @@ def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Para
         tables = _table_parts(out, parquet is not False)
         stage("verify", f"verifying {len(candidates)} candidate pairs")
         pairs = _verify(candidates, corpus, number, params, workers, tables["matches"])
+        by_path = _counts(candidates.via)
+        del candidates  # the pairs table holds its columns
         stage("align", "aligning related pairs")
         pairs = _align(pairs, corpus, number, params, workers, tables)
         stage("group", "grouping")
@@ -464,7 +467,7 @@ def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Para
     manifest = build_manifest(
         params, corpus.input_sha256, statuses=_counts(corpus.documents.status),
         sentences=int(corpus.segment_starts[-1]), fingerprinted=len(corpus.sent_docs),
-        by_path=_counts(candidates.via), relations=_counts(pairs.relation), kinds=_counts(groups.kind),
+        by_path=by_path, relations=_counts(pairs.relation), kinds=_counts(groups.kind),
         bandings={"document": stats.document, "sentence": stats.sentence}, skipped=stats.skipped_buckets)
     seconds = {**{name: round(value, 3) for name, value in corpus.seconds.items()},
                **{name: value for name, value in stage.timings.items() if name != "prepare"}}
