@@ -74,9 +74,12 @@ AGREEMENT_COLUMNS = 4  # signature columns read at a time for MinHash estimates
 
 
 def _release_freed_memory() -> None:
-    """Give freed heap memory back to the system after a block, so blocks do not stack up."""
+    """Give freed heap memory back to the system after a block, so blocks do not stack up
+    (Arrow's allocator, mimalloc or jemalloc, keeps its own)."""
     if _malloc_trim is not None:
         _malloc_trim(0)
+    if pa is not None:
+        pa.default_memory_pool().release_unused()
 
 
 def _save_columns(path: Path, signatures: np.ndarray) -> None:
@@ -441,35 +444,41 @@ def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Para
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     show = sys.stderr.isatty() if progress is None else progress
-    with tempfile.TemporaryDirectory(prefix=".dedup-work-", dir=out) as work, _stages(show) as stage, \
-            Workers(jobs) as workers:
-        stage("prepare", "reading, segmenting and fingerprinting")
-        corpus = _prepare(iter_documents(paths, fields, metadata, strict, batch_size=BLOCK_DOCS),
-                          params, workers, Path(work))
-        number = pd.Index(corpus.doc_ids)
-        stage("candidates", "finding candidates")
-        candidates, stats = candidates_of(corpus.doc_ids, corpus.doc_sigs, corpus.sent_sigs, corpus.sent_docs, params)
+    with tempfile.TemporaryDirectory(prefix=".dedup-work-", dir=out) as work, _stages(show) as stage:
+        with Workers(jobs) as workers:  # their memory is given back before grouping, the parent's largest stage
+            stage("prepare", "reading, segmenting and fingerprinting")
+            corpus = _prepare(iter_documents(paths, fields, metadata, strict, batch_size=BLOCK_DOCS),
+                              params, workers, Path(work))
+            number = pd.Index(corpus.doc_ids)
+            stage("candidates", "finding candidates")
+            candidates, stats = candidates_of(corpus.doc_ids, corpus.doc_sigs, corpus.sent_sigs, corpus.sent_docs,
+                                              params)
+            counts = {"sentences": int(corpus.segment_starts[-1]), "fingerprinted": len(corpus.sent_docs)}
+            corpus.sent_docs = np.empty(0, dtype=np.int64)  # read by candidates alone
+            _release_freed_memory()
+            tables = _table_parts(out, parquet is not False)
+            stage("verify", f"verifying {len(candidates)} candidate pairs")
+            pairs = _verify(candidates, corpus, number, params, workers, tables["matches"])
+            counts["by_path"] = _counts(candidates.via)
+            del candidates  # the pairs table holds its columns
+            stage("align", "aligning related pairs")
+            pairs = _align(pairs, corpus, number, params, workers, tables)
+        words, documents, input_sha256, read_seconds = corpus.words, corpus.documents, corpus.input_sha256, \
+            corpus.seconds
+        del corpus, number  # the sentences' arrays
         _release_freed_memory()
-        tables = _table_parts(out, parquet is not False)
-        stage("verify", f"verifying {len(candidates)} candidate pairs")
-        pairs = _verify(candidates, corpus, number, params, workers, tables["matches"])
-        by_path = _counts(candidates.via)
-        del candidates  # the pairs table holds its columns
-        stage("align", "aligning related pairs")
-        pairs = _align(pairs, corpus, number, params, workers, tables)
         stage("group", "grouping")
-        clusters, groups = group(corpus.documents.assign(words=corpus.words), pairs, params)
+        clusters, groups = group(documents.assign(words=words), pairs, params)
         stage("write", "writing the tables")  # matches, passages and facts were written as they came
-        for name, table in (("documents", corpus.documents), ("pairs", pairs), ("clusters", clusters),
+        for name, table in (("documents", documents), ("pairs", pairs), ("clusters", clusters),
                             ("groups", groups)):
             tables[name].write(0, table)
         files = [path for table in tables.values() for path in table.join()]
     manifest = build_manifest(
-        params, corpus.input_sha256, statuses=_counts(corpus.documents.status),
-        sentences=int(corpus.segment_starts[-1]), fingerprinted=len(corpus.sent_docs),
-        by_path=by_path, relations=_counts(pairs.relation), kinds=_counts(groups.kind),
-        bandings={"document": stats.document, "sentence": stats.sentence}, skipped=stats.skipped_buckets)
-    seconds = {**{name: round(value, 3) for name, value in corpus.seconds.items()},
+        params, input_sha256, statuses=_counts(documents.status), relations=_counts(pairs.relation),
+        kinds=_counts(groups.kind), bandings={"document": stats.document, "sentence": stats.sentence},
+        skipped=stats.skipped_buckets, **counts)
+    seconds = {**{name: round(value, 3) for name, value in read_seconds.items()},
                **{name: value for name, value in stage.timings.items() if name != "prepare"}}
     timings = {"jobs": jobs, "engine": "low-memory", "seconds": seconds}
     return StoredScan(out, manifest, timings, files + report.write_manifest(out, manifest, timings))
