@@ -143,6 +143,20 @@ def test_a_table_given_no_part_gets_its_header(tmp_path):
     assert (tmp_path / "facts.csv").read_text() == "doc_a,a_value\n"
 
 
+def test_alignment_reuses_the_similarities_verification_kept_instead_of_matching_again(tmp_path, monkeypatch):
+    corpus = tmp_path / "corpus.parquet"
+    synthetic.syndication_corpus(60).to_parquet(corpus, index=False)
+    expected = dedup.scan([corpus], PARAMS, out=tmp_path / "in-memory", tables_only=True)
+
+    def match_again(*args, **kwargs):
+        raise AssertionError("alignment matched a pair's sentences again")
+
+    monkeypatch.setattr(dedup.align, "similarity_levels", match_again)
+    stored = spill.scan([corpus], tmp_path / "out", PARAMS)
+    assert len(expected.passages) > 0
+    pd.testing.assert_frame_equal(stored.table("passages"), pd.read_parquet(tmp_path / "in-memory/passages.parquet"))
+
+
 def test_a_corpus_of_bad_records_alone_gives_empty_tables_and_accounts_for_every_record(tmp_path):
     records = tmp_path / "bad.jsonl"
     records.write_text('{"id": "a", "text": ""}\nnot json\n', encoding="utf-8")
