@@ -129,28 +129,18 @@ def _join_parquet(parts: list[Path], path: Path) -> None:
 
 
 def _write_csv(tables: dict[str, pd.DataFrame], out: Path, jobs: int) -> list[Path]:
-    """Each table as CSV, written in pieces of CSV_ROWS rows on up to jobs processes, then joined."""
-    pieces = [(name, slice(start, start + CSV_ROWS)) for name, table in tables.items()
-              for start in range(0, max(len(table), 1), CSV_ROWS)]
-    map_chunks(_write_pieces, (tables, pieces, out), chunks(len(pieces), jobs, max_rows=1), jobs)
-    paths = [out / f"{name}.csv" for name in tables]
-    for path in paths:
-        first, *rest = (out / f"{name}.csv.{k}" for k, (name, _) in enumerate(pieces) if name == path.stem)
-        first.replace(path)  # the first piece becomes the file; the others are appended to it
-        with path.open("ab") as joined:
-            for piece in rest:
-                with piece.open("rb") as part:
-                    shutil.copyfileobj(part, joined)
-                piece.unlink()
-    return paths
+    """Each table as CSV, written in parts of CSV_ROWS rows on up to jobs processes, then joined."""
+    parts = {name: TableParts(out, name, tuple(table.columns), parquet=False).start() for name, table in tables.items()}
+    pieces = [(name, start) for name, table in tables.items() for start in range(0, max(len(table), 1), CSV_ROWS)]
+    map_chunks(_write_pieces, (tables, parts, pieces), chunks(len(pieces), jobs, max_rows=1), jobs)
+    return [path for table in parts.values() for path in table.join()]
 
 
-def _write_pieces(state: tuple[dict[str, pd.DataFrame], list[tuple[str, slice]], Path], part: slice) -> None:
-    tables, pieces, out = state
-    for k in range(part.start, part.stop):
-        name, rows = pieces[k]
-        tables[name].iloc[rows].to_csv(out / f"{name}.csv.{k}", index=False, header=rows.start == 0,
-                                       lineterminator="\n")
+def _write_pieces(state: tuple[dict[str, pd.DataFrame], dict[str, TableParts], list[tuple[str, int]]],
+                  part: slice) -> None:
+    tables, parts, pieces = state
+    for name, start in pieces[part]:
+        parts[name].write(start // CSV_ROWS, tables[name].iloc[start:start + CSV_ROWS])
 
 
 def _md_cell(value: object) -> str:

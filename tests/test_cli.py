@@ -111,3 +111,4 @@ def test_jobs_give_the_same_tables(jsonl, tmp_path, monkeypatch):
         whole = pd.read_parquet(tmp_path / "2" / f"{name}.parquet").to_csv(index=False, lineterminator="\n")
         assert (tmp_path / "2" / f"{name}.csv").read_text(encoding="utf-8") == whole, name
     assert not [p for p in (tmp_path / "2").iterdir() if ".csv." in p.name]  # no piece left behind
+    assert not [p for p in (tmp_path / "2").iterdir() if p.name.endswith(".parts")]
