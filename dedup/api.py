@@ -24,7 +24,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from dedup import report
 from dedup.align import align
-from dedup.candidates import CANDIDATE_COLUMNS, Banding, find_candidates
+from dedup.candidates import CANDIDATE_COLUMNS, CandidateStats, find_candidates
 from dedup.cluster import group
 from dedup.fingerprint import Fingerprints, fingerprint
 from dedup.parallel import chunks, map_chunks
@@ -185,9 +185,10 @@ def _counts(column: pd.Series) -> dict[str, int]:
 
 def build_manifest(params: Params, input_sha256: str, *, statuses: dict[str, int], sentences: int,
                    fingerprinted: int, by_path: dict[str, int], relations: dict[str, int], kinds: dict[str, int],
-                   bandings: dict[str, Banding], skipped: dict[str, int]) -> dict[str, Any]:
+                   stats: CandidateStats) -> dict[str, Any]:
     """manifest.json from a scan's counts (the same for every engine): parameters, library
-    versions, input hash, counts, and each LSH path's banding, S-curve and skipped buckets."""
+    versions, input hash, counts, and each LSH path's banding, S-curve and capped buckets
+    (paired through representatives, see `dedup.candidates`)."""
     return {
         "params": params.to_dict(),
         "versions": _versions(),
@@ -198,6 +199,7 @@ def build_manifest(params: Params, input_sha256: str, *, statuses: dict[str, int
             "rejected": statuses.get("rejected", 0),
             "sentences": sentences,
             "fingerprinted_sentences": fingerprinted,
+            "exact_copies": stats.exact_copies,
             "candidates": sum(by_path.values()),
             "candidates_by_path": dict(sorted(by_path.items())),
             "related": sum(relations.get(r, 0) for r in LINKED),
@@ -206,8 +208,8 @@ def build_manifest(params: Params, input_sha256: str, *, statuses: dict[str, int
             "story_groups": kinds.get("story", 0),
         },
         "lsh": {name: {"threshold": b.threshold, "num_perm": b.num_perm, "bands": b.bands, "rows": b.rows,
-                       "s_curve": b.s_curve(), "skipped_buckets": skipped[name]}
-                for name, b in bandings.items()},
+                       "s_curve": b.s_curve(), "capped_buckets": stats.capped_buckets[name]}
+                for name, b in (("document", stats.document), ("sentence", stats.sentence))},
     }
 
 
@@ -243,8 +245,7 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
     manifest = build_manifest(
         params, _input_hash(documents), statuses=_counts(documents.status), sentences=len(segments),
         fingerprinted=fingerprinted, by_path=_counts(candidates.via), relations=_counts(pairs.relation),
-        kinds=_counts(groups.kind), bandings={"document": stats.document, "sentence": stats.sentence},
-        skipped=stats.skipped_buckets)
+        kinds=_counts(groups.kind), stats=stats)
     return ScanResult(documents, segments, candidates, pairs, matches, passages, facts, clusters, groups, manifest,
                       params, fp, {"jobs": jobs, "seconds": stage.timings})
 

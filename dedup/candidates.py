@@ -10,7 +10,14 @@ false-positive plus false-negative probability mass around the threshold.
 Collisions are found by sorting band keys, not with hash tables of Python
 lists, so memory stays a few arrays.
 
-Two paths feed the candidates table:
+Copies whose normalised texts are equal are paired with their first copy by a text hash
+before banding (``exact``); only first copies are banded. A bucket holding more than
+``max_bucket`` items (a story syndicated to hundreds of sites collides in every band) is
+not paired all with all: each of its items is paired with its first ``bucket_representatives``
+items, so the work grows with the bucket's size, and the copies still reach one cluster
+through the representatives (`dedup.cluster`).
+
+Two LSH paths feed the candidates table:
 
 * ``document``: document signatures at ``doc_threshold`` — copies and duplicates;
 * ``sentence``: sentence signatures at ``sentence_threshold``; a document pair is
@@ -20,7 +27,7 @@ Two paths feed the candidates table:
   Jaccard is tiny.
 
 The `candidates` table: doc_a, doc_b (doc_a first in input order), via
-(``document``, ``sentence`` or ``document+sentence``), estimate (MinHash
+(``exact``, ``document``, ``sentence`` or ``document+sentence``), estimate (MinHash
 estimate of the documents' Jaccard), lsh_sentences_a, lsh_sentences_b (sentences of
 each document that collided with the other; 0 when found by the document path
 only).
@@ -115,39 +122,47 @@ class SignatureArray:
         return estimates(self.values[pairs[:, 0]], self.values[pairs[:, 1]])
 
 
-def colliding_pairs(keys: np.ndarray, max_bucket: int) -> tuple[np.ndarray, int]:
+def colliding_pairs(keys: np.ndarray, max_bucket: int, representatives: int) -> tuple[np.ndarray, int]:
     """Unique item pairs (i < j) that share a key in some band of keys ((n, bands) uint64).
 
-    Buckets with more than max_bucket items are skipped; returns the pairs as an
-    (m, 2) int64 array and the number of skipped buckets.
+    A bucket of at most max_bucket items gives all its pairs; a larger one gives only the
+    pairs with one of its first ``representatives`` items (the lowest item numbers, i.e.
+    the first in input order), so its cost grows with its size, not with its square.
+    Returns the pairs as an (m, 2) int64 array and the number of such capped buckets.
     """
-    return band_collisions(keys.T, len(keys), max_bucket)
+    return band_collisions(keys.T, len(keys), max_bucket, representatives)
 
 
-def banded_pairs(signatures: Signatures, banding: Banding, max_bucket: int) -> tuple[np.ndarray, int]:
+def banded_pairs(signatures: Signatures, banding: Banding, max_bucket: int,
+                 representatives: int) -> tuple[np.ndarray, int]:
     """`colliding_pairs` of the signatures' band keys, computed a band at a time (n keys in memory)."""
     bands = (banding.band_keys(signatures.columns(band * banding.rows, (band + 1) * banding.rows))
              for band in range(banding.bands))
-    return band_collisions(bands, len(signatures), max_bucket)
+    return band_collisions(bands, len(signatures), max_bucket, representatives)
 
 
-def band_collisions(bands: Iterable[np.ndarray], n: int, max_bucket: int) -> tuple[np.ndarray, int]:
+def band_collisions(bands: Iterable[np.ndarray], n: int, max_bucket: int,
+                    representatives: int) -> tuple[np.ndarray, int]:
     """`colliding_pairs` of n items whose keys come one band (an array of n keys) at a time."""
-    unique, pending, skipped = np.empty(0, dtype=np.int64), [], 0
+    unique, pending, capped = np.empty(0, dtype=np.int64), [], 0
     for band in bands:
-        order = np.argsort(band)  # any order inside a bucket: its pairs are min, max
+        order = np.argsort(band)  # any order inside a bucket of all pairs: its pairs are min, max
         sorted_keys = band[order]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         sizes = np.diff(np.r_[starts, n])
-        skipped += int(np.count_nonzero(sizes > max_bucket))
-        paired = (sizes >= 2) & (sizes <= max_bucket)
+        large = np.flatnonzero(sizes > max_bucket)
+        capped += len(large)
+        for start, size in zip(starts[large], sizes[large]):  # few: a capped bucket leads with its first items
+            order[start:start + size].sort()
+        leads = np.where(sizes > max_bucket, np.minimum(sizes, representatives), sizes)
+        paired = sizes >= 2
         # One int64 per pair, so that pairs met in several bands are dropped by a 1-d sort;
         # dropped as they come, since a copied sentence collides in every band.
-        pending.append(fused.bucket_pair_keys(order, starts[paired], sizes[paired], n))
+        pending.append(fused.bucket_pair_keys(order, starts[paired], sizes[paired], leads[paired], n))
         if sum(map(len, pending)) > max(len(unique), MERGE_PAIRS):
             unique, pending = _sorted_unique(np.concatenate([unique, *pending])), []
     unique = _sorted_unique(np.concatenate([unique, *pending]))
-    return np.stack([unique // n, unique % n], axis=1), skipped
+    return np.stack([unique // n, unique % n], axis=1), capped
 
 
 def _sorted_unique(keys: np.ndarray) -> np.ndarray:
@@ -163,17 +178,42 @@ def estimates(sigs_a: np.ndarray, sigs_b: np.ndarray) -> np.ndarray:
 
 @dataclass
 class CandidateStats:
-    """What the candidate stage did, for the manifest."""
+    """What the candidate stage did, for the manifest: each path's banding, its capped buckets
+    (more than ``max_bucket`` items, paired through representatives), and exact copies."""
 
     document: Banding
     sentence: Banding
-    skipped_buckets: dict[str, int]
+    capped_buckets: dict[str, int]
     sentence_collisions: int
+    exact_copies: int
+
+
+@dataclass
+class SignatureRows:
+    """Some rows of `Signatures` (rows: their numbers, ascending), as `Signatures` of their own."""
+
+    signatures: Signatures
+    rows: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def columns(self, start: int, stop: int) -> np.ndarray:
+        return self.signatures.columns(start, stop)[self.rows]
+
+    def agreement(self, pairs: np.ndarray) -> np.ndarray:
+        return self.signatures.agreement(self.rows[pairs])
+
+
+def first_copies(text_hashes: np.ndarray) -> np.ndarray:
+    """For each item, the first item (lowest number) with the same text hash: itself for the first."""
+    _, first, inverse = np.unique(text_hashes, return_index=True, return_inverse=True)
+    return first[inverse.ravel()]
 
 
 def _sentence_path(sent_sigs: Signatures, sent_docs: np.ndarray, n_docs: int, banding: Banding,
                    params: Params) -> tuple[pd.DataFrame, int, int]:
-    pairs, skipped = banded_pairs(sent_sigs, banding, params.max_bucket)
+    pairs, capped = banded_pairs(sent_sigs, banding, params.max_bucket, params.bucket_representatives)
     # Banding lets through pairs below the threshold (the S-curve's left foot);
     # the signatures' own estimate removes most of them before counting.
     pairs = pairs[sent_sigs.agreement(pairs) >= params.sentence_threshold]
@@ -188,7 +228,7 @@ def _sentence_path(sent_sigs: Signatures, sent_docs: np.ndarray, n_docs: int, ba
     b = per_pair.index.get_level_values("b").to_numpy()
     keep = shared_enough(per_pair.lsh_sentences_a.to_numpy(), per_pair.lsh_sentences_b.to_numpy(),
                          sentences_per_doc[a], sentences_per_doc[b], params)
-    return per_pair[keep].reset_index(), skipped, len(hits)
+    return per_pair[keep].reset_index(), capped, len(hits)
 
 
 def shared_enough(colliding_a: np.ndarray, colliding_b: np.ndarray, sentences_a: np.ndarray,
@@ -201,34 +241,57 @@ def shared_enough(colliding_a: np.ndarray, colliding_b: np.ndarray, sentences_a:
 
 
 def find_candidates(fp: Fingerprints, params: Params) -> tuple[pd.DataFrame, CandidateStats]:
-    """Candidate document pairs from both LSH paths, with the stage's statistics."""
-    return candidates_of(fp.doc_ids, SignatureArray(fp.doc_sigs), SignatureArray(fp.sent_sigs), fp.sent_docs, params)
+    """Candidate document pairs from both LSH paths and exact copies, with the stage's statistics."""
+    return candidates_of(fp.doc_ids, fp.doc_hashes, SignatureArray(fp.doc_sigs), SignatureArray(fp.sent_sigs),
+                         fp.sent_docs, params)
 
 
-def candidates_of(doc_ids: np.ndarray, doc_sigs: Signatures, sent_sigs: Signatures, sent_docs: np.ndarray,
-                  params: Params) -> tuple[pd.DataFrame, CandidateStats]:
-    """`find_candidates` from signatures however stored; sent_docs: each sentence's document
-    (its row in doc_sigs)."""
+def candidates_of(doc_ids: np.ndarray, text_hashes: np.ndarray, doc_sigs: Signatures, sent_sigs: Signatures,
+                  sent_docs: np.ndarray, params: Params) -> tuple[pd.DataFrame, CandidateStats]:
+    """`find_candidates` from signatures however stored; text_hashes: each document's
+    (`dedup.fingerprint.text_hashes`); sent_docs: each sentence's document (its row in doc_sigs).
+
+    Documents whose normalised texts are equal are paired with the first of them (via
+    ``exact``) and only that first copy enters LSH: what it is found related to, its
+    copies are related to as well, and a story printed a thousand times word for word
+    costs a thousand pairs, not half a million.
+    """
+    first = first_copies(text_hashes)
+    firsts = np.flatnonzero(first == np.arange(len(first)))
+    exact = np.flatnonzero(first != np.arange(len(first)))
     doc_banding = Banding.for_threshold(params.doc_threshold, params.num_perm)
     sent_banding = Banding.for_threshold(params.sentence_threshold, params.sentence_num_perm)
-    doc_pairs, doc_skipped = banded_pairs(doc_sigs, doc_banding, params.max_bucket)
-    by_doc = pd.DataFrame({"a": doc_pairs[:, 0], "b": doc_pairs[:, 1], "document": True})
-    by_sentence, sent_skipped, collisions = _sentence_path(sent_sigs, sent_docs, len(doc_ids), sent_banding,
-                                                           params)
+    doc_pairs, doc_capped = banded_pairs(_rows(doc_sigs, firsts), doc_banding, params.max_bucket,
+                                         params.bucket_representatives)
+    by_doc = pd.DataFrame({"a": firsts[doc_pairs[:, 0]], "b": firsts[doc_pairs[:, 1]], "document": True})
+    kept = np.flatnonzero(first[sent_docs] == sent_docs)  # the sentences of first copies
+    by_sentence, sent_capped, collisions = _sentence_path(_rows(sent_sigs, kept), sent_docs[kept], len(doc_ids),
+                                                          sent_banding, params)
     by_sentence["sentence"] = True
-    merged = by_doc.merge(by_sentence, on=["a", "b"], how="outer").sort_values(["a", "b"])
-    via = np.where(merged.document.fillna(False).astype(bool), "document", "")
-    via = np.char.add(via, np.where(merged.sentence.fillna(False).astype(bool),
-                                    np.where(via == "", "sentence", "+sentence"), ""))
+    by_exact = pd.DataFrame({"a": first[exact], "b": exact, "exact": True})
+    merged = pd.concat([by_doc.merge(by_sentence, on=["a", "b"], how="outer"), by_exact]).sort_values(["a", "b"])
     pairs = merged[["a", "b"]].to_numpy(np.int64)
     table = pd.DataFrame({
         "doc_a": doc_ids[pairs[:, 0]] if len(pairs) else [],
         "doc_b": doc_ids[pairs[:, 1]] if len(pairs) else [],
-        "via": via,
+        "via": _via(merged),
         "estimate": doc_sigs.agreement(pairs).round(4),
         "lsh_sentences_a": merged.lsh_sentences_a.fillna(0).astype("int64").to_numpy(),
         "lsh_sentences_b": merged.lsh_sentences_b.fillna(0).astype("int64").to_numpy(),
     }, columns=CANDIDATE_COLUMNS)
-    stats = CandidateStats(doc_banding, sent_banding,
-                           {"document": doc_skipped, "sentence": sent_skipped}, collisions)
+    stats = CandidateStats(doc_banding, sent_banding, {"document": doc_capped, "sentence": sent_capped},
+                           collisions, len(exact))
     return table.reset_index(drop=True), stats
+
+
+def _rows(signatures: Signatures, rows: np.ndarray) -> Signatures:
+    """The signatures of these rows (all of them as they are)."""
+    return signatures if len(rows) == len(signatures) else SignatureRows(signatures, rows)
+
+
+def _via(merged: pd.DataFrame) -> np.ndarray:
+    """Which path found each pair: ``document``, ``sentence``, ``document+sentence`` or ``exact``."""
+    found = {path: merged[path].fillna(False).astype(bool).to_numpy() for path in ("document", "sentence", "exact")}
+    via = np.where(found["document"], "document", "")
+    via = np.char.add(via, np.where(found["sentence"], np.where(via == "", "sentence", "+sentence"), ""))
+    return np.where(found["exact"], "exact", via)

@@ -5,13 +5,17 @@ Two groupings, for two users:
 * **duplicate clusters** (archivists): connected components of ``duplicate`` and
   ``copy`` edges — copies safe to collapse. Each cluster keeps one document,
   chosen by `Params.keep`, and records why.
-* **story groups** (researchers): all relations, grouped by average linkage.
-  A link's strength is the share of the more-contained text found in the other
-  (0 where no relation was verified); a text or group joins another only when
-  its mean strength to *all* members is at least ``story_link``. A commentary
-  related to one text of each of two stories is too weakly tied to either
-  whole story to chain them together, which single linkage (connected
-  components) would do.
+* **story groups** (researchers): all relations, grouped by average linkage over
+  the duplicate clusters. Copies of one text are one node: a relation verified for
+  one copy holds for all of them (a story syndicated a thousand times is paired
+  through a few representatives, see `dedup.candidates`, and must not fall apart
+  because its copies were not all compared with each other). A link's strength is
+  the share of the more-contained text found in the other, the strongest link
+  between two clusters' members (0 where no relation was verified); a text or
+  group joins another only when its mean strength to *all* members is at least
+  ``story_link``. A commentary related to one text of each of two stories is too
+  weakly tied to either whole story to chain them together, which single linkage
+  (connected components) would do.
 
 The `clusters` table: doc_id, cluster_id, story_id, canonical (the copy a
 duplicate cluster keeps), keep_reason. The `groups` table, one row per cluster
@@ -21,12 +25,12 @@ canonical, keep_reason, weakest_link, weakest_strength.
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 import pandas as pd
-from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial.distance import squareform
 
 from dedup.params import Params
 from dedup.relate import LINKED, link_strength
@@ -42,36 +46,67 @@ def _components(n: int, edges: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def _average_linkage(members: np.ndarray, edges: np.ndarray, strengths: np.ndarray, cut: float) -> np.ndarray:
-    """Flat average-linkage labels for one connected component of two or more documents and its own edges."""
-    if len(members) == 2 and len(edges) == 1:  # the common case, without scipy's per-call checks
-        return np.array([1, 1] if 1.0 - strengths[0] <= 1.0 - cut else [1, 2])
-    local = np.searchsorted(members, edges)  # members is sorted
-    similarity = np.zeros((len(members), len(members)))
-    similarity[local[:, 0], local[:, 1]] = similarity[local[:, 1], local[:, 0]] = strengths
-    distance = squareform(1.0 - similarity, checks=False)
-    return fcluster(linkage(distance, method="average"), t=1.0 - cut, criterion="distance")
+def _strongest_links(edges: np.ndarray, strengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct links (i < j) among edges between different nodes, each with its strongest strength."""
+    ordered = np.sort(edges.reshape(-1, 2), axis=1)
+    links = pd.DataFrame({"a": ordered[:, 0], "b": ordered[:, 1], "strength": strengths})
+    strongest = links[links.a != links.b].groupby(["a", "b"], sort=True).strength.max()
+    return (np.stack([strongest.index.get_level_values(level).to_numpy(np.int64) for level in ("a", "b")], axis=1),
+            strongest.to_numpy())
 
 
-def _story_labels(n: int, edges: np.ndarray, strengths: np.ndarray, cut: float) -> list[tuple[int, int]]:
-    """(connected component, average-linkage group inside it) of each document."""
-    components = _components(n, edges)
-    labels = [(c, 0) for c in components.tolist()]
-    by_component = np.argsort(components, kind="stable")  # members in input order inside each component
-    starts = np.flatnonzero(np.r_[True, np.diff(components[by_component]) != 0]) if n else np.empty(0, np.int64)
-    edge_component = components[edges[:, 0]]
-    edge_order = np.argsort(edge_component, kind="stable")
-    ids = components[by_component[starts]]
-    edge_starts = np.searchsorted(edge_component[edge_order], ids, side="left")
-    edge_stops = np.searchsorted(edge_component[edge_order], ids, side="right")
-    for start, stop, edge_start, edge_stop in zip(starts, np.r_[starts[1:], n], edge_starts, edge_stops):
-        if stop - start < 2:
-            continue
-        members = by_component[start:stop]
-        own = edge_order[edge_start:edge_stop]  # the component's edges, in input order
-        for member, sub in zip(members, _average_linkage(members, edges[own], strengths[own], cut)):
-            labels[member] = (int(components[member]), int(sub))
-    return labels
+def average_linkage(weights: np.ndarray, edges: np.ndarray, strengths: np.ndarray, cut: float) -> np.ndarray:
+    """Flat groups of weighted nodes by average linkage: a label (a member node) per node.
+
+    Node i stands for weights[i] documents (a duplicate cluster), each pair of documents of
+    linked nodes i, j having the link's strength, every other pair 0. Two groups merge while
+    the mean strength over all their pairs of documents is at least cut, the strongest first:
+
+        mean(U, V) = S(U, V) / (W(U) W(V)),  S(U ∪ V, X) = S(U, X) + S(V, X)
+
+    with S the summed strength over document pairs and W the documents of a group: UPGMA
+    over the documents when a cluster's copies count as one text. scipy's linkage needs a
+    dense matrix over all documents of a component; this walks the links only (a heap of
+    candidate merges, stale entries skipped), so a component of thousands of copies costs
+    what its links cost.
+    """
+    size = weights.astype(float)
+    total: list[dict[int, float]] = [{} for _ in range(len(weights))]
+    for (i, j), strength in zip(edges.tolist(), strengths.tolist()):
+        total[i][j] = total[j][i] = strength * size[i] * size[j]
+    version = [0] * len(weights)
+    heap = [(-total[i][j] / (size[i] * size[j]), i, j, 0, 0) for i, j in edges.tolist()]
+    heapq.heapify(heap)
+    parent = list(range(len(weights)))
+    while heap:
+        negative_mean, i, j, version_i, version_j = heapq.heappop(heap)
+        if (version_i, version_j) != (version[i], version[j]) or parent[i] != i or parent[j] != j:
+            continue  # an entry from before one of the two merged
+        if -negative_mean < cut - 1e-12:
+            break
+        if len(total[i]) < len(total[j]):  # fold the smaller neighbourhood into the larger
+            i, j = j, i
+        parent[j] = i
+        del total[i][j], total[j][i]
+        for other, summed in total[j].items():
+            total[i][other] = total[other][i] = total[i].get(other, 0.0) + summed
+            del total[other][j]
+        total[j] = {}
+        size[i] += size[j]
+        version[i] += 1
+        for other, summed in total[i].items():
+            first, second = min(i, other), max(i, other)
+            heapq.heappush(heap, (-summed / (size[i] * size[other]), first, second,
+                                  version[first], version[second]))
+    return np.array([_root(parent, node) for node in range(len(weights))], dtype=np.int64)
+
+
+def _root(parent: list[int], node: int) -> int:
+    """The group of a node (its chain of merges followed to the end, shortened on the way)."""
+    while parent[node] != node:
+        parent[node] = parent[parent[node]]
+        node = parent[node]
+    return node
 
 
 def _dense_ids(labels: np.ndarray, prefix: str) -> list[str]:
@@ -133,13 +168,15 @@ def group(documents: pd.DataFrame, pairs: pd.DataFrame, params: Params) -> tuple
         if len(linked) else np.empty((0, 2), dtype=np.int64)
     archival = linked.relation.isin(("duplicate", "copy")).to_numpy()
 
-    docs["cluster_id"] = _dense_ids(_components(len(docs), edges[archival]), "dup")
+    cluster = _components(len(docs), edges[archival])
+    docs["cluster_id"] = _dense_ids(cluster, "dup")
     folded = docs.cluster_id.duplicated(keep=False).to_numpy()  # only copies in a cluster need counting
     if not counted:
         docs["words"] = 0
         docs.loc[folded, "words"] = word_counts(docs.text[folded])
-    docs["story_id"] = _dense_ids(_story_labels(len(docs), edges, linked.strength.to_numpy(),
-                                                params.story_link), "story")
+    node_edges, node_strengths = _strongest_links(cluster[edges], linked.strength.to_numpy())
+    story = average_linkage(np.bincount(cluster), node_edges, node_strengths, params.story_link)
+    docs["story_id"] = _dense_ids(story[cluster], "story")
     canonical, keep_reason = np.ones(len(docs), dtype=bool), np.full(len(docs), "single copy", dtype=object)
     copies = list(docs[["doc_id", "source", "date", "words"]].itertuples(index=False, name=None))
     groups = []

@@ -487,21 +487,24 @@ def _band_keys(signatures, bands, rows, out):
             out[band, i] = key
 
 
-def bucket_pair_keys(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, n: int) -> np.ndarray:
-    """Every pair of items inside each bucket, as one int64 ``min * n + max`` each.
+def bucket_pair_keys(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, leads: np.ndarray,
+                     n: int) -> np.ndarray:
+    """The pairs of items inside each bucket that involve one of its first ``leads`` items, as one
+    int64 ``min * n + max`` each: every pair when a bucket's lead is its size.
 
     order: item numbers sorted by key; bucket k is order[starts[k]:starts[k] + sizes[k]].
     """
-    out = np.empty(int((sizes * (sizes - 1) // 2).sum()), dtype=np.int64)
-    _bucket_pair_keys(np.asarray(order, np.int64), np.asarray(starts, np.int64), np.asarray(sizes, np.int64), n, out)
+    sizes, leads = np.asarray(sizes, np.int64), np.asarray(leads, np.int64)
+    out = np.empty(int((leads * (leads - 1) // 2 + leads * (sizes - leads)).sum()), dtype=np.int64)
+    _bucket_pair_keys(np.asarray(order, np.int64), np.asarray(starts, np.int64), sizes, leads, n, out)
     return out
 
 
 @_jit
-def _bucket_pair_keys(order, starts, sizes, n, out):
+def _bucket_pair_keys(order, starts, sizes, leads, n, out):
     written = 0
     for k in range(len(starts)):
-        for p in range(starts[k], starts[k] + sizes[k]):
+        for p in range(starts[k], starts[k] + leads[k]):
             for q in range(p + 1, starts[k] + sizes[k]):
                 i, j = order[p], order[q]
                 out[written] = min(i, j) * n + max(i, j)

@@ -42,9 +42,11 @@ class Params:
         min_sentence_units: sentences with fewer units are too short to fingerprint.
         min_shared_sentences: a pair is a sentence-path candidate when at least this
             many sentences of one text collide with the other.
-        max_bucket: LSH buckets holding more items than this are skipped and counted
-            in the manifest: a sentence shared by hundreds of texts is site
-            furniture, not evidence of copying.
+        max_bucket, bucket_representatives: an LSH bucket holding more than max_bucket
+            items (a story syndicated to hundreds of sites, a site's footer) is not
+            paired all with all: each item is paired with the bucket's first
+            bucket_representatives items (in input order), so the work grows linearly
+            with the bucket; such buckets are counted in the manifest and the report.
 
     Verification (sentence matching with rapidfuzz)
         near_verbatim: ``fuzz.ratio / 100`` from which two sentences count as
@@ -96,6 +98,7 @@ class Params:
     min_sentence_units: int = 4
     min_shared_sentences: int = 2
     max_bucket: int = 200
+    bucket_representatives: int = 3
 
     near_verbatim: float = 0.9
     reworded: float = 0.5
@@ -118,7 +121,7 @@ class Params:
         self._check_choice("keep", ("earliest", "longest", "sources"))
         for name in ("min_word_len", "stem_len", "shingle_k", "char_k", "num_perm",
                      "sentence_num_perm", "min_sentence_units", "min_shared_sentences",
-                     "max_bucket"):
+                     "max_bucket", "bucket_representatives"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         for f in fields(self):

@@ -25,8 +25,11 @@ How each stage maps to Spark, and why it gives the local result:
 * **prepare**: `dedup.api.prepare` per batch (segmenting and fingerprinting are per
   document), emitting documents, sentences, signatures and LSH band keys
   (`dedup.candidates.Banding.keys`).
-* **candidates**: ``groupBy(band, key)``; buckets over ``max_bucket`` are skipped
-  and counted, the rest give their pairs (smaller ``idx`` first, as locally). The
+* **candidates**: exact copies by a window over the text hash (each paired with the
+  smallest ``idx`` of its hash, as locally), then only first copies are banded:
+  ``groupBy(band, key)``; buckets over ``max_bucket`` are counted and give the pairs with
+  their first ``bucket_representatives`` items (a window's row number), the rest give
+  all their pairs (smaller ``idx`` first, as locally). The
   sentence path filters colliding sentences by their signatures' estimate
   (`dedup.candidates.estimates`, on Arrow batches), counts distinct colliding
   sentences per document pair, and keeps pairs by `dedup.candidates.shared_enough`,
@@ -98,7 +101,7 @@ from dedup import read, report
 from dedup.align import PASSAGE_COLUMNS, align
 from dedup.api import ScanResult, _input_hash, build_manifest, prepare
 from dedup.boilerplate import REPEATS_CHECKED
-from dedup.candidates import CANDIDATE_COLUMNS, Banding, estimates, shared_enough
+from dedup.candidates import CANDIDATE_COLUMNS, Banding, CandidateStats, estimates, shared_enough
 from dedup.cluster import CLUSTER_COLUMNS, GROUP_COLUMNS, group
 from dedup.facts import FACT_COLUMNS
 from dedup.fingerprint import Fingerprints
@@ -162,8 +165,8 @@ class Table:
 _EVIDENCE_DTYPES = {c: "int64" if c.startswith("sentences_") else "float64" for c in EVIDENCE_COLUMNS}
 _COUNTS = {"lsh_sentences_a": "int64", "lsh_sentences_b": "int64"}
 RECORDS = Table.of("records", COLUMNS, keys=[KEY])
-DOCUMENTS = Table.of("documents", [*COLUMNS, "n_sentences", "signature", "bands"], keys=[KEY],
-                     n_sentences="Int64", signature="binary", bands="longs")
+DOCUMENTS = Table.of("documents", [*COLUMNS, "n_sentences", "text_hash", "signature", "bands"], keys=[KEY],
+                     n_sentences="Int64", text_hash="Int64", signature="binary", bands="longs")
 SEGMENTS = Table.of("segments", [*SEGMENT_COLUMNS, "signature", "bands"], keys=[KEY], seg_no="int32",
                     para_no="int32", start="int64", end="int64", n_units="int32", signature="ints", bands="longs")
 CANDIDATES = Table.of("candidates", CANDIDATE_COLUMNS, keys=PAIR_KEY, estimate="float64", **_COUNTS)
@@ -498,10 +501,12 @@ def _prepare_batches(batches: Iterator[pd.DataFrame], params: Params) -> Iterato
         position = {doc: i for i, doc in enumerate(fp.doc_ids)}
         at = [position[doc] if status == "ok" else None for doc, status in zip(documents.doc_id, documents.status)]
         sentences = np.bincount(fp.sent_docs, minlength=len(fp.doc_ids))
+        text_hashes = fp.doc_hashes.view(np.int64)  # Spark has no unsigned longs; equality is all that matters
         doc_keys = _keys(doc_banding, fp.doc_sigs)
         documents = documents.assign(**{
             KEY: batch[KEY].to_numpy(),
             "n_sentences": pd.array([None if i is None else sentences[i] for i in at], dtype="Int64"),
+            "text_hash": pd.array([None if i is None else text_hashes[i] for i in at], dtype="Int64"),
             "signature": [None if i is None else fp.doc_sigs[i].tobytes() for i in at],
             "bands": [None if i is None else doc_keys[i] for i in at]})
         ok = documents.status.eq("ok")
@@ -521,20 +526,32 @@ _BUCKET_PAIRS = ("explode(flatten(transform(sequence(0, size(items) - 2), i -> "
                  "transform(slice(items, i + 2, size(items)), x -> named_struct('a', items[i], 'b', x)))))")
 
 
-def bucket_pairs(keys: DataFrame, item: Column, max_bucket: int, stages: _Stages) -> tuple[DataFrame, int]:
-    """LSH collisions by ``groupBy(band, key)``: (item pairs a < b, how many buckets were too large).
+def bucket_pairs(keys: DataFrame, item: Column, params: Params, stages: _Stages) -> tuple[DataFrame, int]:
+    """LSH collisions by ``groupBy(band, key)``: (item pairs a < b, how many buckets were capped).
 
     keys has columns band, key; item is what a bucket holds (a document's idx, a
-    sentence's (idx, seg_no, signature)). As `dedup.candidates.colliding_pairs`:
-    buckets of more than max_bucket items are skipped; a pair colliding in several
-    bands comes once per band (the caller drops repeats). Bucket sizes are counted
-    first, so only the few buckets of two or more items collect their items."""
+    sentence's (idx, seg_no, signature)). As `dedup.candidates.colliding_pairs`: a bucket
+    of at most max_bucket items gives all its pairs, a larger one only the pairs with one
+    of its first bucket_representatives items (ranked by item, as the local engine ranks
+    them by input order); a pair colliding in several bands comes once per band (the
+    caller drops repeats). Bucket sizes are counted first, so only the buckets of two or
+    more items collect their items, and only the small ones as arrays."""
     sizes = stages.hold(keys.groupBy("band", "key").count())
-    skipped = sizes.filter(F.col("count") > max_bucket).count()
-    shared = sizes.filter((F.col("count") >= 2) & (F.col("count") <= max_bucket)).select("band", "key")
+    capped = sizes.filter(F.col("count") > params.max_bucket).count()
+    shared = sizes.filter((F.col("count") >= 2) & (F.col("count") <= params.max_bucket)).select("band", "key")
     buckets = keys.join(shared, ["band", "key"], "left_semi").groupBy("band", "key").agg(
         F.array_sort(F.collect_list(item)).alias("items"))
-    return buckets.select(F.expr(_BUCKET_PAIRS).alias("pair")).select("pair.a", "pair.b"), skipped
+    small = buckets.select(F.expr(_BUCKET_PAIRS).alias("pair")).select("pair.a", "pair.b")
+    if not capped:
+        return small, 0
+    large = keys.join(sizes.filter(F.col("count") > params.max_bucket).select("band", "key"), ["band", "key"],
+                      "left_semi").select("band", "key", item.alias("item"))
+    ranked = large.withColumn("rank", F.row_number().over(Window.partitionBy("band", "key").orderBy("item")))
+    leads = ranked.filter(F.col("rank") <= params.bucket_representatives).select(
+        "band", "key", F.col("item").alias("a"), F.col("rank").alias("lead_rank"))
+    led = leads.join(ranked.select("band", "key", F.col("item").alias("b"), "rank"), ["band", "key"]) \
+        .filter(F.col("lead_rank") < F.col("rank")).select("a", "b")
+    return small.unionByName(led), capped
 
 
 def _exploded_keys(frame: DataFrame, *items: str) -> DataFrame:
@@ -575,7 +592,7 @@ def _sentence_candidates(segments: DataFrame, documents: DataFrame, params: Para
     matters), so a colliding pair is filtered by its estimate where it is found."""
     sentence = F.struct(F.col(KEY).alias("idx"), F.col("seg_no").cast("long").alias("seg"), "signature")
     keyed = _exploded_keys(segments.withColumn("sentence", sentence), "sentence")
-    pairs, skipped = bucket_pairs(keyed, F.col("sentence"), params.max_bucket, stages)
+    pairs, capped = bucket_pairs(keyed, F.col("sentence"), params, stages)
     hits = pairs.filter(F.col("a.idx") != F.col("b.idx")).select(
         F.col("a.idx").alias("a_idx"), F.col("a.seg").alias("a_seg"), F.col("a.signature").alias("sig_a"),
         F.col("b.idx").alias("b_idx"), F.col("b.seg").alias("b_seg"), F.col("b.signature").alias("sig_b"))
@@ -588,7 +605,7 @@ def _sentence_candidates(segments: DataFrame, documents: DataFrame, params: Para
         per_pair = per_pair.join(counts.toDF(f"{side}_idx", f"n_{side}"), f"{side}_idx")
     kept = per_pair.mapInPandas(partial(_shared_enough, params=params),
                                 "a_idx long, b_idx long, lsh_sentences_a long, lsh_sentences_b long")
-    return kept, skipped
+    return kept, capped
 
 
 def _with_estimates(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -599,22 +616,34 @@ def _with_estimates(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
 
 
 def find_candidates(documents: DataFrame, segments: DataFrame, params: Params,
-                    stages: _Stages) -> tuple[DataFrame, dict[str, int]]:
-    """The candidates table of both LSH paths (with a_idx, b_idx), and the skipped buckets per path."""
+                    stages: _Stages) -> tuple[DataFrame, dict[str, int], int]:
+    """The candidates table of exact copies and both LSH paths (with a_idx, b_idx), the capped
+    buckets per path, and the number of exact copies.
+
+    As `dedup.candidates.candidates_of`: a document whose text hash an earlier one (smaller
+    idx) has is paired with the first of them, via ``exact``, and is not banded."""
     ok = documents.filter(F.col("status") == "ok")
-    doc_pairs, doc_skipped = bucket_pairs(_exploded_keys(ok, KEY), F.col(KEY), params.max_bucket, stages)
-    sentence_pairs, sent_skipped = _sentence_candidates(segments, ok, params, stages)
+    first = F.min(KEY).over(Window.partitionBy("text_hash"))
+    ranked = stages.hold(ok.select(KEY, "text_hash", first.alias("first")))
+    exact = ranked.filter(F.col(KEY) != F.col("first")).select(F.col("first").alias("a_idx"), F.col(KEY).alias("b_idx"))
+    firsts = ok.join(ranked.filter(F.col(KEY) == F.col("first")).select(KEY), KEY, "left_semi")
+    doc_pairs, doc_capped = bucket_pairs(_exploded_keys(firsts, KEY), F.col(KEY), params, stages)
+    sentence_pairs, sent_capped = _sentence_candidates(segments.join(firsts.select(KEY), KEY, "left_semi"), firsts,
+                                                       params, stages)
     merged = doc_pairs.distinct().select(F.col("a").alias("a_idx"), F.col("b").alias("b_idx"),
                                          F.lit(True).alias("document")) \
         .join(sentence_pairs.withColumn("sentence", F.lit(True)), PAIR_KEY, "full_outer")
     via = F.concat_ws("+", F.when(F.col("document"), F.lit("document")), F.when(F.col("sentence"), F.lit("sentence")))
     merged = merged.select(*PAIR_KEY, via.alias("via"),
                            *(F.coalesce(c, F.lit(0)).alias(c) for c in ("lsh_sentences_a", "lsh_sentences_b")))
+    merged = merged.unionByName(exact.select(*PAIR_KEY, F.lit("exact").alias("via"),
+                                             *(F.lit(0).cast("long").alias(c)
+                                               for c in ("lsh_sentences_a", "lsh_sentences_b"))))
     sigs = ok.select(KEY, "doc_id", "signature")
     for side in ("a", "b"):
         merged = merged.join(sigs.toDF(f"{side}_idx", f"doc_{side}", f"sig_{side}"), f"{side}_idx")
-    skipped = {"document": doc_skipped, "sentence": sent_skipped}
-    return stages.keep(merged.mapInPandas(_with_estimates, CANDIDATES.schema())), skipped
+    capped = {"document": doc_capped, "sentence": sent_capped}
+    return stages.keep(merged.mapInPandas(_with_estimates, CANDIDATES.schema())), capped, exact.count()
 
 
 # --- verify and align: pairs shipped with their documents ----------------------
@@ -800,7 +829,8 @@ class SparkScan:
     facts: DataFrame
     clusters: DataFrame
     groups: DataFrame
-    skipped: dict[str, int]
+    capped: dict[str, int]
+    exact_copies: int
     stages: _Stages
 
     ORDER = {"documents": [KEY], "segments": [KEY, "seg_no"], "candidates": PAIR_KEY, "pairs": PAIR_KEY,
@@ -831,7 +861,7 @@ def run(records: DataFrame, params: Params, stages: _Stages) -> SparkScan:
                                                    _packed_schema([DOCUMENTS, SEGMENTS])))
         documents, segments = _unpack(prepared, DOCUMENTS), _unpack(prepared, SEGMENTS)
     with stages.stage("candidates"):
-        candidates, skipped = find_candidates(documents, segments, params, stages)
+        candidates, capped, exact_copies = find_candidates(documents, segments, params, stages)
     with stages.stage("verify"):
         shipped = _with_documents(candidates, documents)
         verified = stages.keep(_spread(shipped, candidates.count()).mapInPandas(
@@ -851,7 +881,7 @@ def run(records: DataFrame, params: Params, stages: _Stages) -> SparkScan:
     with stages.stage("group"):
         clusters, groups = group_documents(documents, pairs, params, stages)
     return SparkScan(documents, segments, candidates, pairs, matches, _unpack(aligned, PASSAGES),
-                     _unpack(aligned, FACTS), clusters, groups, skipped, stages)
+                     _unpack(aligned, FACTS), clusters, groups, capped, exact_copies, stages)
 
 
 def _count_by(frame: DataFrame, column: str) -> dict[str, int]:
@@ -880,7 +910,7 @@ def manifest(scan: SparkScan, params: Params, input_sha256: str) -> dict[str, An
         params, input_sha256, statuses=_count_by(scan.documents, "status"), sentences=sentences["all"],
         fingerprinted=sentences["fingerprinted"], by_path=_count_by(scan.candidates, "via"),
         relations=_count_by(scan.pairs, "relation"), kinds=_count_by(scan.groups, "kind"),
-        bandings={"document": doc_banding, "sentence": sent_banding}, skipped=scan.skipped)
+        stats=CandidateStats(doc_banding, sent_banding, scan.capped, 0, scan.exact_copies))
 
 
 def timings(spark: SparkSession, stages: _Stages) -> dict[str, Any]:

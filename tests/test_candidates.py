@@ -91,23 +91,24 @@ def test_collision_rate_of_band_keys_follows_the_s_curve():
 # --- colliding_pairs ------------------------------------------------------------
 
 
-def brute_force_pairs(keys: np.ndarray, max_bucket: int) -> tuple[set[tuple[int, int]], int]:
-    pairs, skipped = set(), 0
+def brute_force_pairs(keys: np.ndarray, max_bucket: int, representatives: int) -> tuple[set[tuple[int, int]], int]:
+    pairs, capped = set(), 0
     for band in keys.T:
         buckets: dict[int, list[int]] = {}
         for item, key in enumerate(band.tolist()):
             buckets.setdefault(key, []).append(item)
         for members in buckets.values():
             if len(members) > max_bucket:
-                skipped += 1
+                capped += 1
+                pairs.update((lead, other) for lead in members[:representatives] for other in members if other > lead)
                 continue
             pairs.update(itertools.combinations(sorted(members), 2))
-    return pairs, skipped
+    return pairs, capped
 
 
 def test_colliding_pairs_small_example():
     keys = np.array([[1, 5], [1, 6], [2, 6], [3, 7], [4, 5]], dtype=np.uint64)
-    pairs, skipped = colliding_pairs(keys, max_bucket=10)
+    pairs, skipped = colliding_pairs(keys, max_bucket=10, representatives=3)
     # 0-1 share band 0; 1-2 share band 1; 0-4 share band 1; 3 shares nothing
     assert pairs.tolist() == [[0, 1], [0, 4], [1, 2]]
     assert pairs.dtype == np.int64
@@ -116,40 +117,51 @@ def test_colliding_pairs_small_example():
 
 def test_pair_colliding_in_several_bands_is_listed_once():
     keys = np.array([[9, 9, 9], [9, 9, 9], [1, 2, 3]], dtype=np.uint64)
-    pairs, _ = colliding_pairs(keys, max_bucket=10)
+    pairs, _ = colliding_pairs(keys, max_bucket=10, representatives=3)
     assert pairs.tolist() == [[0, 1]]
 
 
 def test_no_collisions_gives_an_empty_pair_array():
     keys = np.arange(20, dtype=np.uint64).reshape(10, 2)
-    pairs, skipped = colliding_pairs(keys, max_bucket=5)
+    pairs, skipped = colliding_pairs(keys, max_bucket=5, representatives=3)
     assert pairs.shape == (0, 2) and skipped == 0
-    pairs, skipped = colliding_pairs(np.empty((0, 3), dtype=np.uint64), max_bucket=5)
+    pairs, skipped = colliding_pairs(np.empty((0, 3), dtype=np.uint64), max_bucket=5, representatives=3)
     assert pairs.shape == (0, 2) and skipped == 0
 
 
-def test_buckets_larger_than_max_bucket_are_skipped_and_counted():
-    # band 0: one bucket of 4 items; band 1: a bucket of 3 (items 0-2) and one of 1
-    keys = np.array([[7, 1], [7, 1], [7, 1], [7, 2]], dtype=np.uint64)
-    pairs, skipped = colliding_pairs(keys, max_bucket=3)
-    assert pairs.tolist() == [[0, 1], [0, 2], [1, 2]]  # from band 1 only; a bucket of exactly 3 is kept
-    assert skipped == 1
-    pairs, skipped = colliding_pairs(keys, max_bucket=2)
-    assert pairs.shape == (0, 2) and skipped == 2
+def test_buckets_larger_than_max_bucket_pair_their_items_with_the_first_ones():
+    # band 0: one bucket of 5 items; band 1: a bucket of 3 (items 0-2) and two of 1
+    keys = np.array([[7, 1], [7, 1], [7, 1], [7, 2], [7, 3]], dtype=np.uint64)
+    pairs, capped = colliding_pairs(keys, max_bucket=3, representatives=1)
+    # the bucket of 5 pairs everything with item 0 only; the bucket of exactly 3 gives all its pairs
+    assert pairs.tolist() == [[0, 1], [0, 2], [0, 3], [0, 4], [1, 2]]
+    assert capped == 1
+    pairs, capped = colliding_pairs(keys, max_bucket=2, representatives=2)
+    assert pairs.tolist() == [[0, 1], [0, 2], [0, 3], [0, 4], [1, 2], [1, 3], [1, 4]]
+    assert capped == 2
+
+
+def test_a_capped_bucket_costs_pairs_in_proportion_to_its_size():
+    keys = np.full((10_000, 4), 5, dtype=np.uint64)  # one story in 10,000 copies: one bucket per band
+    pairs, capped = colliding_pairs(keys, max_bucket=200, representatives=3)
+    assert capped == 4
+    assert len(pairs) == 3 * 10_000 - 6  # 3 + 2 + 1 ... each item paired with the first three
+    assert set(pairs[:, 0].tolist()) == {0, 1, 2}
 
 
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("max_bucket", [1, 2, 5, 8, 1000])
-def test_colliding_pairs_match_brute_force(seed, max_bucket):
+@pytest.mark.parametrize("representatives", [1, 3])
+def test_colliding_pairs_match_brute_force(seed, max_bucket, representatives):
     rng = np.random.default_rng(seed)
     keys = rng.integers(0, 30, size=(200, 4)).astype(np.uint64)
     keys[:, 1] += np.uint64(2**63)  # large key values must work as well
-    pairs, skipped = colliding_pairs(keys, max_bucket)
-    expected, expected_skipped = brute_force_pairs(keys, max_bucket)
+    pairs, capped = colliding_pairs(keys, max_bucket, representatives)
+    expected, expected_capped = brute_force_pairs(keys, max_bucket, representatives)
     assert len(pairs) == len(expected)  # no repeats
     assert {tuple(p) for p in pairs.tolist()} == expected
     assert np.all(pairs[:, 0] < pairs[:, 1]) if len(pairs) else True
-    assert skipped == expected_skipped
+    assert capped == expected_capped
 
 
 @pytest.mark.parametrize("merge_pairs", [1, 1 << 20])
@@ -157,8 +169,8 @@ def test_keys_a_band_at_a_time_give_the_pairs_of_all_keys(monkeypatch, merge_pai
     monkeypatch.setattr(candidates, "MERGE_PAIRS", merge_pairs)  # 1: repeats dropped after every band
     signatures = np.random.default_rng(4).integers(0, 3, size=(300, 12)).astype(np.uint32)
     banding = Banding(0.5, 12, 4, 3)
-    pairs, skipped = banded_pairs(SignatureArray(signatures), banding, max_bucket=40)
-    expected, expected_skipped = colliding_pairs(banding.keys(signatures), max_bucket=40)
+    pairs, skipped = banded_pairs(SignatureArray(signatures), banding, max_bucket=40, representatives=3)
+    expected, expected_skipped = colliding_pairs(banding.keys(signatures), max_bucket=40, representatives=3)
     np.testing.assert_array_equal(pairs, expected)
     assert skipped == expected_skipped and len(pairs) > 100
 
@@ -290,17 +302,25 @@ def test_find_candidates_finds_copy_and_rewrite_but_not_unrelated_texts():
     assert set(rows) == {frozenset(p) for p in [("original", "copy"), ("rewrite", "original"),
                                                  ("rewrite", "copy")]}
     assert set(table.via) <= {"document", "sentence", "document+sentence"}
-    assert stats.skipped_buckets == {"document": 0, "sentence": 0}
+    assert stats.capped_buckets == {"document": 0, "sentence": 0} and stats.exact_copies == 0
 
 
-def test_identical_texts_are_found_by_both_paths_with_estimate_one():
-    docs = documents([("original", ORIGINAL), ("copy", ORIGINAL)])
+def test_identical_texts_are_paired_as_exact_copies_with_estimate_one():
+    docs = documents([("original", ORIGINAL), ("copy", ORIGINAL), ("spaced", ORIGINAL.upper().replace(" ", "  "))])
+    table, stats = candidates_of(docs)
+    # both later copies are paired with the first one only, and never banded
+    assert table[["doc_a", "doc_b", "via"]].values.tolist() == [["original", "copy", "exact"],
+                                                                ["original", "spaced", "exact"]]
+    assert (table.estimate == 1.0).all()  # identical texts have identical signatures
+    assert stats.exact_copies == 2
+
+
+def test_copies_of_an_exact_copy_are_paired_with_its_first_copy():
+    docs = documents([("original", ORIGINAL), ("twin", ORIGINAL), ("copy", COPY)])
     table, _ = candidates_of(docs)
-    assert len(table) == 1
-    row = table.iloc[0]
-    assert row["via"] == "document+sentence"
-    assert row["estimate"] == 1.0  # identical texts have identical signatures
-    assert row[SENTENCES_A] == row[SENTENCES_B] == 10  # every sentence collides with its twin
+    rows = {tuple(pair): via for *pair, via in table[["doc_a", "doc_b", "via"]].values.tolist()}
+    assert rows == {("original", "twin"): "exact", ("original", "copy"): "document+sentence"}
+    assert table.set_index("doc_b").loc["copy", SENTENCES_A] == 10  # every sentence collides with its twin
 
 
 def test_document_path_only_pairs_report_zero_sentences():
@@ -325,12 +345,16 @@ def test_unrelated_corpus_gives_no_candidates():
     assert stats.sentence_collisions == 0
 
 
-def test_text_shared_by_more_than_max_bucket_documents_is_skipped():
-    docs = documents([(f"copy{i}", ORIGINAL) for i in range(3)] + [("chess", CHESS)])
-    table, stats = candidates_of(docs, Params(max_bucket=2))
-    assert table.empty  # every bucket holding the story has 3 > 2 items
-    assert stats.skipped_buckets["document"] == stats.document.bands
-    assert stats.skipped_buckets["sentence"] > 0
+def test_copies_in_buckets_over_max_bucket_are_paired_with_representatives():
+    # four copies of one story, each with its own credit (no text unit: the same signatures),
+    # not exact copies, so they are banded
+    docs = documents([(f"copy{i}", ORIGINAL + f"\n\n({agency})")
+                      for i, agency in enumerate(("AP", "UPI", "AFP", "DPA"))] + [("chess", CHESS)])
+    table, stats = candidates_of(docs, Params(max_bucket=2, bucket_representatives=1))
+    # every bucket holding the story has 4 > 2 items: all copies pair with the first, not with each other
+    assert sorted(map(tuple, table[["doc_a", "doc_b"]].values.tolist())) == [
+        ("copy0", "copy1"), ("copy0", "copy2"), ("copy0", "copy3")]
+    assert stats.capped_buckets["document"] > 0 and stats.capped_buckets["sentence"] > 0
 
-    table, stats = candidates_of(docs, Params(max_bucket=3))
-    assert len(table) == 3 and stats.skipped_buckets["document"] == 0
+    table, stats = candidates_of(docs, Params(max_bucket=4))
+    assert len(table) == 6 and stats.capped_buckets == {"document": 0, "sentence": 0}

@@ -76,7 +76,7 @@ def test_the_corpus_holds_every_kind_of_relation_direction_and_rejection(local):
     assert set(local.pairs.relation) == {"duplicate", "copy", "rewrite", "partial", "rejected"}
     assert {"dated", "contained", "unknown"} <= set(local.pairs.direction)
     assert local.passages["flags"].str.contains("boilerplate").any()
-    assert local.manifest["lsh"]["sentence"]["skipped_buckets"] > 0
+    assert local.manifest["lsh"]["sentence"]["capped_buckets"] > 0
     reasons = " | ".join(local.documents.reason)
     for reason in ("empty text", "invalid JSON", "not a JSON object", "not a string", "duplicate id",
                    "too short to fingerprint"):

@@ -1,0 +1,62 @@
+"""A story syndicated to a thousand outlets: large LSH buckets still give its copies."""
+
+import random
+
+import pytest
+
+import dedup
+from tests import synthetic
+
+COPIES, CORPUS = 1000, 5000
+
+
+def _syndicated(rng: random.Random) -> list[str]:
+    """COPIES copies of synthetic.STORY: a third verbatim, a third trimmed by one or two
+    paragraphs, a third with a lede of its outlet's own."""
+    paragraphs = synthetic.STORY.strip().split("\n\n")
+    copies = []
+    for number in range(COPIES):
+        kind = number % 3
+        if kind == 0:
+            copies.append(synthetic.STORY)
+        elif kind == 1:
+            copies.append("\n\n".join(paragraphs[:-rng.choice((1, 2))]))
+        else:
+            lede = (f"Outlet {number} reports from the riverside, where residents waited through "
+                    f"night number {number} for news of the barriers.")
+            copies.append("\n\n".join([paragraphs[0], lede, *paragraphs[1:]]))
+    return copies
+
+
+@pytest.fixture(scope="module")
+def result() -> dedup.ScanResult:
+    rng = random.Random(3)
+    others = synthetic.syndication_corpus(CORPUS - COPIES)  # other stories, in other (enciphered) words
+    texts = [*_syndicated(rng), *others.text]
+    rng.shuffle(texts)
+    corpus = dedup.documents_table({"doc_id": f"doc-{i:04d}", "text": text} for i, text in enumerate(texts))
+    return dedup.analyse(corpus)
+
+
+def test_a_story_on_a_thousand_sites_forms_one_duplicate_cluster(result):
+    documents = result.documents.set_index("doc_id")
+    clusters = result.clusters.set_index("doc_id")
+    copies = [doc for doc, text in documents.text.items() if "Marlow Bend" in text and "Whitfield" in text]
+    assert len(copies) == COPIES
+    cluster = clusters.loc[copies, "cluster_id"]
+    assert cluster.nunique() == 1
+    members = clusters.index[clusters.cluster_id == cluster.iloc[0]]
+    assert sorted(members) == sorted(copies)  # and nothing else
+    assert clusters.loc[copies, "story_id"].nunique() == 1
+    assert clusters.loc[copies, "canonical"].sum() == 1
+
+
+def test_the_work_grows_with_the_copies_and_the_caps_are_reported(result):
+    texts = result.documents.set_index("doc_id").text
+    copies = texts[texts.str.contains("Whitfield")]
+    pairs = result.pairs[result.pairs.doc_a.isin(copies.index) & result.pairs.doc_b.isin(copies.index)]
+    assert len(pairs) < 20 * COPIES  # not the 499,500 pairs of all with all
+    exact = pairs[pairs.via == "exact"]
+    assert len(exact) == len(copies) - copies.nunique()  # each later copy of a text with its first
+    assert set(exact.relation) == {"duplicate"}
+    assert result.manifest["lsh"]["document"]["capped_buckets"] > 0
