@@ -30,8 +30,9 @@ b_para, a_text, b_text, score, flags (``;``-joined).
 
 from __future__ import annotations
 
+import bisect
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,8 @@ from dedup.facts import FACT_COLUMNS, number_drift, quotation_drift, shared_quot
 from dedup.parallel import concat_parts, map_chunks, pair_chunks, shared_strings, strings_at
 from dedup.params import Params
 from dedup.relate import ORIENT_COLUMNS, document_dates, orient_pair
-from dedup.verify import MERGED_SHARE, SentenceIndex, monotone_alignment, pair_documents, similarity_levels
+from dedup.verify import (MERGED_SHARE, SentenceIndex, Similarity, monotone_alignment, pair_documents,
+                          sentence_similarity)
 
 PASSAGE_COLUMNS = ["doc_a", "doc_b", "passage_no", "kind", "a_start", "a_end", "b_start", "b_end",
                    "a_para", "b_para", "a_text", "b_text", "score", "flags"]
@@ -94,30 +96,32 @@ class _Passage:
     flags: set[str] = field(default_factory=set)
 
 
-def _sentence_links(level: np.ndarray, score: np.ndarray, inter: np.ndarray, size_a: np.ndarray,
+def _sentence_links(similarity: Similarity, size_a: np.ndarray,
                     size_b: np.ndarray) -> tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int]]]:
-    """(aligned, moved, merged) sentence pairs (i in a, j in b).
-
-    inter: shared units of each sentence pair; size_a, size_b: units per sentence.
-    """
-    aligned = [(i, j) for i, j in monotone_alignment(score).tolist() if level[i, j] > 0]
+    """(aligned, moved, merged) sentence pairs (i in a, j in b); size_a, size_b: units per sentence."""
+    aligned = [(i, j) for i, j in monotone_alignment(similarity).tolist()]
     used_a, used_b = {i for i, _ in aligned}, {j for _, j in aligned}
     moved = []
-    order = np.argsort(-score, axis=None, kind="stable")
-    ranked = order[:np.argmax(np.append(level.ravel()[order] == 0, True))]  # best first, up to an unlinked cell
-    for i, j in zip(*(cells.tolist() for cells in np.unravel_index(ranked, score.shape))):
+    linked = similarity.linked()
+    ranked = np.argsort(-linked.score, kind="stable")  # best first; of equals, in (i, j) order
+    for i, j in zip(linked.i[ranked].tolist(), linked.j[ranked].tolist()):
         if i not in used_a and j not in used_b:
             moved.append((i, j))
             used_a.add(i)
             used_b.add(j)
+    shared = dict(zip(zip(similarity.i.tolist(), similarity.j.tolist()), similarity.shared_units.tolist()))
+
+    def holds_most(i: int, j: int, units: int) -> bool:  # a sentence without units is held by any
+        return shared.get((i, j), 0) >= MERGED_SHARE * units
+
     partner_of_a, partner_of_b = dict(aligned), {j: i for i, j in aligned}
     merged = []
-    for i in sorted(set(range(level.shape[0])) - used_a):  # joined into a neighbour's counterpart
-        j = _neighbour_partner(partner_of_a, i, lambda j: inter[i, j] >= MERGED_SHARE * size_a[i])
+    for i in sorted(set(range(similarity.shape[0])) - used_a):  # joined into a neighbour's counterpart
+        j = _neighbour_partner(partner_of_a, i, lambda j: holds_most(i, j, size_a[i]))
         if j is not None:
             merged.append((i, j))
-    for j in sorted(set(range(level.shape[1])) - used_b):  # split off a neighbour's counterpart
-        i = _neighbour_partner(partner_of_b, j, lambda i: inter[i, j] >= MERGED_SHARE * size_b[j])
+    for j in sorted(set(range(similarity.shape[1])) - used_b):  # split off a neighbour's counterpart
+        i = _neighbour_partner(partner_of_b, j, lambda i: holds_most(i, j, size_b[j]))
         if i is not None:
             merged.append((i, j))
     return aligned, moved, merged
@@ -130,12 +134,13 @@ def _neighbour_partner(partner: dict[int, int], k: int, holds) -> int | None:
     return None
 
 
-def _passages(level: np.ndarray, score: np.ndarray, inter: np.ndarray, size_a: np.ndarray,
-              size_b: np.ndarray) -> list[_Passage]:
+def _passages(similarity: Similarity, size_a: np.ndarray, size_b: np.ndarray) -> list[_Passage]:
     """Every sentence of both sides in one passage, in reading order (before merging runs)."""
-    aligned, moved, merged = _sentence_links(level, score, inter, size_a, size_b)
-    anchors = [_Passage("same" if level[i, j] == 3 else "reworded", [i], [j], float(score[i, j]))
-               for i, j in aligned]
+    aligned, moved, merged = _sentence_links(similarity, size_a, size_b)
+    linked = similarity.linked()
+    cell = {(i, j): (level, score) for i, j, level, score in
+            zip(linked.i.tolist(), linked.j.tolist(), linked.level.tolist(), linked.score.tolist())}
+    anchors = [_Passage("same" if cell[i, j][0] == 3 else "reworded", [i], [j], cell[i, j][1]) for i, j in aligned]
     anchor_of_a = {i: k for k, (i, _) in enumerate(aligned)}
     anchor_of_b = {j: k for k, (_, j) in enumerate(aligned)}
     for i, j in merged:
@@ -148,12 +153,12 @@ def _passages(level: np.ndarray, score: np.ndarray, inter: np.ndarray, size_a: n
     placed_b = {j for p in anchors for j in p.b}
     out: list[_Passage] = []
     next_a = next_b = 0
-    for (i_anchor, j_anchor), anchor in [*zip(aligned, anchors), ((level.shape[0], level.shape[1]), None)]:
+    for (i_anchor, j_anchor), anchor in [*zip(aligned, anchors), (similarity.shape, None)]:
         out += [_Passage("dropped", [i]) for i in range(next_a, i_anchor) if i not in placed_a]
         for j in range(next_b, j_anchor):
             if j in moved_at_b:
                 i = moved_at_b[j]
-                out.append(_Passage("moved", [i], [j], float(score[i, j])))
+                out.append(_Passage("moved", [i], [j], cell[i, j][1]))
             elif j not in placed_b:
                 out.append(_Passage("added", b=[j]))
         if anchor is not None:
@@ -196,29 +201,29 @@ def _span(side: _Side, sentences: list[int]) -> tuple[object, object, object, st
     return start, end, int(side.para[sentences[0]]), side.text[start:end]
 
 
-def _quotation_anchors(a: _Side, b: _Side, level: np.ndarray, score: np.ndarray,
-                       params: Params) -> tuple[np.ndarray, np.ndarray]:
+def _quotation_anchors(a: _Side, b: _Side, similarity: Similarity, params: Params) -> Similarity:
     """Sentences holding the same quotation word for word are the same passage, at least reworded."""
-    level, score = level.copy(), score.copy()
-    for a_offset, b_offset in shared_quotations(a.text, b.text):
-        i = np.searchsorted(a.end, a_offset, side="right")
-        j = np.searchsorted(b.end, b_offset, side="right")
-        if i < len(a.end) and j < len(b.end) and level[i, j] == 0:
-            level[i, j], score[i, j] = 1, params.reworded
-    return level, score
+    m, n = similarity.shape
+    anchors = {(int(np.searchsorted(a.end, a_offset, side="right")), int(np.searchsorted(b.end, b_offset, side="right")))
+               for a_offset, b_offset in shared_quotations(a.text, b.text)}
+    anchors = {(i, j) for i, j in anchors if i < m and j < n}
+    return similarity.raised(np.array(sorted(i * n + j for i, j in anchors), dtype=np.int64), 1, params.reworded)
+
+
+def _without_furniture(a: _Side, b: _Side, similarity: Similarity) -> Similarity:
+    """Furniture matches only the same furniture: never a sentence of the story."""
+    furniture_a, furniture_b = a.furniture[similarity.i], b.furniture[similarity.j]
+    mismatched = (furniture_a | furniture_b) & ~(furniture_a & furniture_b & (similarity.level == 3))
+    return replace(similarity, level=np.where(mismatched, 0, similarity.level).astype(np.int8),
+                   score=np.where(mismatched, 0.0, similarity.score))
 
 
 def align_pair(a: _Side, b: _Side, index: SentenceIndex, params: Params) -> list[_Passage]:
     """The passages of one pair, read from a to b."""
-    verified = index.verified.get((a.doc, b.doc))
-    level, score, shared_units = verified.dense() if verified else similarity_levels(index, a.rows, b.rows, params)
-    level, score = _quotation_anchors(a, b, level, score, params)
-    # Furniture matches only the same furniture: never a sentence of the story.
-    mismatched = (a.furniture[:, None] | b.furniture[None, :]) & ~((a.furniture[:, None] & b.furniture[None, :])
-                                                                  & (level == 3))
-    level, score = np.where(mismatched, 0, level), np.where(mismatched, 0.0, score)
+    similarity = index.verified.get((a.doc, b.doc)) or sentence_similarity(index, a.rows, b.rows, params)
+    similarity = _without_furniture(a, b, _quotation_anchors(a, b, similarity, params))
     units_a, units_b = index.items.sizes("unit", a.rows), index.items.sizes("unit", b.rows)
-    return _runs(_passages(level, score, shared_units, units_a, units_b), a, b)
+    return _runs(_passages(similarity, units_a, units_b), a, b)
 
 
 def _inserts(passages: list[_Passage], kind: str) -> bool:
@@ -258,20 +263,28 @@ def _facts(rows: list[list], a: _Side, b: _Side, params: Params) -> list[list]:
         drift = number_drift(row[_A + 3], row[_B + 3])
         if drift is not None:
             facts.append([a.doc, b.doc, row[2], "number_changed", *drift])
+    passage_at = {side: _PassageFinder(rows, side) for side in (_A, _B)}
     for fact, a_offset, b_offset, a_value, b_value in quotation_drift(a.text, b.text, params):
-        no = _passage_at(rows, _B, b_offset) if b_offset is not None else _passage_at(rows, _A, a_offset)
+        no = passage_at[_B](b_offset) if b_offset is not None else passage_at[_A](a_offset)
         if no is not None and (b_offset is not None or kept[no]):  # a quotation lost counts where the copy kept the passage
             facts.append([a.doc, b.doc, no, fact, a_value, b_value])
     return facts
 
 
-def _passage_at(rows: list[list], side: int, offset: int) -> int | None:
-    """The passage whose span on one side (_A or _B) holds offset."""
-    for row in rows:
-        start, end = row[side], row[side + 1]
-        if start is not pd.NA and start <= offset < end:
-            return row[2]
-    return None
+class _PassageFinder:
+    """The passage whose span on one side (_A or _B) of a pair's passage rows holds an offset
+    (spans on one side never overlap; moved passages are out of the side's order, so sorted)."""
+
+    def __init__(self, rows: list[list], side: int) -> None:
+        spans = sorted((row[side], row[side + 1], row[2]) for row in rows if row[side] is not pd.NA)
+        self.starts = [start for start, _, _ in spans]
+        self.spans = spans
+
+    def __call__(self, offset: int) -> int | None:
+        at = bisect.bisect_right(self.starts, offset) - 1
+        if at >= 0 and offset < self.spans[at][1]:
+            return self.spans[at][2]
+        return None
 
 
 @dataclass

@@ -199,7 +199,6 @@ def build_manifest(params: Params, input_sha256: str, *, statuses: dict[str, int
             "rejected": statuses.get("rejected", 0),
             "sentences": sentences,
             "fingerprinted_sentences": fingerprinted,
-            "exact_copies": stats.exact_copies,
             "candidates": sum(by_path.values()),
             "candidates_by_path": dict(sorted(by_path.items())),
             "related": sum(relations.get(r, 0) for r in LINKED),
@@ -292,12 +291,13 @@ def compare(text_a: str, text_b: str, params: Params | None = None,
         raise ValueError("; ".join(f"text {r.doc_id}: {r.reason}" for r in rejected.itertuples()))
     estimate = float((fp.doc_sigs[0] == fp.doc_sigs[1]).mean())
     candidate = pd.DataFrame([[names[0], names[1], "compare", estimate, 0, 0]], columns=CANDIDATE_COLUMNS)
-    evidence, matches = verify(candidate, segments, unit_hashes, fp, params)
+    index = SentenceIndex.build(segments, unit_hashes, params)  # verify keeps a related pair's similarity for align
+    evidence, matches = verify(candidate, segments, None, fp, params, index=index)
     pairs = relate(candidate, evidence, params)
-    orientation, passages, facts = align(pairs, documents, segments, unit_hashes, params)
+    orientation, passages, facts = align(pairs, documents, segments, None, params, index=index)
     pairs = pairs.join(orientation)
     pair = pairs.iloc[0]
     scores = {"estimate": round(estimate, 4),
-              **{k: int(pair[k]) if k.startswith("sentences_") else round(float(pair[k]), 4)
-                 for k in evidence.columns}}
+              **{k: int(pair[k]) if k.startswith("sentences_") else bool(pair[k]) if k == "bounded"
+                 else round(float(pair[k]), 4) for k in evidence.columns}}
     return Comparison(pair.relation, pair.reason, scores, matches, documents, pair, passages, facts)

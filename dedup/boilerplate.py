@@ -52,10 +52,17 @@ _FURNITURE = re.compile(
     r"|[-•]?\s*by [a-z .'-]+(?: and [a-z .'-]+)?"
     r")\W*$")
 _FOLLOW = re.compile(r"\bfollow (?:him|her|them|us|me) on \w")
+# A short line led by a publishing verb is a stamp or a footer ("Published by site 17", "Posted
+# on 2 May 2021 at 10:42"); a long one may be a story's sentence ("Published by Penguin in 2003, ...").
+_STAMP = re.compile(r"^(?:first |last )?(?:published|posted|updated|printed|filed)\b[^.!?]*$")
+_SHORT_LINE = 60
 
 
-def _is_furniture_line(text: str) -> bool:
-    return bool(_FURNITURE.match(text)) or ("follow " in text and bool(_FOLLOW.search(text)))
+def is_furniture_line(text: str) -> bool:
+    """Whether a normalised sentence is a furniture line by its own words: a stamp, a byline,
+    a credit, a share prompt (the patterns above)."""
+    return (bool(_FURNITURE.match(text)) or ("follow " in text and bool(_FOLLOW.search(text)))
+            or (len(text) <= _SHORT_LINE and bool(_STAMP.match(text))))
 
 
 def _is_photo_credit(text: str) -> bool:
@@ -84,7 +91,7 @@ def _pattern_furniture(segments: pd.DataFrame, sources: dict[str, str], jobs: in
 def _line_patterns(state: tuple[Any, Any, dict[str, str]], part: slice) -> np.ndarray:
     """(own name, furniture pattern, comments heading, photo credit) of some sentences, a bool per column."""
     docs, texts, names = state
-    return np.array([(names.get(doc, "") == t, _is_furniture_line(t), bool(_COMMENTS_HEADING.match(t)),
+    return np.array([(names.get(doc, "") == t, is_furniture_line(t), bool(_COMMENTS_HEADING.match(t)),
                       _is_photo_credit(t)) for doc, t in zip(strings_at(docs, part.start, part.stop),
                                                              strings_at(texts, part.start, part.stop))],
                     dtype=bool).reshape(-1, 4)

@@ -10,9 +10,7 @@ false-positive plus false-negative probability mass around the threshold.
 Collisions are found by sorting band keys, not with hash tables of Python
 lists, so memory stays a few arrays.
 
-Copies whose normalised texts are equal are paired with their first copy by a text hash
-before banding (``exact``); only first copies are banded. A bucket holding more than
-``max_bucket`` items (a story syndicated to hundreds of sites collides in every band) is
+A bucket holding more than ``max_bucket`` items (a story syndicated to hundreds of sites collides in every band) is
 not paired all with all: each of its items is paired with its first ``bucket_representatives``
 items, so the work grows with the bucket's size, and the copies still reach one cluster
 through the representatives (`dedup.cluster`).
@@ -27,7 +25,7 @@ Two LSH paths feed the candidates table:
   Jaccard is tiny.
 
 The `candidates` table: doc_a, doc_b (doc_a first in input order), via
-(``exact``, ``document``, ``sentence`` or ``document+sentence``), estimate (MinHash
+(``document``, ``sentence`` or ``document+sentence``), estimate (MinHash
 estimate of the documents' Jaccard), lsh_sentences_a, lsh_sentences_b (sentences of
 each document that collided with the other; 0 when found by the document path
 only).
@@ -178,37 +176,13 @@ def estimates(sigs_a: np.ndarray, sigs_b: np.ndarray) -> np.ndarray:
 
 @dataclass
 class CandidateStats:
-    """What the candidate stage did, for the manifest: each path's banding, its capped buckets
-    (more than ``max_bucket`` items, paired through representatives), and exact copies."""
+    """What the candidate stage did, for the manifest: each path's banding and its capped buckets
+    (more than ``max_bucket`` items, paired through representatives)."""
 
     document: Banding
     sentence: Banding
     capped_buckets: dict[str, int]
     sentence_collisions: int
-    exact_copies: int
-
-
-@dataclass
-class SignatureRows:
-    """Some rows of `Signatures` (rows: their numbers, ascending), as `Signatures` of their own."""
-
-    signatures: Signatures
-    rows: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def columns(self, start: int, stop: int) -> np.ndarray:
-        return self.signatures.columns(start, stop)[self.rows]
-
-    def agreement(self, pairs: np.ndarray) -> np.ndarray:
-        return self.signatures.agreement(self.rows[pairs])
-
-
-def first_copies(text_hashes: np.ndarray) -> np.ndarray:
-    """For each item, the first item (lowest number) with the same text hash: itself for the first."""
-    _, first, inverse = np.unique(text_hashes, return_index=True, return_inverse=True)
-    return first[inverse.ravel()]
 
 
 def _sentence_path(sent_sigs: Signatures, sent_docs: np.ndarray, n_docs: int, banding: Banding,
@@ -241,57 +215,33 @@ def shared_enough(colliding_a: np.ndarray, colliding_b: np.ndarray, sentences_a:
 
 
 def find_candidates(fp: Fingerprints, params: Params) -> tuple[pd.DataFrame, CandidateStats]:
-    """Candidate document pairs from both LSH paths and exact copies, with the stage's statistics."""
-    return candidates_of(fp.doc_ids, fp.doc_hashes, SignatureArray(fp.doc_sigs), SignatureArray(fp.sent_sigs),
-                         fp.sent_docs, params)
+    """Candidate document pairs from both LSH paths, with the stage's statistics."""
+    return candidates_of(fp.doc_ids, SignatureArray(fp.doc_sigs), SignatureArray(fp.sent_sigs), fp.sent_docs, params)
 
 
-def candidates_of(doc_ids: np.ndarray, text_hashes: np.ndarray, doc_sigs: Signatures, sent_sigs: Signatures,
-                  sent_docs: np.ndarray, params: Params) -> tuple[pd.DataFrame, CandidateStats]:
-    """`find_candidates` from signatures however stored; text_hashes: each document's
-    (`dedup.fingerprint.text_hashes`); sent_docs: each sentence's document (its row in doc_sigs).
-
-    Documents whose normalised texts are equal are paired with the first of them (via
-    ``exact``) and only that first copy enters LSH: what it is found related to, its
-    copies are related to as well, and a story printed a thousand times word for word
-    costs a thousand pairs, not half a million.
-    """
-    first = first_copies(text_hashes)
-    firsts = np.flatnonzero(first == np.arange(len(first)))
-    exact = np.flatnonzero(first != np.arange(len(first)))
+def candidates_of(doc_ids: np.ndarray, doc_sigs: Signatures, sent_sigs: Signatures, sent_docs: np.ndarray,
+                  params: Params) -> tuple[pd.DataFrame, CandidateStats]:
+    """`find_candidates` from signatures however stored; sent_docs: each sentence's document
+    (its row in doc_sigs)."""
     doc_banding = Banding.for_threshold(params.doc_threshold, params.num_perm)
     sent_banding = Banding.for_threshold(params.sentence_threshold, params.sentence_num_perm)
-    doc_pairs, doc_capped = banded_pairs(_rows(doc_sigs, firsts), doc_banding, params.max_bucket,
-                                         params.bucket_representatives)
-    by_doc = pd.DataFrame({"a": firsts[doc_pairs[:, 0]], "b": firsts[doc_pairs[:, 1]], "document": True})
-    kept = np.flatnonzero(first[sent_docs] == sent_docs)  # the sentences of first copies
-    by_sentence, sent_capped, collisions = _sentence_path(_rows(sent_sigs, kept), sent_docs[kept], len(doc_ids),
-                                                          sent_banding, params)
+    doc_pairs, doc_capped = banded_pairs(doc_sigs, doc_banding, params.max_bucket, params.bucket_representatives)
+    by_doc = pd.DataFrame({"a": doc_pairs[:, 0], "b": doc_pairs[:, 1], "document": True})
+    by_sentence, sent_capped, collisions = _sentence_path(sent_sigs, sent_docs, len(doc_ids), sent_banding,
+                                                          params)
     by_sentence["sentence"] = True
-    by_exact = pd.DataFrame({"a": first[exact], "b": exact, "exact": True})
-    merged = pd.concat([by_doc.merge(by_sentence, on=["a", "b"], how="outer"), by_exact]).sort_values(["a", "b"])
+    merged = by_doc.merge(by_sentence, on=["a", "b"], how="outer").sort_values(["a", "b"])
+    via = np.where(merged.document.fillna(False).astype(bool), "document", "")
+    via = np.char.add(via, np.where(merged.sentence.fillna(False).astype(bool),
+                                    np.where(via == "", "sentence", "+sentence"), ""))
     pairs = merged[["a", "b"]].to_numpy(np.int64)
     table = pd.DataFrame({
         "doc_a": doc_ids[pairs[:, 0]] if len(pairs) else [],
         "doc_b": doc_ids[pairs[:, 1]] if len(pairs) else [],
-        "via": _via(merged),
+        "via": via,
         "estimate": doc_sigs.agreement(pairs).round(4),
         "lsh_sentences_a": merged.lsh_sentences_a.fillna(0).astype("int64").to_numpy(),
         "lsh_sentences_b": merged.lsh_sentences_b.fillna(0).astype("int64").to_numpy(),
     }, columns=CANDIDATE_COLUMNS)
-    stats = CandidateStats(doc_banding, sent_banding, {"document": doc_capped, "sentence": sent_capped},
-                           collisions, len(exact))
+    stats = CandidateStats(doc_banding, sent_banding, {"document": doc_capped, "sentence": sent_capped}, collisions)
     return table.reset_index(drop=True), stats
-
-
-def _rows(signatures: Signatures, rows: np.ndarray) -> Signatures:
-    """The signatures of these rows (all of them as they are)."""
-    return signatures if len(rows) == len(signatures) else SignatureRows(signatures, rows)
-
-
-def _via(merged: pd.DataFrame) -> np.ndarray:
-    """Which path found each pair: ``document``, ``sentence``, ``document+sentence`` or ``exact``."""
-    found = {path: merged[path].fillna(False).astype(bool).to_numpy() for path in ("document", "sentence", "exact")}
-    via = np.where(found["document"], "document", "")
-    via = np.char.add(via, np.where(found["sentence"], np.where(via == "", "sentence", "+sentence"), ""))
-    return np.where(found["exact"], "exact", via)

@@ -3,7 +3,9 @@
 Two groupings, for two users:
 
 * **duplicate clusters** (archivists): connected components of ``duplicate`` and
-  ``copy`` edges — copies safe to collapse. Each cluster keeps one document,
+  ``copy`` edges whose figures agree (``numbers_changed`` 0) — copies safe to
+  collapse; a copy that changed a figure stays a cluster of its own, in its
+  source's story group. Each cluster keeps one document,
   chosen by `Params.keep`, and records why.
 * **story groups** (researchers): all relations, grouped by average linkage over
   the duplicate clusters. Copies of one text are one node: a relation verified for
@@ -33,7 +35,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from dedup.params import Params
-from dedup.relate import LINKED, link_strength
+from dedup.relate import FOLDED, LINKED, link_strength
 
 CLUSTER_COLUMNS = ["doc_id", "cluster_id", "story_id", "canonical", "keep_reason"]
 GROUP_COLUMNS = ["group_id", "kind", "size", "members", "canonical", "keep_reason",
@@ -166,7 +168,8 @@ def group(documents: pd.DataFrame, pairs: pd.DataFrame, params: Params) -> tuple
     linked = pairs[pairs.relation.isin(LINKED)].assign(strength=lambda p: link_strength(p))
     edges = np.stack([index[linked.doc_a].to_numpy(), index[linked.doc_b].to_numpy()], axis=1) \
         if len(linked) else np.empty((0, 2), dtype=np.int64)
-    archival = linked.relation.isin(("duplicate", "copy")).to_numpy()
+    # A copy that changed a figure is not the same text to an archive: it stays out of the fold.
+    archival = (linked.relation.isin(FOLDED) & (linked.numbers_changed == 0)).to_numpy()
 
     cluster = _components(len(docs), edges[archival])
     docs["cluster_id"] = _dense_ids(cluster, "dup")

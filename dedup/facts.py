@@ -97,9 +97,10 @@ def quotation_drift(a_text: str, b_text: str, params: Params) -> list[tuple[str,
     Offsets are the quotations' starts, for placing each fact in its passage.
     """
     quotes_a, quotes_b = quotations(a_text), quotations(b_text)
+    index = _QuotationIndex(quotes_a, quotes_b)
     out, used_a = [], set()
     for qb in quotes_b:
-        match = _best_quotation(qb, quotes_a)
+        match = _best_quotation(qb, index.candidates(qb))
         if match is not None:
             qa, fact = match
             used_a.add(qa)
@@ -127,8 +128,42 @@ def _text_units(text: str, params: Params) -> frozenset[int]:
     return frozenset(sentence_units([normalize(text)], params)[0].tolist())
 
 
-def _best_quotation(qb: Quotation, quotes_a: tuple[Quotation, ...]) -> tuple[Quotation, str] | None:
-    """The source quotation this copy quotation reproduces, and how."""
+class _QuotationIndex:
+    """The source quotations a copy's quotation may reproduce, found through rare words, so that
+    two long texts with thousands of quotations each are not compared all with all.
+
+    A word is rarer the fewer quotations of either text hold it. A source quotation is a
+    candidate for a copy's quotation when it holds one of that quotation's RAREST_WORDS
+    rarest words (so every source quotation the copy's contains, or that closely matches it,
+    is one), or when one of its own rarest words is among the copy quotation's words (so
+    every source quotation inside the copy's is one).
+    """
+
+    RAREST_WORDS = 2
+
+    def __init__(self, quotes_a: tuple[Quotation, ...], quotes_b: tuple[Quotation, ...]) -> None:
+        self.quotes_a = quotes_a
+        self.frequency = Counter(word for q in (*quotes_a, *quotes_b) for word in set(q.norm.split()))
+        self.holding: dict[str, list[int]] = {}
+        self.led_by: dict[str, list[int]] = {}
+        for number, qa in enumerate(quotes_a):
+            for word in set(qa.norm.split()):
+                self.holding.setdefault(word, []).append(number)
+            for word in self._rarest(qa):
+                self.led_by.setdefault(word, []).append(number)
+
+    def _rarest(self, quotation: Quotation) -> list[str]:
+        return sorted(set(quotation.norm.split()), key=lambda word: (self.frequency[word], word))[:self.RAREST_WORDS]
+
+    def candidates(self, qb: Quotation) -> list[Quotation]:
+        """The source quotations to compare with qb, in the source's order."""
+        found = {number for word in self._rarest(qb) for number in self.holding.get(word, ())}
+        found.update(number for word in set(qb.norm.split()) for number in self.led_by.get(word, ()))
+        return [self.quotes_a[number] for number in sorted(found)]
+
+
+def _best_quotation(qb: Quotation, quotes_a: list[Quotation]) -> tuple[Quotation, str] | None:
+    """The source quotation (of quotes_a, in the source's order) this copy quotation reproduces, and how."""
     for qa in quotes_a:
         if qb.norm == qa.norm:
             return qa, "quote_kept"

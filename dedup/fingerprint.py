@@ -162,8 +162,6 @@ class Fingerprints:
     doc_ids: ids of the fingerprinted documents (row i of every doc array).
     doc_values, doc_offsets: each document's exact shingle set (sorted uint32, CSR).
     doc_sigs: (n_docs, num_perm) uint32 document signatures.
-    doc_hashes: a uint64 hash of each document's normalised text (`text_hashes`): equal for
-        copies that differ only in case, spacing, quote marks and dashes.
     sent_rows: row numbers in the segments table of the fingerprinted sentences.
     sent_docs: document index of each fingerprinted sentence.
     sent_sigs: (n_sentences, sentence_num_perm) uint32 sentence signatures.
@@ -173,7 +171,6 @@ class Fingerprints:
     doc_values: np.ndarray
     doc_offsets: np.ndarray
     doc_sigs: np.ndarray
-    doc_hashes: np.ndarray
     sent_rows: np.ndarray
     sent_docs: np.ndarray
     sent_sigs: np.ndarray
@@ -197,7 +194,6 @@ class Fingerprints:
             np.concatenate([p.doc_values for p in parts]),
             np.concatenate([[0], *(p.doc_offsets[1:] + shift for p, shift in zip(parts, value_shift))]),
             np.concatenate([p.doc_sigs for p in parts]),
-            np.concatenate([p.doc_hashes for p in parts]),
             np.concatenate([p.sent_rows + shift for p, shift in zip(parts, row_shift)]),
             np.concatenate([p.sent_docs + shift for p, shift in zip(parts, doc_shift)]),
             np.concatenate([p.sent_sigs for p in parts]),
@@ -208,14 +204,14 @@ class Fingerprints:
         """Document ids and signatures alone, every other array empty."""
         empty = np.empty(0, dtype=np.int64)
         return cls(doc_ids, np.empty(0, dtype=np.uint32), np.zeros(len(doc_ids) + 1, np.int64), doc_sigs,
-                   np.empty(0, dtype=np.uint64), empty, empty, np.empty((0, sentence_num_perm), np.uint32))
+                   empty, empty, np.empty((0, sentence_num_perm), np.uint32))
 
     @classmethod
     def of_sets(cls, doc_ids: np.ndarray, doc_values: np.ndarray, doc_offsets: np.ndarray) -> Fingerprints:
         """Document ids and exact shingle sets alone (what verification reads), every other array empty."""
         empty = np.empty(0, dtype=np.int64)
-        return cls(doc_ids, doc_values, doc_offsets, np.empty((len(doc_ids), 0), np.uint32),
-                   np.empty(0, dtype=np.uint64), empty, empty, np.empty((0, 0), np.uint32))
+        return cls(doc_ids, doc_values, doc_offsets, np.empty((len(doc_ids), 0), np.uint32), empty, empty,
+                   np.empty((0, 0), np.uint32))
 
     def without_sentences(self) -> Fingerprints:
         """These fingerprints without the sentence arrays, which only candidate generation reads
@@ -251,20 +247,6 @@ def shingle_sets(segments: pd.DataFrame, unit_hashes: np.ndarray,
     return doc_ids, doc_seg_offsets, *unique_per_set(shingles, shingle_offsets)
 
 
-def text_hashes(segments: pd.DataFrame, doc_seg_offsets: np.ndarray) -> np.ndarray:
-    """A uint64 hash of each segmented document's normalised sentences (``segments.text``) in
-    order; doc_seg_offsets: each document's first row in segments, one more at the end.
-
-    Normalised text is case folded, with one space between words and plain quotes and
-    dashes (`dedup.text.normalize`), so copies that differ only in those hash alike; two
-    different texts share a hash with probability about documents² / 2⁶⁵.
-    """
-    sentences = segments.text.to_numpy(object)
-    joined = pd.Series(["\n".join(sentences[start:stop])
-                        for start, stop in zip(doc_seg_offsets[:-1], doc_seg_offsets[1:])], dtype=object)
-    return pd.util.hash_pandas_object(joined, index=False).to_numpy(np.uint64)
-
-
 def fingerprint(segments: pd.DataFrame, unit_hashes: np.ndarray, params: Params) -> Fingerprints:
     """Document and sentence signatures of segmented documents.
 
@@ -282,5 +264,5 @@ def fingerprint(segments: pd.DataFrame, unit_hashes: np.ndarray, params: Params)
     sent_values, sent_offsets = unique_per_set(fold_to_32(sent_units),
                                                np.concatenate([[0], np.cumsum(n_units[sent_rows])]))
     sent_sigs = minhash(sent_values, sent_offsets, params.sentence_num_perm, params.seed)
-    return Fingerprints(doc_ids, doc_values, doc_offsets, doc_sigs, text_hashes(segments, doc_seg_offsets),
+    return Fingerprints(doc_ids, doc_values, doc_offsets, doc_sigs,
                         sent_rows, seg_doc[sent_rows], sent_sigs)

@@ -420,32 +420,60 @@ def _sentence_features(values, offsets, counts, cells_a, cells_b, ratio, feature
         features[k, 4] = 1.0 if differ else 0.0
 
 
-def monotone_alignment(score: np.ndarray) -> np.ndarray:
-    """Compiled `dedup.verify.monotone_alignment`: the aligned (i, j) as a (k, 2) int64 array."""
-    out = np.empty((min(score.shape), 2), dtype=np.int64)
-    return out[:_monotone_alignment(np.ascontiguousarray(score, dtype=np.float64), out)]
+def monotone_alignment(rows: np.ndarray, columns: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Compiled `dedup.verify.monotone_alignment` over sparse cells sorted by (row, column):
+    the positions of the aligned cells, in order, as an int64 array."""
+    chain = np.empty(len(rows), dtype=np.int64)
+    found = _monotone_alignment(np.asarray(rows, np.int64), np.asarray(columns, np.int64),
+                                np.asarray(score, np.float64), chain)
+    return chain[:found][::-1].copy()
+
+
+@_inlined
+def _before(value, row, column, best_value, best_row, best_column):
+    """The chain order: a higher value first; of equal values, the earlier row, then column."""
+    return value > best_value or (value == best_value and (row < best_row or (row == best_row and column < best_column)))
 
 
 @_jit
-def _monotone_alignment(score, out):
-    m, n = score.shape
-    best = np.zeros((m + 1, n + 1))
-    for i in range(1, m + 1):
-        running = -np.inf
-        for j in range(1, n + 1):
-            running = max(running, max(best[i - 1, j], best[i - 1, j - 1] + score[i - 1, j - 1]))
-            best[i, j] = running
-    found, i, j = 0, m, n
-    while i > 0 and j > 0:
-        if best[i, j] == best[i - 1, j]:
-            i -= 1
-        elif best[i, j] == best[i, j - 1]:
-            j -= 1
-        else:
-            out[found, 0], out[found, 1] = i - 1, j - 1
-            found += 1
-            i, j = i - 1, j - 1
-    out[:found] = out[:found][::-1].copy()
+def _monotone_alignment(rows, columns, score, chain):
+    n = columns.max() + 1 if len(columns) else 0
+    # A Fenwick tree over columns of the best chain end seen so far (value, row, column, cell).
+    tree_value, tree_row = np.full(n + 1, -1.0), np.zeros(n + 1, np.int64)
+    tree_column, tree_cell = np.zeros(n + 1, np.int64), np.full(n + 1, -1, np.int64)
+    value, before = np.empty(len(rows)), np.full(len(rows), -1, np.int64)
+    start = 0
+    while start < len(rows):
+        stop = start
+        while stop < len(rows) and rows[stop] == rows[start]:
+            stop += 1
+        for k in range(start, stop):  # the best chain ending up and left of the cell: rows before, columns before
+            best, best_row, best_column, best_cell = -1.0, 0, 0, -1
+            x = columns[k]
+            while x > 0:
+                if tree_cell[x] >= 0 and (best_cell < 0 or _before(tree_value[x], tree_row[x], tree_column[x],
+                                                                   best, best_row, best_column)):
+                    best, best_row, best_column, best_cell = tree_value[x], tree_row[x], tree_column[x], tree_cell[x]
+                x -= x & -x
+            value[k] = (best if best_cell >= 0 else 0.0) + score[k]
+            before[k] = best_cell
+        for k in range(start, stop):  # only now: a row's cells may not chain with each other
+            x = columns[k] + 1
+            while x <= n:
+                if tree_cell[x] < 0 or _before(value[k], rows[k], columns[k], tree_value[x], tree_row[x],
+                                               tree_column[x]):
+                    tree_value[x], tree_row[x], tree_column[x], tree_cell[x] = value[k], rows[k], columns[k], k
+                x += x & -x
+        start = stop
+    last = -1
+    for k in range(len(rows)):  # cells come in (row, column) order: the first of the highest value
+        if last < 0 or value[k] > value[last]:
+            last = k
+    found = 0
+    while last >= 0:
+        chain[found] = last
+        found += 1
+        last = before[last]
     return found
 
 

@@ -106,6 +106,13 @@ class SentenceItems:
     def sizes(self, kind: str, rows: np.ndarray) -> np.ndarray:
         return self.counts[KINDS.index(kind)][rows]
 
+    def sets(self, kind: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The sets of these sentences, in CSR form of their own: (values, offsets)."""
+        k = KINDS.index(kind)
+        starts, sizes = self.offsets[k][rows], self.counts[k][rows]
+        at = np.repeat(starts - np.cumsum(np.r_[0, sizes[:-1]]), sizes) + np.arange(sizes.sum())
+        return self.values[k][at], np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
 
 def _bigrams(hashes: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hashes of consecutive unit pairs inside each sentence, and their count per sentence."""

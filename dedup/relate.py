@@ -17,9 +17,18 @@ rewrite     one text shared ≥ ``rewrite_share``, the shared part ≥ ``cover_s
 partial     one text shared ≥ ``partial_share``, in at least ``min_shared_sentences``
             sentences: an excerpt, or a summary quoting the original
 rejected    anything less; the reason says what was missing. Also, first of all,
-            a pair whose matched sentences holding numbers mostly (more than
-            ``max_numbers_changed``) hold other numbers: one template with other facts
+            one template filled with other facts: a pair whose matched sentences
+            holding numbers mostly (more than ``max_numbers_changed``) hold other
+            numbers, and whose sentences with conflicting numbers outweigh the text
+            the two share word for word (a_numbers_differ + b_numbers_differ >
+            a_verbatim + b_verbatim): the same frame, other facts, nothing else
+            repeated. A copy that edits a figure repeats the rest verbatim.
 ==========  ==========================================================================
+
+A related pair whose aligned sentences carry conflicting numbers (``numbers_changed``
+> 0) says so in its reason, and is not folded into a duplicate cluster
+(`dedup.cluster`): a copy that changed a figure is what a researcher wants shown,
+and an archive that folded it would lose the variant.
 
 All shares are of characters, so a headline or a one-line byline weighs what it
 is: little.
@@ -35,6 +44,7 @@ from dedup.params import Params
 
 RELATIONS = ("duplicate", "copy", "rewrite", "partial", "rejected")
 LINKED = ("duplicate", "copy", "rewrite", "partial")
+FOLDED = ("duplicate", "copy")  # the relations a duplicate cluster folds, when figures agree
 
 
 def _pct(x: float) -> str:
@@ -52,17 +62,34 @@ def link_strength(pairs: pd.DataFrame) -> pd.Series:
 
 def relate_pair(row: Any, params: Params) -> tuple[str, str]:
     """(relation, reason) for one row (a Series or a named tuple) holding doc_a, doc_b and the evidence columns."""
+    matched = min(row.sentences_matched_a, row.sentences_matched_b)
+    if _is_template(row, params) and matched >= params.min_shared_sentences:
+        return "rejected", (f"one template with other facts: the numbers differ in {_pct(row.numbers_changed)} of the "
+                            f"matched sentences that hold numbers, which outweigh the text repeated word for word")
+    relation, reason = _relation(row, matched, params)
+    if relation in LINKED and row.numbers_changed > 0:
+        reason += (f"; figures differ in {_pct(row.numbers_changed)} of the matched sentences holding numbers"
+                   + (", so it is not folded" if relation in FOLDED else ""))
+    if row.bounded:
+        reason += "; texts this long were matched only where sentences share their text or a rare word"
+    return relation, reason
+
+
+def _is_template(row: Any, params: Params) -> bool:
+    """Most matched sentences holding numbers hold other numbers, and those sentences outweigh
+    the text both share word for word."""
+    return (row.numbers_changed > params.max_numbers_changed
+            and row.a_numbers_differ + row.b_numbers_differ > row.a_verbatim + row.b_verbatim)
+
+
+def _relation(row: Any, matched: int, params: Params) -> tuple[str, str]:
+    """The first relation rule that holds (see the module docstring), and its reason;
+    matched: the sentences matched in the text with fewer."""
     kept = {"a": row.a_verbatim + row.a_near, "b": row.b_verbatim + row.b_near}
     shared = {side: kept[side] + getattr(row, f"{side}_reworded") for side in kept}
     name = {"a": row.doc_a, "b": row.doc_b}
     # The text more contained in the other leads the explanation.
     inner, outer = ("a", "b") if shared["a"] >= shared["b"] else ("b", "a")
-    matched = min(row.sentences_matched_a, row.sentences_matched_b)
-
-    numbered = row.numbers_changed
-    if numbered > params.max_numbers_changed and matched >= params.min_shared_sentences:
-        return "rejected", (f"one template with other facts: the numbers differ in {_pct(numbered)} of the "
-                            f"matched sentences that hold numbers")
     if kept["a"] >= params.duplicate_share and kept["b"] >= params.duplicate_share:
         return "duplicate", (f"the same text: {_pct(kept['a'])} of {row.doc_a} and "
                              f"{_pct(kept['b'])} of {row.doc_b} match nearly verbatim")

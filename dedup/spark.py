@@ -25,9 +25,7 @@ How each stage maps to Spark, and why it gives the local result:
 * **prepare**: `dedup.api.prepare` per batch (segmenting and fingerprinting are per
   document), emitting documents, sentences, signatures and LSH band keys
   (`dedup.candidates.Banding.keys`).
-* **candidates**: exact copies by a window over the text hash (each paired with the
-  smallest ``idx`` of its hash, as locally), then only first copies are banded:
-  ``groupBy(band, key)``; buckets over ``max_bucket`` are counted and give the pairs with
+* **candidates**: ``groupBy(band, key)``; buckets over ``max_bucket`` are counted and give the pairs with
   their first ``bucket_representatives`` items (a window's row number), the rest give
   all their pairs (smaller ``idx`` first, as locally). The
   sentence path filters colliding sentences by their signatures' estimate
@@ -162,11 +160,12 @@ class Table:
                              if d not in ("binary", "longs", "ints")})
 
 
-_EVIDENCE_DTYPES = {c: "int64" if c.startswith("sentences_") else "float64" for c in EVIDENCE_COLUMNS}
+_EVIDENCE_DTYPES = {c: "int64" if c.startswith("sentences_") else "bool" if c == "bounded" else "float64"
+                    for c in EVIDENCE_COLUMNS}
 _COUNTS = {"lsh_sentences_a": "int64", "lsh_sentences_b": "int64"}
 RECORDS = Table.of("records", COLUMNS, keys=[KEY])
-DOCUMENTS = Table.of("documents", [*COLUMNS, "n_sentences", "text_hash", "signature", "bands"], keys=[KEY],
-                     n_sentences="Int64", text_hash="Int64", signature="binary", bands="longs")
+DOCUMENTS = Table.of("documents", [*COLUMNS, "n_sentences", "signature", "bands"], keys=[KEY],
+                     n_sentences="Int64", signature="binary", bands="longs")
 SEGMENTS = Table.of("segments", [*SEGMENT_COLUMNS, "signature", "bands"], keys=[KEY], seg_no="int32",
                     para_no="int32", start="int64", end="int64", n_units="int32", signature="ints", bands="longs")
 CANDIDATES = Table.of("candidates", CANDIDATE_COLUMNS, keys=PAIR_KEY, estimate="float64", **_COUNTS)
@@ -501,12 +500,10 @@ def _prepare_batches(batches: Iterator[pd.DataFrame], params: Params) -> Iterato
         position = {doc: i for i, doc in enumerate(fp.doc_ids)}
         at = [position[doc] if status == "ok" else None for doc, status in zip(documents.doc_id, documents.status)]
         sentences = np.bincount(fp.sent_docs, minlength=len(fp.doc_ids))
-        text_hashes = fp.doc_hashes.view(np.int64)  # Spark has no unsigned longs; equality is all that matters
         doc_keys = _keys(doc_banding, fp.doc_sigs)
         documents = documents.assign(**{
             KEY: batch[KEY].to_numpy(),
             "n_sentences": pd.array([None if i is None else sentences[i] for i in at], dtype="Int64"),
-            "text_hash": pd.array([None if i is None else text_hashes[i] for i in at], dtype="Int64"),
             "signature": [None if i is None else fp.doc_sigs[i].tobytes() for i in at],
             "bands": [None if i is None else doc_keys[i] for i in at]})
         ok = documents.status.eq("ok")
@@ -616,34 +613,22 @@ def _with_estimates(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
 
 
 def find_candidates(documents: DataFrame, segments: DataFrame, params: Params,
-                    stages: _Stages) -> tuple[DataFrame, dict[str, int], int]:
-    """The candidates table of exact copies and both LSH paths (with a_idx, b_idx), the capped
-    buckets per path, and the number of exact copies.
-
-    As `dedup.candidates.candidates_of`: a document whose text hash an earlier one (smaller
-    idx) has is paired with the first of them, via ``exact``, and is not banded."""
+                    stages: _Stages) -> tuple[DataFrame, dict[str, int]]:
+    """The candidates table of both LSH paths (with a_idx, b_idx), and the capped buckets per path."""
     ok = documents.filter(F.col("status") == "ok")
-    first = F.min(KEY).over(Window.partitionBy("text_hash"))
-    ranked = stages.hold(ok.select(KEY, "text_hash", first.alias("first")))
-    exact = ranked.filter(F.col(KEY) != F.col("first")).select(F.col("first").alias("a_idx"), F.col(KEY).alias("b_idx"))
-    firsts = ok.join(ranked.filter(F.col(KEY) == F.col("first")).select(KEY), KEY, "left_semi")
-    doc_pairs, doc_capped = bucket_pairs(_exploded_keys(firsts, KEY), F.col(KEY), params, stages)
-    sentence_pairs, sent_capped = _sentence_candidates(segments.join(firsts.select(KEY), KEY, "left_semi"), firsts,
-                                                       params, stages)
+    doc_pairs, doc_capped = bucket_pairs(_exploded_keys(ok, KEY), F.col(KEY), params, stages)
+    sentence_pairs, sent_capped = _sentence_candidates(segments, ok, params, stages)
     merged = doc_pairs.distinct().select(F.col("a").alias("a_idx"), F.col("b").alias("b_idx"),
                                          F.lit(True).alias("document")) \
         .join(sentence_pairs.withColumn("sentence", F.lit(True)), PAIR_KEY, "full_outer")
     via = F.concat_ws("+", F.when(F.col("document"), F.lit("document")), F.when(F.col("sentence"), F.lit("sentence")))
     merged = merged.select(*PAIR_KEY, via.alias("via"),
                            *(F.coalesce(c, F.lit(0)).alias(c) for c in ("lsh_sentences_a", "lsh_sentences_b")))
-    merged = merged.unionByName(exact.select(*PAIR_KEY, F.lit("exact").alias("via"),
-                                             *(F.lit(0).cast("long").alias(c)
-                                               for c in ("lsh_sentences_a", "lsh_sentences_b"))))
     sigs = ok.select(KEY, "doc_id", "signature")
     for side in ("a", "b"):
         merged = merged.join(sigs.toDF(f"{side}_idx", f"doc_{side}", f"sig_{side}"), f"{side}_idx")
     capped = {"document": doc_capped, "sentence": sent_capped}
-    return stages.keep(merged.mapInPandas(_with_estimates, CANDIDATES.schema())), capped, exact.count()
+    return stages.keep(merged.mapInPandas(_with_estimates, CANDIDATES.schema())), capped
 
 
 # --- verify and align: pairs shipped with their documents ----------------------
@@ -830,7 +815,6 @@ class SparkScan:
     clusters: DataFrame
     groups: DataFrame
     capped: dict[str, int]
-    exact_copies: int
     stages: _Stages
 
     ORDER = {"documents": [KEY], "segments": [KEY, "seg_no"], "candidates": PAIR_KEY, "pairs": PAIR_KEY,
@@ -861,7 +845,7 @@ def run(records: DataFrame, params: Params, stages: _Stages) -> SparkScan:
                                                    _packed_schema([DOCUMENTS, SEGMENTS])))
         documents, segments = _unpack(prepared, DOCUMENTS), _unpack(prepared, SEGMENTS)
     with stages.stage("candidates"):
-        candidates, capped, exact_copies = find_candidates(documents, segments, params, stages)
+        candidates, capped = find_candidates(documents, segments, params, stages)
     with stages.stage("verify"):
         shipped = _with_documents(candidates, documents)
         verified = stages.keep(_spread(shipped, candidates.count()).mapInPandas(
@@ -881,7 +865,7 @@ def run(records: DataFrame, params: Params, stages: _Stages) -> SparkScan:
     with stages.stage("group"):
         clusters, groups = group_documents(documents, pairs, params, stages)
     return SparkScan(documents, segments, candidates, pairs, matches, _unpack(aligned, PASSAGES),
-                     _unpack(aligned, FACTS), clusters, groups, capped, exact_copies, stages)
+                     _unpack(aligned, FACTS), clusters, groups, capped, stages)
 
 
 def _count_by(frame: DataFrame, column: str) -> dict[str, int]:
@@ -910,7 +894,7 @@ def manifest(scan: SparkScan, params: Params, input_sha256: str) -> dict[str, An
         params, input_sha256, statuses=_count_by(scan.documents, "status"), sentences=sentences["all"],
         fingerprinted=sentences["fingerprinted"], by_path=_count_by(scan.candidates, "via"),
         relations=_count_by(scan.pairs, "relation"), kinds=_count_by(scan.groups, "kind"),
-        stats=CandidateStats(doc_banding, sent_banding, scan.capped, 0, scan.exact_copies))
+        stats=CandidateStats(doc_banding, sent_banding, scan.capped, 0))
 
 
 def timings(spark: SparkSession, stages: _Stages) -> dict[str, Any]:

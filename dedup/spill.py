@@ -149,7 +149,6 @@ class _Prepared:
     words: np.ndarray        # per record: its word count (0 when not ok)
     segments: np.ndarray     # per fingerprinted document: its sentences
     units: np.ndarray        # per fingerprinted document: its text units
-    text_hashes: np.ndarray  # per fingerprinted document: its normalised text's hash
     lines: np.ndarray        # per sentence: hash of (its document's source, its text)
     has_source: np.ndarray   # per sentence: its document has a source
     sent_docs: np.ndarray    # per fingerprinted sentence: its document, numbered in the block
@@ -174,7 +173,7 @@ def _prepare_block(task: tuple[int, pd.DataFrame, Params, Path]) -> _Prepared:
     lines = pd.util.hash_pandas_object(pd.DataFrame({"source": segment_sources, "text": segments.text}),
                                        index=False).to_numpy()
     prepared = _Prepared(documents.status.tolist(), documents.reason.tolist(), words,
-                         per_doc["size"].to_numpy(np.int64), per_doc["sum"].to_numpy(np.int64), fp.doc_hashes, lines,
+                         per_doc["size"].to_numpy(np.int64), per_doc["sum"].to_numpy(np.int64), lines,
                          (segment_sources != "").to_numpy(), fp.sent_docs)
     _release_freed_memory()
     return prepared
@@ -224,7 +223,6 @@ class _Corpus:
     block_starts: np.ndarray         # first fingerprinted document of each block; one more at the end
     segment_starts: np.ndarray       # per fingerprinted document: its first sentence in the corpus; one more
     unit_starts: np.ndarray          # per fingerprinted document: its first unit in the corpus; one more
-    text_hashes: np.ndarray          # per fingerprinted document: its normalised text's hash
     line_hashes: np.ndarray          # per sentence: hash of (its document's source, its text)
     has_source: np.ndarray           # per sentence: its document has a source
     sent_docs: np.ndarray            # per fingerprinted sentence: its document
@@ -300,7 +298,7 @@ def _prepare(blocks: Iterable[pd.DataFrame], params: Params, workers: Workers, w
     seconds["prepare"] = time.perf_counter() - started - seconds.get("read", 0.0)
     return _Corpus(documents, _joined(prepared, "words"), doc_ids, block_starts,
                    _starts(_joined(prepared, "segments")), _starts(_joined(prepared, "units")),
-                   _joined(prepared, "text_hashes", np.uint64), _joined(prepared, "lines", np.uint64), _joined(prepared, "has_source", bool), sent_docs,
+                   _joined(prepared, "lines", np.uint64), _joined(prepared, "has_source", bool), sent_docs,
                    doc_sigs, sent_sigs, work, digest.hexdigest(), seconds)
 
 
@@ -453,8 +451,8 @@ def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Para
                               params, workers, Path(work))
             number = pd.Index(corpus.doc_ids)
             stage("candidates", "finding candidates")
-            candidates, stats = candidates_of(corpus.doc_ids, corpus.text_hashes, corpus.doc_sigs,
-                                              corpus.sent_sigs, corpus.sent_docs, params)
+            candidates, stats = candidates_of(corpus.doc_ids, corpus.doc_sigs, corpus.sent_sigs, corpus.sent_docs,
+                                              params)
             counts = {"sentences": int(corpus.segment_starts[-1]), "fingerprinted": len(corpus.sent_docs)}
             corpus.sent_docs = np.empty(0, dtype=np.int64)  # read by candidates alone
             _release_freed_memory()

@@ -21,9 +21,13 @@ For each candidate pair:
   share of matched characters that this alignment keeps. Rewrites keep the
   order of their source; a patchwork of quotes does not.
 * the facts: ``numbers_changed``, the share of aligned sentence pairs holding
-  numbers on both sides whose numbers conflict (neither side's all in the other). A copy keeps its numbers but for
-  a correction; one template filled with other figures (dividend notices, bond
-  issues, market reports) changes most of them.
+  numbers on both sides whose numbers conflict (neither side's all in the other),
+  and ``a_numbers_differ``/``b_numbers_differ``, the share of each text's characters
+  in those conflicting sentences. Furniture lines (publish stamps, "Published by
+  ..." footers, see `dedup.boilerplate.is_furniture_line`) hold no facts here. A
+  copy keeps its numbers but for an edit; one template filled with other figures
+  (dividend notices, bond issues, market reports) changes most of them and shares
+  little else word for word (`dedup.relate`).
 
 Outputs: the evidence columns of the `pairs` table, and the `matches` table,
 one row per aligned sentence pair: doc_a, doc_b, seg_a, seg_b (seg_no in each
@@ -34,7 +38,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
@@ -43,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from dedup import fused
+from dedup.boilerplate import is_furniture_line
 from dedup.fingerprint import Fingerprints
 from dedup.paraphrase import FEATURES, SentenceItems, item_features, probability
 from dedup.parallel import chunks, concat_parts, map_chunks, pair_chunks, shared_strings, strings_at
@@ -53,45 +58,15 @@ LEVELS = ("none", "reworded", "near", "verbatim")  # index = strength
 MATCH_COLUMNS = ["doc_a", "doc_b", "seg_a", "seg_b", "level", "score", "in_order"]
 EVIDENCE_COLUMNS = ["jaccard", "contained_a_in_b", "contained_b_in_a",
                     "a_verbatim", "a_near", "a_reworded", "b_verbatim", "b_near", "b_reworded",
-                    "order", "sentences_matched_a", "sentences_matched_b", "numbers_changed"]
-
-
-MERGED_SHARE = 0.5  # a sentence holding most of another's units: the two may be one, joined or split
-
-
-@dataclass(frozen=True)
-class PairLevels:
-    """One verified pair's `similarity_levels`, kept sparse for `dedup.align` to reuse: the
-    cells with a level, or where one sentence holds at least MERGED_SHARE of the other's
-    units; every other cell has level 0, score 0 and no shared units that matter."""
-
-    shape: tuple[int, int]
-    cells: np.ndarray         # flat indices into the (m, n) matrices
-    level: np.ndarray
-    score: np.ndarray
-    shared_units: np.ndarray
-
-    @classmethod
-    def of(cls, level: np.ndarray, score: np.ndarray, shared_units: np.ndarray, units_a: np.ndarray,
-           units_b: np.ndarray) -> PairLevels:
-        kept = ((level > 0) | (shared_units >= MERGED_SHARE * units_a[:, None])
-                | (shared_units >= MERGED_SHARE * units_b[None, :])).ravel()
-        cells = np.flatnonzero(kept).astype(np.int32)
-        return cls(level.shape, cells, level.ravel()[cells], score.ravel()[cells], shared_units.ravel()[cells])
-
-    def dense(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(level, score, shared units) as `similarity_levels` gives them (cells align reads)."""
-        out = np.zeros(self.shape, np.int8), np.zeros(self.shape), np.zeros(self.shape, np.int32)
-        for matrix, values in zip(out, (self.level, self.score, self.shared_units)):
-            matrix.ravel()[self.cells] = values
-        return out
+                    "order", "sentences_matched_a", "sentences_matched_b", "numbers_changed",
+                    "a_numbers_differ", "b_numbers_differ", "bounded"]
 
 
 @dataclass
 class SentenceIndex:
     """Per-document sentence data for fast pair verification.
 
-    ``verified`` is filled by `verify`: each related pair's `PairLevels`, which `dedup.align`
+    ``verified`` is filled by `verify`: each related pair's `Similarity`, which `dedup.align`
     reuses instead of matching the pair's sentences again.
     """
 
@@ -100,7 +75,7 @@ class SentenceIndex:
     texts: Any                       # normalised sentence texts (`dedup.parallel.shared_strings`)
     lengths: np.ndarray              # characters of each sentence in the original text
     items: SentenceItems             # each sentence's unit, bigram, word and number sets
-    verified: dict[tuple[str, str], PairLevels] = field(default_factory=dict)
+    verified: dict[tuple[str, str], Similarity] = field(default_factory=dict)
 
     @classmethod
     def build(cls, segments: pd.DataFrame, unit_hashes: np.ndarray, params: Params, jobs: int = 1,
@@ -137,39 +112,144 @@ def _items(state: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Params],
     return SentenceItems.of(strings_at(texts, part.start, part.stop), params, (units, n_units[part]))
 
 
-def similarity_levels(index: SentenceIndex, rows_a: np.ndarray, rows_b: np.ndarray,
-                      params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(level, score, shared units) matrices for every sentence of A against every sentence of B."""
-    f, shared_units = item_features(index.items, rows_a, rows_b, index.texts_of(rows_a), index.texts_of(rows_b))
-    ratio = f[..., FEATURES.index("char_ratio")].astype(np.float32)  # fuzz.ratio / 100, computed once
+MERGED_SHARE = 0.5  # a sentence holding most of another's units: the two may be one, joined or split
+# Sentence pairs a pair of texts compares with each other at most: beyond it (texts of
+# thousands of sentences each), only sentences sharing a rare unit or their whole text are compared.
+DENSE_CELLS = 1 << 20
+RARE_UNIT = 32  # a unit in more sentences than this, on either side, does not make sentences comparable
+
+
+@dataclass(frozen=True)
+class Similarity:
+    """The sentence similarity of one pair of texts (m and n sentences), sparse: the cells
+    (i, j) with a level, or where one sentence holds at least MERGED_SHARE of the other's
+    units, in (i, j) order; every other cell has level 0, score 0 and no shared units that
+    matter. Verification keeps it for each related pair, and `dedup.align` reuses it.
+
+    bounded: the texts were too long to compare every sentence with every other (more than
+    DENSE_CELLS pairs): only sentences sharing their text or a unit found in at most
+    RARE_UNIT sentences of each text were compared.
+    """
+
+    shape: tuple[int, int]
+    i: np.ndarray             # int64 row (sentence of a) of each cell
+    j: np.ndarray             # int64 column (sentence of b)
+    level: np.ndarray         # int8 index into LEVELS
+    score: np.ndarray         # float64
+    shared_units: np.ndarray  # int32 |Ua ∩ Ub|
+    bounded: bool
+
+    def select(self, kept: np.ndarray) -> Similarity:
+        """These cells only (a boolean per cell)."""
+        return replace(self, i=self.i[kept], j=self.j[kept], level=self.level[kept], score=self.score[kept],
+                       shared_units=self.shared_units[kept])
+
+    def raised(self, cells: np.ndarray, level: int, score: float) -> Similarity:
+        """These cells (flat indices i * n + j, ascending) at the given level and score where they
+        had no level; cells not held yet are added (without shared units)."""
+        if not len(cells):
+            return self
+        n = self.shape[1]
+        flat = self.i * n + self.j
+        merged = np.union1d(flat, cells)
+        at = np.searchsorted(merged, flat)
+        levels, scores = np.zeros(len(merged), np.int8), np.zeros(len(merged))
+        shared = np.zeros(len(merged), np.int32)
+        levels[at], scores[at], shared[at] = self.level, self.score, self.shared_units
+        raise_ = np.isin(merged, cells) & (levels == 0)
+        levels[raise_], scores[raise_] = level, score
+        return replace(self, i=merged // n, j=merged % n, level=levels, score=scores, shared_units=shared)
+
+    def linked(self) -> Similarity:
+        """The cells with a level: the sentence pairs that match."""
+        return self.select(self.level > 0)
+
+    def best_levels(self) -> tuple[np.ndarray, np.ndarray]:
+        """The best level each sentence of a, and of b, reaches against the other text."""
+        best_a, best_b = np.zeros(self.shape[0], np.int8), np.zeros(self.shape[1], np.int8)
+        np.maximum.at(best_a, self.i, self.level)
+        np.maximum.at(best_b, self.j, self.level)
+        return best_a, best_b
+
+
+def sentence_similarity(index: SentenceIndex, rows_a: np.ndarray, rows_b: np.ndarray, params: Params) -> Similarity:
+    """The `Similarity` of the sentences rows_a (of one text) and rows_b (of the other)."""
+    m, n = len(rows_a), len(rows_b)
+    texts_a, texts_b = index.texts_of(rows_a), index.texts_of(rows_b)
+    bounded = m * n > DENSE_CELLS
+    if bounded:
+        i, j = _comparable_cells(index, rows_a, rows_b, texts_a, texts_b)
+        f, shared_units = item_features(index.items, rows_a[i], rows_b[j], [texts_a[k] for k in i.tolist()],
+                                        [texts_b[k] for k in j.tolist()], pairwise=True)
+    else:
+        i, j = np.repeat(np.arange(m), n), np.tile(np.arange(n), m)
+        f, shared_units = item_features(index.items, rows_a, rows_b, texts_a, texts_b)
+        f, shared_units = f.reshape(m * n, len(FEATURES)), shared_units.ravel()
+    units_a, units_b = index.items.sizes("unit", rows_a)[i], index.items.sizes("unit", rows_b)[j]
+    ratio = f[:, FEATURES.index("char_ratio")].astype(np.float32)  # fuzz.ratio / 100, computed once
     reworded = probability(f)
-    trimmed = trimmed_share(shared_units, index.items.sizes("unit", rows_a), index.items.sizes("unit", rows_b),
-                            params)
-    level = np.zeros(ratio.shape, dtype=np.int8)
+    trimmed = trimmed_share(shared_units, units_a, units_b, params)
+    level = np.zeros(len(i), dtype=np.int8)
     level[(reworded >= params.reworded) | (trimmed >= params.trimmed)] = 1
     level[ratio >= params.near_verbatim] = 2
     level[ratio >= 1.0] = 3
     score = np.where(level >= 2, ratio, np.where(level == 1, np.maximum(reworded, trimmed), 0.0))
-    return level, score, shared_units
+    kept = (level > 0) | _holds_most(shared_units, units_a, units_b)
+    return Similarity((m, n), i, j, level, score, shared_units, bounded).select(kept)
+
+
+def _holds_most(shared_units: np.ndarray, units_a: np.ndarray, units_b: np.ndarray) -> np.ndarray:
+    """Whether one sentence of each pair holds at least MERGED_SHARE of the other's units
+    (a sentence without units holds nothing, and is handled where merging is decided)."""
+    return (((shared_units >= MERGED_SHARE * units_a) & (units_a > 0))
+            | ((shared_units >= MERGED_SHARE * units_b) & (units_b > 0)))
+
+
+def _comparable_cells(index: SentenceIndex, rows_a: np.ndarray, rows_b: np.ndarray, texts_a: list[str],
+                      texts_b: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The sentence pairs (i, j) of two long texts worth comparing, in (i, j) order: those
+    sharing their whole normalised text or a unit that neither text holds in more than
+    RARE_UNIT sentences. A unit common in both (a frequent word) would pair everything
+    with everything; the cells are at most RARE_UNIT² per unit."""
+    sides = []
+    for rows, texts in ((rows_a, texts_a), (rows_b, texts_b)):
+        values, offsets = index.items.sets("unit", rows)
+        owner = np.repeat(np.arange(len(rows)), np.diff(offsets))
+        whole = pd.util.hash_pandas_object(pd.Series(texts, dtype=object), index=False).to_numpy(np.uint64)
+        keys = pd.DataFrame({"key": np.concatenate([values, whole]),
+                             "sentence": np.concatenate([owner, np.arange(len(rows))])})
+        counts = keys.key.map(keys.key.value_counts())
+        sides.append(keys[(counts <= RARE_UNIT).to_numpy()])
+    cells = sides[0].merge(sides[1], on="key", suffixes=("_a", "_b"))
+    flat = np.sort(cells.sentence_a.to_numpy(np.int64) * len(rows_b) + cells.sentence_b.to_numpy(np.int64))
+    flat = flat[np.r_[True, flat[1:] != flat[:-1]]] if len(flat) else flat  # unique by sorting: faster than hashing
+    return flat // len(rows_b), flat % len(rows_b)
 
 
 def trimmed_share(inter: np.ndarray, size_a: np.ndarray, size_b: np.ndarray, params: Params) -> np.ndarray:
-    """Share of the shorter sentence's units found in the longer, for sentences of at
-    least ``min_sentence_units`` units (0 otherwise): a sentence cut down, or padded
-    with a clause, is still the same passage in a copy, though not a paraphrase."""
-    shorter = np.minimum(size_a[:, None], size_b[None, :])
-    return np.divide(inter, shorter, out=np.zeros(inter.shape), where=shorter >= params.min_sentence_units)
+    """Share of the shorter sentence's units found in the longer, for each pair of sentences
+    with inter shared units and size_a, size_b units (elementwise), when the shorter has at
+    least ``min_sentence_units`` units (0 otherwise): a sentence cut down, or padded with a
+    clause, is still the same passage in a copy, though not a paraphrase."""
+    shorter = np.minimum(size_a, size_b)
+    return np.divide(inter, shorter, out=np.zeros(np.shape(inter)), where=shorter >= params.min_sentence_units)
 
 
-def monotone_alignment(score: np.ndarray) -> np.ndarray:
-    """Order-keeping one-to-one alignment maximising the summed score: the aligned (i, j)
-    as a (k, 2) int64 array, in order.
+def monotone_alignment(similarity: Similarity) -> np.ndarray:
+    """Order-keeping one-to-one alignment of the matching cells maximising the summed score:
+    the aligned (i, j) as a (k, 2) int64 array, in order.
 
-    D[i, j] = max(D[i-1, j], D[i, j-1], D[i-1, j-1] + score[i, j]), then a walk back
-    from D[m, n] preferring to skip a row, then a column, then to align (compiled:
-    `dedup.fused.monotone_alignment`).
+    With D[i, j] the best sum using rows before i and columns before j,
+    D[i, j] = max(D[i-1, j], D[i, j-1], D[i-1, j-1] + score[i-1, j-1]), walked back from
+    D[m, n] preferring to skip a row, then a column, then to align. Computed over the
+    matching cells only (compiled, `dedup.fused.monotone_alignment`): each cell's best chain
+    is the best chain ending up and left of it plus its score, ties going to the earlier
+    row, then column, which picks the alignment the walk back picks, in time and memory of
+    the cells, not of m × n.
     """
-    return fused.monotone_alignment(score)
+    linked = similarity.linked()
+    chain = fused.monotone_alignment(linked.i, linked.j, linked.score)
+    return np.stack([linked.i[chain], linked.j[chain]], axis=1).reshape(-1, 2)
 
 
 def _shares(best_level: np.ndarray, lengths: np.ndarray) -> list[float]:
@@ -179,18 +259,18 @@ def _shares(best_level: np.ndarray, lengths: np.ndarray) -> list[float]:
 
 
 def verify_pair(doc_a: str, doc_b: str, index: SentenceIndex, set_a: np.ndarray, set_b: np.ndarray,
-                params: Params) -> tuple[dict[str, float], list[tuple], tuple[np.ndarray, ...]]:
+                params: Params) -> tuple[dict[str, float], list[tuple], Similarity]:
     """Evidence for one pair, its sentence matches (seg_a, seg_b, level, score, in_order),
-    and its `similarity_levels`."""
+    and its `Similarity`."""
     shared = len(np.intersect1d(set_a, set_b, assume_unique=True))
     rows_a, rows_b = index.rows[doc_a], index.rows[doc_b]
-    similarity = level, score, _ = similarity_levels(index, rows_a, rows_b, params)
+    similarity = sentence_similarity(index, rows_a, rows_b, params)
     len_a, len_b = index.lengths[rows_a], index.lengths[rows_b]
-    best_a, best_b = level.max(axis=1), level.max(axis=0)
-    aligned = monotone_alignment(score)
-    aligned = aligned[level[aligned[:, 0], aligned[:, 1]] > 0]  # only cells with a level count as matches
+    best_a, best_b = similarity.best_levels()
+    aligned = monotone_alignment(similarity)
     matched_chars = len_a[best_a > 0].sum() + len_b[best_b > 0].sum()
     ordered_chars = len_a[aligned[:, 0]].sum() + len_b[aligned[:, 1]].sum()
+    numbered, conflicting = number_conflicts(index.texts_of(rows_a), index.texts_of(rows_b), aligned)
     evidence = {
         "jaccard": shared / max(len(set_a) + len(set_b) - shared, 1),
         "contained_a_in_b": shared / max(len(set_a), 1),
@@ -200,45 +280,54 @@ def verify_pair(doc_a: str, doc_b: str, index: SentenceIndex, set_a: np.ndarray,
         "order": float(ordered_chars / matched_chars) if matched_chars else 0.0,
         "sentences_matched_a": int((best_a > 0).sum()),
         "sentences_matched_b": int((best_b > 0).sum()),
-        "numbers_changed": numbers_changed(index.texts_of(rows_a), index.texts_of(rows_b), aligned.tolist()),
+        "numbers_changed": float(conflicting.sum() / numbered.sum()) if numbered.any() else 0.0,
+        "a_numbers_differ": float(len_a[aligned[conflicting, 0]].sum() / max(int(len_a.sum()), 1)),
+        "b_numbers_differ": float(len_b[aligned[conflicting, 1]].sum() / max(int(len_b.sum()), 1)),
+        "bounded": similarity.bounded,
     }
-    return evidence, _matches(level, score, aligned), similarity
+    return evidence, _matches(similarity.linked(), aligned), similarity
 
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 
 
-def numbers_changed(texts_a: list[str], texts_b: list[str], aligned: list[tuple[int, int]]) -> float:
-    """Of the aligned sentence pairs where both sentences hold numbers, the share whose
-    numbers conflict — neither sentence's numbers all in the other, so a sentence
-    trimmed of a figure does not count (0 when none hold numbers): high for one
-    template filled with other facts."""
-    both, changed = 0, 0
-    for i, j in aligned:
-        numbers_a, numbers_b = _numbers_in(texts_a[i]), _numbers_in(texts_b[j])
-        if numbers_a and numbers_b:
-            both += 1
-            changed += not (numbers_a <= numbers_b or numbers_b <= numbers_a)
-    return changed / both if both else 0.0
+def number_conflicts(texts_a: list[str], texts_b: list[str], aligned: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each aligned sentence pair (rows of aligned): whether both sentences hold numbers,
+    and whether those numbers conflict — neither sentence's numbers all in the other's, so a
+    sentence trimmed of a figure does not count. Furniture lines hold no numbers here: a
+    changed publish stamp is not a changed fact."""
+    numbers = [(_numbers_in(texts_a[i]), _numbers_in(texts_b[j])) for i, j in aligned.tolist()]
+    numbered = np.array([bool(a and b) for a, b in numbers], dtype=bool)
+    conflicting = np.array([bool(a and b) and not (a <= b or b <= a) for a, b in numbers], dtype=bool)
+    return numbered, conflicting
 
 
 @lru_cache(maxsize=65536)
 def _numbers_in(text: str) -> frozenset[str]:
     """Cached: a sentence is compared once per candidate its document is in."""
-    return frozenset(_DIGITS.findall(text))
+    return frozenset() if is_furniture_line(text) else frozenset(_DIGITS.findall(text))
 
 
-def _matches(level: np.ndarray, score: np.ndarray, aligned: np.ndarray) -> list[tuple]:
+def _matches(linked: Similarity, aligned: np.ndarray) -> list[tuple]:
     """Each sentence's best counterpart (both directions), plus the aligned (i, j):
-    (seg_a, seg_b, level, score, in_order) rows, in (seg_a, seg_b) order."""
-    m, n = level.shape
+    (seg_a, seg_b, level, score, in_order) rows, in (seg_a, seg_b) order.
+    linked: the matching cells of a `Similarity`."""
+    n = linked.shape[1]
+    flat = linked.i * n + linked.j  # ascending: cells come in (i, j) order
     in_order = aligned[:, 0] * n + aligned[:, 1]
-    cells = np.unique(np.concatenate([np.arange(m) * n + score.argmax(axis=1),
-                                      score.argmax(axis=0) * n + np.arange(n), in_order]))
-    cells = cells[level.ravel()[cells] > 0]
+    cells = np.unique(np.concatenate([flat[_best_cells(linked.i, linked.j, linked.score)],
+                                      flat[_best_cells(linked.j, linked.i, linked.score)], in_order]))
+    at = np.searchsorted(flat, cells)
     ordered = set(in_order.tolist())
     return [(cell // n, cell % n, LEVELS[lv], round(value, 4), cell in ordered)
-            for cell, lv, value in zip(cells.tolist(), level.ravel()[cells].tolist(), score.ravel()[cells].tolist())]
+            for cell, lv, value in zip(cells.tolist(), linked.level[at].tolist(), linked.score[at].tolist())]
+
+
+def _best_cells(own: np.ndarray, other: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Positions of each sentence's best-scoring cell, the sentences numbered by own: of equal
+    scores the one with the lowest other number."""
+    order = np.lexsort((other, -score, own))
+    return order[np.r_[True, own[order][1:] != own[order][:-1]]] if len(order) else order
 
 
 def pair_documents(pairs: pd.DataFrame) -> np.ndarray:
@@ -265,7 +354,7 @@ def verify(candidates: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.nda
 
 
 def _verify_rows(state: tuple[pd.DataFrame, SentenceIndex, Fingerprints, dict[str, int], Params],
-                 part: slice) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, str], PairLevels]]:
+                 part: slice) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, str], Similarity]]:
     """The evidence and matches tables of some pairs, and the similarity of the pairs that
     will be aligned (related ones)."""
     candidates, index, fp, position, params = state
@@ -276,6 +365,5 @@ def _verify_rows(state: tuple[pd.DataFrame, SentenceIndex, Fingerprints, dict[st
         rows.append(evidence)
         matches += [(doc_a, doc_b, *match) for match in pair_matches]
         if relate_pair(SimpleNamespace(doc_a=doc_a, doc_b=doc_b, **evidence), params)[0] in LINKED:
-            levels[doc_a, doc_b] = PairLevels.of(*similarity, index.items.sizes("unit", index.rows[doc_a]),
-                                                 index.items.sizes("unit", index.rows[doc_b]))
+            levels[doc_a, doc_b] = similarity
     return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS), pd.DataFrame(matches, columns=MATCH_COLUMNS), levels

@@ -4,6 +4,7 @@ import json
 from contextlib import chdir
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -14,8 +15,9 @@ from dedup.candidates import find_candidates
 from dedup.facts import number_drift, quotation_drift, quotations
 from dedup.read import documents_table
 from dedup.relate import LINKED, relate
+import dedup.verify as verify_stage
 from dedup.verify import SentenceIndex, verify
-from tests.synthetic import NEAR_COPY, STORY, TRIMMED
+from tests.synthetic import DEMO, NEAR_COPY, STORY, TRIMMED
 
 ROOT = Path(__file__).resolve().parent.parent
 AP, PARAPHRASE = "004_90b2515fab799f03", "002_3514be37b1a43906"
@@ -270,3 +272,52 @@ def test_an_index_of_the_pair_documents_alone_verifies_and_aligns_as_one_of_ever
     assert related.relation.isin(LINKED).all() and len(results[0][3]) > 0  # passages to compare
     for table, expected in zip(*results):
         pd.testing.assert_frame_equal(table, expected)
+
+
+# --- long texts: bounded work per pair ----------------------------------------------
+
+
+def _long_text(paragraphs: int, seed: int) -> str:
+    """A long text of distinct sentences (a report of many short stories)."""
+    rng = np.random.default_rng(seed)
+    words = ["river", "council", "bridge", "harbour", "station", "market", "school", "hospital", "tunnel",
+             "festival", "orchard", "library", "museum", "factory", "stadium", "airport", "quarry", "ferry"]
+    return "\n\n".join(
+        f"Report {k}: the {rng.choice(words)} near {rng.choice(words)} lane reopened after {k % 50 + 2} weeks, "
+        f"said officer {k * 7 + 3}. Crews from the {rng.choice(words)} depot cleared the {rng.choice(words)} "
+        f"road by noon on day {k}." for k in range(paragraphs))
+
+
+def test_long_texts_compare_only_sentences_that_share_a_rare_unit(monkeypatch):
+    source = _long_text(1500, 0)  # 3,000 sentences: 9 million sentence pairs with its copy
+    copy = "\n\n".join(p for k, p in enumerate(source.split("\n\n")) if k % 4)
+    compared = []
+    real_features = verify_stage.item_features
+
+    def counting(*args, **kwargs):
+        compared.append(len(args[1]))
+        return real_features(*args, **kwargs)
+
+    monkeypatch.setattr(verify_stage, "item_features", counting)
+    comparison = dedup.compare(source, copy)
+    assert comparison.relation == "copy"
+    assert "only where sentences share their text or a rare word" in comparison.reason
+    assert comparison.scores["b_verbatim"] == pytest.approx(1.0)
+    assert 0 < max(compared) < 3000 * 2250 / 100  # far fewer sentence pairs than all with all
+    kinds = comparison.passages.kind.value_counts().to_dict()
+    # every fourth paragraph is one passage only in the longer text, every other sentence is the same
+    assert kinds == {"same": 2250, "added": 375}
+
+
+@pytest.mark.parametrize("source, other", [("ap-milley-taliban_albuquerque-journal", "ap-milley-taliban_sentence-paraphrase"),
+                                           ("wapo-taliban-air-support_republished-with-comments",
+                                            "wapo-taliban-air-support_summary-with-quotes")])
+def test_bounded_and_full_comparison_agree_on_news_of_ordinary_length(monkeypatch, source, other):
+    texts = [(DEMO / "articles" / f"{name}.txt").read_text(encoding="utf-8") for name in (source, other)]
+    full = dedup.compare(*texts)
+    monkeypatch.setattr(verify_stage, "DENSE_CELLS", 10)  # the bounded path, on texts it would compare whole
+    bounded = dedup.compare(*texts)
+    assert "rare word" in bounded.reason and "rare word" not in full.reason
+    assert bounded.scores.pop("bounded") and not full.scores.pop("bounded")
+    assert (bounded.relation, bounded.scores) == (full.relation, full.scores)
+    pd.testing.assert_frame_equal(bounded.passages, full.passages)

@@ -302,25 +302,17 @@ def test_find_candidates_finds_copy_and_rewrite_but_not_unrelated_texts():
     assert set(rows) == {frozenset(p) for p in [("original", "copy"), ("rewrite", "original"),
                                                  ("rewrite", "copy")]}
     assert set(table.via) <= {"document", "sentence", "document+sentence"}
-    assert stats.capped_buckets == {"document": 0, "sentence": 0} and stats.exact_copies == 0
+    assert stats.capped_buckets == {"document": 0, "sentence": 0}
 
 
-def test_identical_texts_are_paired_as_exact_copies_with_estimate_one():
-    docs = documents([("original", ORIGINAL), ("copy", ORIGINAL), ("spaced", ORIGINAL.upper().replace(" ", "  "))])
-    table, stats = candidates_of(docs)
-    # both later copies are paired with the first one only, and never banded
-    assert table[["doc_a", "doc_b", "via"]].values.tolist() == [["original", "copy", "exact"],
-                                                                ["original", "spaced", "exact"]]
-    assert (table.estimate == 1.0).all()  # identical texts have identical signatures
-    assert stats.exact_copies == 2
-
-
-def test_copies_of_an_exact_copy_are_paired_with_its_first_copy():
-    docs = documents([("original", ORIGINAL), ("twin", ORIGINAL), ("copy", COPY)])
+def test_identical_texts_are_found_by_both_paths_with_estimate_one():
+    docs = documents([("original", ORIGINAL), ("copy", ORIGINAL)])
     table, _ = candidates_of(docs)
-    rows = {tuple(pair): via for *pair, via in table[["doc_a", "doc_b", "via"]].values.tolist()}
-    assert rows == {("original", "twin"): "exact", ("original", "copy"): "document+sentence"}
-    assert table.set_index("doc_b").loc["copy", SENTENCES_A] == 10  # every sentence collides with its twin
+    assert len(table) == 1
+    row = table.iloc[0]
+    assert row["via"] == "document+sentence"
+    assert row["estimate"] == 1.0  # identical texts have identical signatures
+    assert row[SENTENCES_A] == row[SENTENCES_B] == 10  # every sentence collides with its twin
 
 
 def test_document_path_only_pairs_report_zero_sentences():

@@ -131,8 +131,8 @@ def test_one_template_filled_with_other_figures_is_not_a_copy_but_a_refiling_is(
 def _linked(*links: tuple[str, str, float]) -> pd.DataFrame:
     """A pairs table of partial relations, each text sharing the given share with the other."""
     return pd.DataFrame([{"doc_a": a, "doc_b": b, "relation": "partial", "a_verbatim": share, "a_near": 0.0,
-                          "a_reworded": 0.0, "b_verbatim": share, "b_near": 0.0, "b_reworded": 0.0}
-                         for a, b, share in links])
+                          "a_reworded": 0.0, "b_verbatim": share, "b_near": 0.0, "b_reworded": 0.0,
+                          "numbers_changed": 0.0} for a, b, share in links])
 
 
 @pytest.mark.parametrize("extra", [[], [("c", "d", 0.9), ("d", "e", 0.9), ("c", "e", 0.9)]])
@@ -153,9 +153,92 @@ def test_whole_texts_matched_in_three_kinds_group_into_one_story():
     "negative distances" (seen in a 1M-document scan)."""
     documents = _corpus(**{name: STORY for name in "abc"})
     shares = {"verbatim": 9 / 28, "near": 18 / 28, "reworded": 1 / 28}
-    whole = {"relation": "rewrite", **{f"{side}_{level}": share for side in "ab" for level, share in shares.items()}}
+    whole = {"relation": "rewrite", "numbers_changed": 0.0, **{f"{side}_{level}": share for side in "ab" for level, share in shares.items()}}
     pairs = pd.DataFrame([{"doc_a": a, "doc_b": b, **whole} for a, b in ("ab", "bc", "ac")])
     assert (pairs.a_verbatim + pairs.a_near + pairs.a_reworded > 1).all()  # the premise: the sum overshoots
     clusters, groups = group(documents, pairs, dedup.Params())
     assert clusters.story_id.nunique() == 1
     assert groups[groups.kind == "story"].weakest_strength.max() <= 1.0
+
+
+# --- copies that change a figure, and templates -------------------------------------
+
+INFLATED = STORY.replace("340 volunteers", "3,400 volunteers")
+THREE_CHANGED = (STORY.replace("340 volunteers", "430 volunteers").replace("58 homes", "85 homes")
+                 .replace("19 million euros", "91 million euros"))
+
+
+def _copies(**texts: str) -> dedup.ScanResult:
+    return dedup.analyse(_corpus(**texts))
+
+
+def _pair(result: dedup.ScanResult, a: str, b: str) -> pd.Series:
+    pairs = result.pairs
+    return pairs[((pairs.doc_a == a) & (pairs.doc_b == b)) | ((pairs.doc_a == b) & (pairs.doc_b == a))].iloc[0]
+
+
+@pytest.mark.parametrize("copy", [INFLATED, THREE_CHANGED], ids=["one figure inflated", "three figures changed"])
+def test_a_copy_that_changes_figures_is_flagged_and_kept_out_of_the_fold(copy):
+    result = _copies(story=STORY, copy=copy)
+    pair = _pair(result, "story", "copy")
+    assert pair.relation == "duplicate"
+    assert "figures differ" in pair.reason and "not folded" in pair.reason
+    facts = result.facts[result.facts.fact == "number_changed"]
+    assert len(facts) == (1 if copy is INFLATED else 3)
+    if copy is INFLATED:
+        assert (facts.a_value.iloc[0], facts.b_value.iloc[0]) == ("340", "3400")
+    clusters = result.clusters.set_index("doc_id")
+    assert clusters.loc["story", "cluster_id"] != clusters.loc["copy", "cluster_id"]  # not folded silently
+    assert clusters.loc["story", "story_id"] == clusters.loc["copy", "story_id"]  # but the same story
+
+
+def test_copies_differing_only_in_publish_stamps_and_footers_fold():
+    texts = {f"site{i}": f"Published: 2021-09-0{i + 1} 10:4{i}\n\n{STORY}\nPublished by site {i + 17}"
+             for i in range(6)}
+    result = _copies(**texts)
+    assert set(result.pairs.relation) == {"duplicate"}
+    assert result.clusters.cluster_id.nunique() == 1
+    assert not (result.facts.fact == "number_changed").any()
+
+
+JAPANESE = ("東京都は三日、大雨による河川の氾濫で３４０世帯が避難したと発表した。"
+            "気象庁によると、雨は今夜まで降り続く見込みだという。"
+            "市内の小学校など十二か所に避難所が開設され、住民が身を寄せている。"
+            "鉄道各社は一部の路線で運転を見合わせており、復旧の見通しは立っていない。"
+            "知事は記者会見で、住民に対して引き続き警戒するよう呼びかけた。")
+ARABIC = ("أعلنت السلطات المحلية يوم الثلاثاء أن الفيضانات أجبرت 340 عائلة على مغادرة منازلها. "
+          "وقال المتحدث باسم الدفاع المدني إن فرق الإنقاذ تعمل منذ الصباح الباكر في الأحياء الشرقية. "
+          "وأضاف أن المدارس ستبقى مغلقة حتى نهاية الأسبوع بسبب الأمطار الغزيرة. "
+          "وتتوقع الأرصاد الجوية أن تستمر العاصفة حتى مساء الخميس المقبل. "
+          "ودعت البلدية السكان إلى تجنب القيادة في الطرق المغمورة بالمياه.")
+HEBREW = ("הרשויות המקומיות הודיעו ביום שלישי כי השיטפונות אילצו 340 משפחות לעזוב את בתיהן. "
+          "דובר כוחות ההצלה אמר כי הצוותים פועלים מאז שעות הבוקר המוקדמות בשכונות המזרחיות. "
+          "לדבריו בתי הספר יישארו סגורים עד סוף השבוע בגלל הגשמים העזים. "
+          "החזאים צופים כי הסערה תימשך עד מוצאי יום חמישי הקרוב. "
+          "העירייה קראה לתושבים להימנע מנסיעה בכבישים המוצפים.")
+
+
+@pytest.mark.parametrize("text", [JAPANESE, ARABIC, HEBREW], ids=["Japanese", "Arabic", "Hebrew"])
+def test_a_copy_in_another_script_with_one_changed_number_is_a_copy(text):
+    changed = text.replace("３４０", "３４００").replace("340", "3400")
+    assert changed != text
+    comparison = dedup.compare(text, changed)
+    assert comparison.relation in ("duplicate", "copy")
+    assert (comparison.facts.fact == "number_changed").sum() == 1
+
+
+DIVIDEND = "Qtly div {0} cts vs {1} cts prior.\n\nPay {2} April.\n\nRecord {3} March.\n\nThe board declared the regular payout."
+BOND = ("{0} is issuing a {1} mln dlr eurobond due {2} paying {3} pct and priced at {4} pct, lead manager {5} said. "
+        "The non-callable bond is available in denominations of {6} dlrs and will be listed in Luxembourg. "
+        "The selling concession is {7} pct, while management and underwriting combined pays {8} pct.")
+
+
+def test_one_template_filled_with_other_facts_is_rejected():
+    result = _copies(a=DIVIDEND.format(12, 12, 15, 1), b=DIVIDEND.format(30, 28, 20, 6),
+                     c=BOND.format("Nederlandse Gasunie", 100, 1992, "7-1/4", "101-1/8", "Citicorp", "5,000",
+                                   "1-1/4", "5/8"),
+                     d=BOND.format("Credit Foncier", 150, 1994, "7-5/8", "101-5/8", "Paribas", "1,000", "1-3/8",
+                                   "3/8"))
+    for a, b in (("a", "b"), ("c", "d")):
+        pair = _pair(result, a, b)
+        assert pair.relation == "rejected" and pair.reason.startswith("one template with other facts")

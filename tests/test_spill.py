@@ -114,7 +114,7 @@ def test_documents_read_back_from_blocks_are_the_prepared_ones(tmp_path):
     corpus = spill._Corpus(documents, np.zeros(25), documents.doc_id.to_numpy(object), np.array([0, 10, 20, 25]),
                            spill._starts(spill._joined(blocks, "segments")),
                            spill._starts(spill._joined(blocks, "units")),
-                           *(np.empty(0),) * 4, spill._SignatureFiles(0), spill._SignatureFiles(0), tmp_path, "")
+                           *(np.empty(0),) * 3, spill._SignatureFiles(0), spill._SignatureFiles(0), tmp_path, "")
     _, segments, unit_hashes, _ = dedup.api.prepare(documents, params)
     docs = np.array([3, 9, 10, 19, 24])  # across all three blocks, first and last of each
     located = corpus.locate(docs)
@@ -151,7 +151,7 @@ def test_alignment_reuses_the_similarities_verification_kept_instead_of_matching
     def match_again(*args, **kwargs):
         raise AssertionError("alignment matched a pair's sentences again")
 
-    monkeypatch.setattr(dedup.align, "similarity_levels", match_again)
+    monkeypatch.setattr(dedup.align, "sentence_similarity", match_again)
     stored = spill.scan([corpus], tmp_path / "out", PARAMS)
     assert len(expected.passages) > 0
     pd.testing.assert_frame_equal(stored.table("passages"), pd.read_parquet(tmp_path / "in-memory/passages.parquet"))
