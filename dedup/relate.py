@@ -153,6 +153,9 @@ def orient_pair(row, dates: dict[str, pd.Timestamp], params: Params,
             f"or between the shared passages: {outer} is {inner} with additions")
     first = outer if row.relation == "partial" else inner
     dating = "no dates to tell" if pd.isna(date_a) or pd.isna(date_b) else "both have the same date"
+    if shared[outer] >= params.duplicate_share:  # each nearly whole in the other: no extra text to read
+        return first, "", "unknown", (f"the two texts are the same, each nearly whole in the other, and {dating}: "
+                                      f"nothing tells which came first")
     if nearly_whole:
         return first, "", "unknown", (f"{inner} reappears nearly whole in {outer}, whose extra text all follows "
                                       f"it: {outer} extended or {inner} trimmed, and {dating}")

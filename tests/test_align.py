@@ -321,3 +321,11 @@ def test_bounded_and_full_comparison_agree_on_news_of_ordinary_length(monkeypatc
     assert bounded.scores.pop("bounded") and not full.scores.pop("bounded")
     assert (bounded.relation, bounded.scores) == (full.relation, full.scores)
     pd.testing.assert_frame_equal(bounded.passages, full.passages)
+
+
+def test_the_direction_of_two_identical_texts_is_unknown_and_says_why():
+    result = _scan({"doc_id": "first", "text": STORY}, {"doc_id": "second", "text": STORY + "\n"})
+    pair = result.pairs.iloc[0]
+    assert (pair.direction, pair.source_doc) == ("unknown", "")
+    assert "the two texts are the same" in pair.direction_reason
+    assert "follows" not in pair.direction_reason  # there is no extra text to follow anything
