@@ -63,7 +63,8 @@ class ScanResult:
     def write(self, out: str | Path, parquet: bool | None = None, tables_only: bool = False,
               jobs: int = 1) -> list[Path]:
         """Write the tables, manifest.json, summary.md and the HTML report into the folder out
-        (with tables_only, the tables and manifest.json alone); jobs: worker processes."""
+        (with tables_only, the tables and manifest.json alone), in place of an earlier run's, the
+        completion marker last (`dedup.report`); return their paths. jobs: worker processes."""
         return report.write(self, Path(out), parquet, tables_only, jobs)
 
 
@@ -259,12 +260,16 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
     fields: which input columns hold id, text, date, source, title, url.
     metadata: a CSV adding id/source/title/date/url to document files (column ``file``).
     strict: stop at the first rejected record instead of reporting it.
-    out: if given, write the report there (with tables_only, the tables and manifest alone).
+    out: if given, write the report there (with tables_only, the tables and manifest alone);
+        a folder that cannot be written raises
+        `dedup.report.OutputError` before anything is read.
     progress: show stage progress; default only on a terminal.
     jobs: worker processes for the per-document and per-pair stages.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
+    if out is not None:
+        report.check_writable(Path(out))
     started = time.perf_counter()
     documents = read_documents(paths, fields=fields, metadata=metadata, strict=strict)
     read_seconds = round(time.perf_counter() - started, 3)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, NoReturn, Optional
 
 import typer
@@ -13,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from dedup import spill
+from dedup import report, spill
 from dedup.align import word_diff
 from dedup.api import Comparison, ScanResult
 from dedup.api import compare as compare_texts
@@ -49,7 +51,7 @@ def _params(**values: object) -> Params:
 @app.command()
 def scan(
     paths: Annotated[list[Path], typer.Argument(help="Folders of .txt/.md files, or .jsonl, .csv, .tsv, .parquet files.")],
-    out: Annotated[Optional[Path], typer.Option(help="Output folder [default: reports/<first path's name>].")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder; a run replaces the files an earlier run wrote there.", show_default="reports/<first path's name>")] = None,
     metadata: Annotated[Optional[Path], typer.Option(help="CSV with a 'file' column adding id/source/title/date/url to document files.")] = None,
     id_field: Annotated[str, typer.Option(help="Input column/key holding the document id.")] = "id",
     text_field: Annotated[str, typer.Option(help="Input column/key holding the text.")] = "text",
@@ -83,25 +85,27 @@ def scan(
         _fail(f"--engine must be local or spark, got {engine!r}")
     if low_memory and engine != "local":
         _fail("--low-memory is for the local engine; Spark keeps what does not fit in memory on disk itself")
-    if low_memory:
-        return _low_memory_scan(paths, out, params, fields, metadata, strict, jobs, parquet, quiet)
     try:
+        if not (engine == "spark" and tables_only):  # Spark writes its Parquet folders itself, to any URI
+            report.check_writable(out)
+        if low_memory:
+            return _low_memory_scan(paths, out, params, fields, metadata, strict, jobs, parquet, quiet)
         if engine == "spark":
             result = _spark_scan(paths, params, fields, metadata, strict, out, master, tables_only)
         else:
             result = scan_corpus(paths, params, fields=fields, metadata=metadata, strict=strict,
                                  progress=None if not quiet else False, jobs=jobs)
-    except InputError as err:
+        if result is None:  # Spark wrote the tables itself, from its executors
+            if not quiet:
+                typer.echo(f"Tables written by Spark to {out} (one Parquet folder per table).")
+            return
+        written = result.write(out, parquet=parquet, tables_only=tables_only, jobs=jobs)
+    except (InputError, report.OutputError) as err:
         _fail(str(err))
-    if result is None:  # Spark wrote the tables itself, from its executors
-        if not quiet:
-            typer.echo(f"Tables written by Spark to {out} (one Parquet folder per table).")
-        return
-    written = result.write(out, parquet=parquet, tables_only=tables_only, jobs=jobs)
     if not quiet:
         _print_counts(result.manifest)
-        report = f"Tables in {out}" if tables_only else f"Report: {out / 'index.html'} and {out / 'summary.md'}"
-        typer.echo(f"{report}  ({len(written)} files in {out})")
+        summary = f"Tables in {out}" if tables_only else f"Report: {out / 'index.html'} and {out / 'summary.md'}"
+        typer.echo(f"{summary}  ({len(written)} files in {out})")
 
 
 def _print_counts(manifest: dict) -> None:
@@ -113,11 +117,8 @@ def _print_counts(manifest: dict) -> None:
 
 def _low_memory_scan(paths: list[Path], out: Path, params: Params, fields: Fields, metadata: Optional[Path],
                      strict: bool, jobs: int, parquet: Optional[bool], quiet: bool) -> None:
-    try:
-        result = spill.scan(paths, out, params, fields=fields, metadata=metadata, strict=strict,
-                            progress=None if not quiet else False, jobs=jobs, parquet=parquet)
-    except InputError as err:
-        _fail(str(err))
+    result = spill.scan(paths, out, params, fields=fields, metadata=metadata, strict=strict,
+                        progress=None if not quiet else False, jobs=jobs, parquet=parquet)
     if not quiet:
         _print_counts(result.manifest)
         typer.echo(f"Tables in {out}  ({len(result.files)} files in {out})")
@@ -212,7 +213,14 @@ def _print_alignment(result: Comparison) -> None:
                       + Text(f"{_safe(f.a_value)!r} → {_safe(f.b_value)!r}"))
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    # SIGTERM (a scheduler stopping the job) becomes an exit like any other, so the run's workers
+    # are killed and its staging folder removed on the way out, as after an error.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     app(prog_name="dedup")
 
 

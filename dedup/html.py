@@ -46,16 +46,13 @@ def write_html(result: ScanResult, out: Path) -> list[Path]:
     """Write ``out/index.html`` and ``out/pairs/pair-NNNN.html`` per related pair; return the paths.
 
     Reads result.documents, pairs, passages, facts, groups, clusters and
-    manifest only. Pair pages left by an earlier run are removed, so the folder
-    holds exactly this run's report.
+    manifest only. `dedup.report.write` writes into a new folder and removes an
+    earlier run's pages when it moves these into place.
     """
     related = _related(result.pairs)
     names = pair_file_names(len(related))
     pair_dir = out / PAIR_DIR
     pair_dir.mkdir(parents=True, exist_ok=True)
-    for stale in sorted(pair_dir.glob("pair-*.html")):
-        if stale.name not in names:
-            stale.unlink()
     documents = _ok_documents(result.documents)
     passages, facts = _by_pair(result.passages), _by_pair(result.facts)
     written = [_write(out / INDEX, _index_page(result, [f"{PAIR_DIR}/{name}" for name in names]))]

@@ -3,19 +3,34 @@
 The report layer only reads tables; it never recomputes detection. Files:
 ``documents.csv``, ``pairs.csv``, ``clusters.csv``, ``groups.csv``,
 ``matches.csv``, ``passages.csv``, ``facts.csv``, ``manifest.json``,
-``summary.md``, the HTML report (``index.html``, ``pairs/pair-NNNN.html``, see
-`dedup.html`), and a ``.parquet`` beside each CSV when pyarrow is installed.
+``timings.json``, ``summary.md``, the HTML report (``index.html``,
+``pairs/pair-NNNN.html``, see `dedup.html`), a ``.parquet`` beside each CSV
+when pyarrow is installed, and the completion marker ``dedup-complete.json``.
 Writing is deterministic: the same input gives byte-identical files (no
-timestamps, fixed float precision).
+timestamps, fixed float precision), timings.json aside.
+
+An output folder never mixes two runs. A run writes into a staging folder
+inside it (``.dedup-staging-<host>-<pid>-<random>``), and once every file is
+there `publish` removes the previous run's marker, then the previous run's
+files (only the names above: a user's other files stay), moves the new files
+in, and writes the marker last: a folder without ``dedup-complete.json`` holds
+a run that did not finish. The marker gives the input hash and every file of
+the run. A run killed before publishing leaves its staging folder, which the
+next run into the folder removes (`staging`).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
+import secrets
 import shutil
+import socket
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +39,7 @@ import pandas as pd
 
 from dedup.align import shares
 from dedup.facts import FACTS
-from dedup.html import write_html
+from dedup.html import INDEX, PAIR_DIR, write_html
 from dedup.parallel import chunks, map_chunks
 
 if TYPE_CHECKING:
@@ -34,6 +49,15 @@ FLOAT_DIGITS = 4
 CSV_ROWS = 100_000  # rows of a table one worker writes at a time
 TABLES = ("documents", "pairs", "clusters", "groups", "matches", "passages", "facts")
 EXCERPT_CHARS = 160
+MARKER = "dedup-complete.json"  # written last: the folder holds one whole run
+RUN_FILES = (*(f"{name}.{ext}" for name in TABLES for ext in ("csv", "parquet")),
+             "manifest.json", "timings.json", "summary.md", INDEX)  # and pairs/pair-NNNN.html
+STAGING = ".dedup-staging-"
+_STAGING_NAME = re.compile(re.escape(STAGING) + r"(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{8}")
+
+
+class OutputError(ValueError):
+    """The output folder cannot be written; raised before a scan reads its input."""
 
 
 def _table_for_disk(name: str, table: pd.DataFrame) -> pd.DataFrame:
@@ -45,22 +69,24 @@ def _table_for_disk(name: str, table: pd.DataFrame) -> pd.DataFrame:
 def write(result: ScanResult, out: Path, parquet: bool | None = None, tables_only: bool = False,
           jobs: int = 1) -> list[Path]:
     """Write every table, the manifest, the summary and the HTML report into out (with
-    tables_only, the tables and the manifest alone, for big runs); return the paths.
+    tables_only, the tables and the manifest alone, for big runs), in place of the previous
+    run's files (see the module docstring); return the paths, the marker's last.
     jobs: worker processes writing the CSV files."""
     started = time.perf_counter()
-    out.mkdir(parents=True, exist_ok=True)
     if parquet is None:
         parquet = importlib.util.find_spec("pyarrow") is not None
-    tables = {name: _table_for_disk(name, getattr(result, name)) for name in TABLES}
-    written = _write_csv(tables, out, jobs)
-    for name, table in tables.items() if parquet else ():
-        table.to_parquet(out / f"{name}.parquet", index=False)
-        written.append(out / f"{name}.parquet")
-    if not tables_only:
-        (out / "summary.md").write_text(summary(result), encoding="utf-8")
-        written += [out / "summary.md", *write_html(result, out)]
-    seconds = {**result.timings.get("seconds", {}), "write": round(time.perf_counter() - started, 3)}
-    return written + write_manifest(out, result.manifest, {**result.timings, "seconds": seconds})
+    with staging(out) as folder:
+        tables = {name: _table_for_disk(name, getattr(result, name)) for name in TABLES}
+        written = _write_csv(tables, folder, jobs)
+        for name, table in tables.items() if parquet else ():
+            table.to_parquet(folder / f"{name}.parquet", index=False)
+            written.append(folder / f"{name}.parquet")
+        if not tables_only:
+            (folder / "summary.md").write_text(summary(result), encoding="utf-8")
+            written += [folder / "summary.md", *write_html(result, folder)]
+        seconds = {**result.timings.get("seconds", {}), "write": round(time.perf_counter() - started, 3)}
+        written += write_manifest(folder, result.manifest, {**result.timings, "seconds": seconds})
+        return publish(folder, out, written, result.manifest["input_sha256"])
 
 
 def write_manifest(out: Path, manifest: dict, timings: dict) -> list[Path]:
@@ -69,6 +95,86 @@ def write_manifest(out: Path, manifest: dict, timings: dict) -> list[Path]:
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (out / "timings.json").write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     return [out / "manifest.json", out / "timings.json"]
+
+
+def check_writable(out: Path) -> None:
+    """Raise OutputError now if a run cannot write into the folder out (created if missing):
+    a scan checks before reading, not after hours of work."""
+    with staging(out):
+        pass
+
+
+@contextmanager
+def staging(out: Path) -> Iterator[Path]:
+    """A new staging folder inside out (created if missing) to write a run into, removed on
+    leaving, whatever happens; staging folders that runs killed on this machine left behind
+    are removed first. OutputError when out is a file or cannot be written."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"cannot write the output to {out}: it is a file, not a folder")
+    folder = out / f"{STAGING}{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        folder.mkdir()
+    except OSError as err:
+        raise OutputError(f"cannot write the output to {out}: {err.strerror or err}") from err
+    _remove_abandoned(out)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def publish(folder: Path, out: Path, written: Sequence[Path], input_sha256: str) -> list[Path]:
+    """Move the files written into the staging folder into out, in place of the previous run's
+    (the marker removed first, written last); return their paths in out, the marker's last."""
+    names = [path.relative_to(folder) for path in written]
+    marker = out / MARKER
+    marker.unlink(missing_ok=True)
+    _remove_run(out)
+    for name in names:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(folder / name, out / name)
+    listing = {"input_sha256": input_sha256, "files": sorted(name.as_posix() for name in names)}
+    (folder / MARKER).write_text(json.dumps(listing, indent=2) + "\n", encoding="utf-8")
+    os.replace(folder / MARKER, marker)
+    return [out / name for name in names] + [marker]
+
+
+def _remove_run(out: Path) -> None:
+    """Remove the files a run writes (`RUN_FILES`, the pair pages), and pairs/ once empty."""
+    for name in RUN_FILES:
+        (out / name).unlink(missing_ok=True)
+    pages = out / PAIR_DIR
+    for page in pages.glob("pair-*.html"):
+        page.unlink()
+    if pages.is_dir() and not any(pages.iterdir()):
+        pages.rmdir()
+
+
+def _host() -> str:
+    """This machine's name as it may stand in a folder name: an output folder may be shared."""
+    return re.sub(r"[^A-Za-z0-9.]+", "_", socket.gethostname()) or "host"
+
+
+def _remove_abandoned(out: Path) -> None:
+    """Remove the staging folders in out of runs on this machine whose process is gone."""
+    for folder in out.glob(f"{STAGING}*"):
+        name = _STAGING_NAME.fullmatch(folder.name)
+        if name and name["host"] == _host() and not _alive(int(name["pid"])):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process pid exists (where that cannot be asked safely, it is taken to)."""
+    if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 @dataclass(frozen=True)
@@ -87,7 +193,6 @@ class TableParts:
         return self.out / f".{self.name}.parts"
 
     def start(self) -> TableParts:
-        shutil.rmtree(self.folder, ignore_errors=True)  # left by a run that was stopped
         self.folder.mkdir(parents=True)
         return self
 

@@ -187,13 +187,10 @@ def test_file_names_are_pair_numbers_never_ids_or_text(report):
     assert written == ["index.html", "pairs/pair-0001.html"]  # one related pair; the rejected one has no page
 
 
-def test_write_returns_the_paths_and_removes_stale_pair_pages(tmp_path):
+def test_write_returns_the_paths(tmp_path):
     out = tmp_path / "html"
-    (out / "pairs").mkdir(parents=True)
-    (out / "pairs" / "pair-0007.html").write_text("old", encoding="utf-8")
     written = write_html(sample_result(), out)
     assert written == [out / "index.html", out / "pairs" / "pair-0001.html"]
-    assert not (out / "pairs" / "pair-0007.html").exists()
 
 
 def test_output_is_byte_identical_across_writes(tmp_path):
