@@ -67,6 +67,7 @@ def scan(
     doc_threshold: Annotated[Optional[float], typer.Option(help="Jaccard threshold of the document LSH path.")] = None,
     sentence_threshold: Annotated[Optional[float], typer.Option(help="Jaccard threshold of the sentence LSH path.")] = None,
     parquet: Annotated[Optional[bool], typer.Option(help="Also write Parquet tables [default: when pyarrow is installed].")] = None,
+    csv_raw: Annotated[bool, typer.Option("--csv-raw", help="Write CSV cells as they are: no ' before a cell a spreadsheet would run as a formula (=, +, -, @).")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes for the per-document and per-pair stages.")] = 1,
     engine: Annotated[str, typer.Option(help="local (this machine) or spark (Apache Spark; pip install 'dedup[spark]').")] = "local",
     master: Annotated[Optional[str], typer.Option(help="Spark master for --engine spark, e.g. local[4] or spark://host:7077 [default: the session's].")] = None,
@@ -89,7 +90,7 @@ def scan(
         if not (engine == "spark" and tables_only):  # Spark writes its Parquet folders itself, to any URI
             report.check_writable(out)
         if low_memory:
-            return _low_memory_scan(paths, out, params, fields, metadata, strict, jobs, parquet, quiet)
+            return _low_memory_scan(paths, out, params, fields, metadata, strict, jobs, parquet, csv_raw, quiet)
         if engine == "spark":
             result = _spark_scan(paths, params, fields, metadata, strict, out, master, tables_only)
         else:
@@ -99,7 +100,7 @@ def scan(
             if not quiet:
                 typer.echo(f"Tables written by Spark to {out} (one Parquet folder per table).")
             return
-        written = result.write(out, parquet=parquet, tables_only=tables_only, jobs=jobs)
+        written = result.write(out, parquet=parquet, tables_only=tables_only, jobs=jobs, csv_raw=csv_raw)
     except (InputError, report.OutputError) as err:
         _fail(str(err))
     if not quiet:
@@ -116,9 +117,9 @@ def _print_counts(manifest: dict) -> None:
 
 
 def _low_memory_scan(paths: list[Path], out: Path, params: Params, fields: Fields, metadata: Optional[Path],
-                     strict: bool, jobs: int, parquet: Optional[bool], quiet: bool) -> None:
+                     strict: bool, jobs: int, parquet: Optional[bool], csv_raw: bool, quiet: bool) -> None:
     result = spill.scan(paths, out, params, fields=fields, metadata=metadata, strict=strict,
-                        progress=None if not quiet else False, jobs=jobs, parquet=parquet)
+                        progress=None if not quiet else False, jobs=jobs, parquet=parquet, csv_raw=csv_raw)
     if not quiet:
         _print_counts(result.manifest)
         typer.echo(f"Tables in {out}  ({len(result.files)} files in {out})")

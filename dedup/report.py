@@ -17,6 +17,14 @@ in, and writes the marker last: a folder without ``dedup-complete.json`` holds
 a run that did not finish. The marker gives the input hash and every file of
 the run. A run killed before publishing leaves its staging folder, which the
 next run into the folder removes (`staging`).
+
+CSV cells are for spreadsheets too, which run a cell beginning with ``=``,
+``+``, ``-`` or ``@`` as a formula (``=HYPERLINK(...)``, ``=cmd|...``), and
+document text may begin that way. So a string cell beginning with one of
+those, a tab or a carriage return gets a ``'`` in front in the CSV files
+(OWASP's advice for CSV injection; a spreadsheet shows the text without it);
+numbers are written as they are, and the Parquet files keep every value
+exactly. ``csv_raw`` writes the CSV cells unchanged.
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ RUN_FILES = (*(f"{name}.{ext}" for name in TABLES for ext in ("csv", "parquet"))
              "manifest.json", "timings.json", "summary.md", INDEX)  # and pairs/pair-NNNN.html
 STAGING = ".dedup-staging-"
 _STAGING_NAME = re.compile(re.escape(STAGING) + r"(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{8}")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula
 
 
 class OutputError(ValueError):
@@ -67,17 +76,17 @@ def _table_for_disk(name: str, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def write(result: ScanResult, out: Path, parquet: bool | None = None, tables_only: bool = False,
-          jobs: int = 1) -> list[Path]:
+          jobs: int = 1, csv_raw: bool = False) -> list[Path]:
     """Write every table, the manifest, the summary and the HTML report into out (with
     tables_only, the tables and the manifest alone, for big runs), in place of the previous
     run's files (see the module docstring); return the paths, the marker's last.
-    jobs: worker processes writing the CSV files."""
+    jobs: worker processes writing the CSV files; csv_raw: CSV cells as they are, formulas too."""
     started = time.perf_counter()
     if parquet is None:
         parquet = importlib.util.find_spec("pyarrow") is not None
     with staging(out) as folder:
         tables = {name: _table_for_disk(name, getattr(result, name)) for name in TABLES}
-        written = _write_csv(tables, folder, jobs)
+        written = _write_csv(tables, folder, jobs, csv_raw)
         for name, table in tables.items() if parquet else ():
             table.to_parquet(folder / f"{name}.parquet", index=False)
             written.append(folder / f"{name}.parquet")
@@ -187,6 +196,7 @@ class TableParts:
     name: str
     columns: tuple[str, ...]
     parquet: bool
+    csv_raw: bool = False  # CSV cells as they are, formulas too (see the module docstring)
 
     @property
     def folder(self) -> Path:
@@ -199,7 +209,8 @@ class TableParts:
     def write(self, number: int, table: pd.DataFrame) -> None:
         """Part number of the table (parts may come in any order)."""
         table = _table_for_disk(self.name, table)
-        table.to_csv(self.folder / f"{number:06d}.csv", index=False, lineterminator="\n")
+        (table if self.csv_raw else csv_safe(table)).to_csv(self.folder / f"{number:06d}.csv", index=False,
+                                                             lineterminator="\n")
         if self.parquet:
             table.to_parquet(self.folder / f"{number:06d}.parquet", index=False)
 
@@ -233,9 +244,23 @@ def _join_parquet(parts: list[Path], path: Path) -> None:
             writer.write_table(pq.read_table(part).cast(schema))
 
 
-def _write_csv(tables: dict[str, pd.DataFrame], out: Path, jobs: int) -> list[Path]:
+def csv_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with a ' before every string cell a spreadsheet would read as a formula
+    (`FORMULA_START`); other cells as they are."""
+    escaped = {}
+    for column in table.select_dtypes(include=["object", "string"]).columns:
+        values = table[column]
+        formulas = values.map(lambda value: isinstance(value, str) and value.startswith(FORMULA_START)).astype(bool)
+        if formulas.any():
+            escaped[column] = values.copy()
+            escaped[column][formulas] = "'" + values[formulas]
+    return table.assign(**escaped) if escaped else table
+
+
+def _write_csv(tables: dict[str, pd.DataFrame], out: Path, jobs: int, csv_raw: bool) -> list[Path]:
     """Each table as CSV, written in parts of CSV_ROWS rows on up to jobs processes, then joined."""
-    parts = {name: TableParts(out, name, tuple(table.columns), parquet=False).start() for name, table in tables.items()}
+    parts = {name: TableParts(out, name, tuple(table.columns), parquet=False, csv_raw=csv_raw).start()
+             for name, table in tables.items()}
     pieces = [(name, start) for name, table in tables.items() for start in range(0, max(len(table), 1), CSV_ROWS)]
     map_chunks(_write_pieces, (tables, parts, pieces), chunks(len(pieces), jobs, max_rows=1), jobs)
     return [path for table in parts.values() for path in table.join()]

@@ -401,11 +401,11 @@ def _repeated_furniture(corpus: _Corpus, related: pd.DataFrame, number: pd.Index
     return repeated_lines(corpus.line_hashes, corpus.has_source, doc_of_segment, pairs)
 
 
-def _table_parts(out: Path, parquet: bool) -> dict[str, report.TableParts]:
+def _table_parts(out: Path, parquet: bool, csv_raw: bool) -> dict[str, report.TableParts]:
     """The report's tables, each written as numbered parts (`dedup.report.TableParts`)."""
     columns = {"documents": [c for c in COLUMNS if c != "text"], "matches": MATCH_COLUMNS,
                "passages": PASSAGE_COLUMNS, "facts": FACT_COLUMNS}
-    return {name: report.TableParts(out, name, tuple(columns.get(name, [])), parquet).start()
+    return {name: report.TableParts(out, name, tuple(columns.get(name, [])), parquet, csv_raw).start()
             for name in report.TABLES}
 
 
@@ -430,13 +430,15 @@ class StoredScan:
 
 def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Params | None = None, *,
          fields: Fields = Fields(), metadata: str | Path | None = None, strict: bool = False,
-         progress: bool | None = None, jobs: int = 1, parquet: bool | None = None) -> StoredScan:
+         progress: bool | None = None, jobs: int = 1, parquet: bool | None = None,
+         csv_raw: bool = False) -> StoredScan:
     """`dedup.api.scan` for corpora larger than memory: the tables and manifest.json written to
     out (no summary or HTML pages), a block at a time, in place of an earlier run's files, the
     completion marker last (`dedup.report`); returns where they are.
 
     paths, fields, metadata, strict, progress, jobs: as in `dedup.api.scan`.
     parquet: also write each table as Parquet (default: yes; pyarrow is needed anyway).
+    csv_raw: CSV cells as they are (see `dedup.api.ScanResult.write`).
     A folder out that cannot be written raises `dedup.report.OutputError` before anything is read.
     """
     if pa is None:
@@ -459,7 +461,7 @@ def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Para
                 counts = {"sentences": int(corpus.segment_starts[-1]), "fingerprinted": len(corpus.sent_docs)}
                 corpus.sent_docs = np.empty(0, dtype=np.int64)  # read by candidates alone
                 _release_freed_memory()
-                tables = _table_parts(staging, parquet is not False)
+                tables = _table_parts(staging, parquet is not False, csv_raw)
                 stage("verify", f"verifying {len(candidates)} candidate pairs")
                 pairs = _verify(candidates, corpus, number, params, workers, tables["matches"])
                 counts["by_path"] = _counts(candidates.via)

@@ -1,8 +1,9 @@
-"""Writing a report folder: a folder never mixes two runs (staging, publishing, the completion
-marker), and an unwritable folder fails before the scan."""
+"""Writing a report folder: CSV cells a spreadsheet would run stay text, a folder never mixes two
+runs (staging, publishing, the completion marker), and an unwritable folder fails before the scan."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -21,7 +22,65 @@ from dedup.read import documents_table
 from tests.synthetic import DEMO, NEAR_COPY, STORY, TRIMMED
 
 ROOT = Path(__file__).resolve().parent.parent
+HYPERLINK = '=HYPERLINK("http://example.org/x","click")'
+BYLINE = "- BY DANA WHITFIELD"
 runner = CliRunner()
+
+
+def _spreadsheet_corpus() -> pd.DataFrame:
+    """A story and its trimmed copy whose id, title, source and first line a spreadsheet would run."""
+    story = STORY.replace("By Dana Whitfield", BYLINE)
+    return documents_table([
+        {"doc_id": "+wire", "text": story, "title": HYPERLINK, "source": "@wire", "date": "2024-03-02"},
+        {"doc_id": "trimmed", "text": TRIMMED.replace("By Dana Whitfield", BYLINE), "title": "-5 degrees",
+         "date": "2024-03-03"},
+    ])
+
+
+@pytest.fixture(scope="module")
+def spreadsheet_result() -> dedup.ScanResult:
+    return dedup.analyse(_spreadsheet_corpus())
+
+
+def _cells(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as rows:
+        return list(csv.DictReader(rows))
+
+
+def test_csv_safe_quotes_cells_a_spreadsheet_would_run_and_nothing_else():
+    table = pd.DataFrame({"text": ["=1+2", "+3", "-4", "@SUM(A1)", "\tx", "\ry", "plain", "a=b", None],
+                          "number": [-1.5, 2.0, -3.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]})
+    safe = report.csv_safe(table)
+    assert safe.text[:6].tolist() == ["'=1+2", "'+3", "'-4", "'@SUM(A1)", "'\tx", "'\ry"]
+    pd.testing.assert_series_equal(safe.text[6:], table.text[6:])  # text, a missing value, and the type
+    pd.testing.assert_series_equal(safe.number, table.number)  # numbers are not formulas
+    assert table.text[0] == "=1+2"  # the caller's table is left as it was
+
+
+def test_csv_cells_that_would_run_as_formulas_get_a_quote_and_parquet_keeps_them_exact(spreadsheet_result, tmp_path):
+    spreadsheet_result.write(tmp_path, tables_only=True)
+    documents = {row["doc_id"]: row for row in _cells(tmp_path / "documents.csv")}
+    assert documents["'+wire"]["title"] == "'" + HYPERLINK and documents["'+wire"]["source"] == "'@wire"
+    assert documents["trimmed"]["title"] == "'-5 degrees"
+    passages = _cells(tmp_path / "passages.csv")
+    assert "'" + BYLINE in [row["a_text"] for row in passages]
+    pairs = _cells(tmp_path / "pairs.csv")
+    assert float(pairs[0]["jaccard"]) == pytest.approx(spreadsheet_result.pairs.jaccard[0], abs=1e-4)
+    exact = pd.read_parquet(tmp_path / "documents.parquet").set_index("doc_id")
+    assert exact.loc["+wire", "title"] == HYPERLINK and exact.loc["trimmed", "title"] == "-5 degrees"
+    assert BYLINE in pd.read_parquet(tmp_path / "passages.parquet").a_text.tolist()
+
+
+def test_csv_raw_writes_the_cells_as_they_are_from_python_and_the_command_line(spreadsheet_result, tmp_path):
+    spreadsheet_result.write(tmp_path / "api", tables_only=True, csv_raw=True)
+    corpus = tmp_path / "corpus.parquet"
+    _spreadsheet_corpus().rename(columns={"doc_id": "id"}).to_parquet(corpus, index=False)
+    assert runner.invoke(app, ["scan", str(corpus), "--out", str(tmp_path / "cli"), "--csv-raw",
+                               "--tables-only"]).exit_code == 0
+    dedup.scan_to_disk(corpus, tmp_path / "low-memory", csv_raw=True)
+    for out in ("api", "cli", "low-memory"):
+        titles = {row["doc_id"]: row["title"] for row in _cells(tmp_path / out / "documents.csv")}
+        assert titles["+wire"] == HYPERLINK, out
 
 
 def _files(folder: Path) -> dict[str, bytes]:
