@@ -27,7 +27,8 @@ from dedup.read import Fields, InputError, read_documents
 app = typer.Typer(
     help="Find every copy of a news story: verbatim syndication, trimmed wire copies, rewrites, "
          "summaries and excerpts — each pair verified, explained and grouped.",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    rich_markup_mode=None)  # help text as written: rich markup would eat [spark] and [default: …]
 
 
 def _fail(message: str) -> NoReturn:
@@ -60,19 +61,19 @@ def scan(
     title_field: Annotated[str, typer.Option(help="Input column/key holding the title.")] = "title",
     url_field: Annotated[str, typer.Option(help="Input column/key holding the URL.")] = "url",
     strict: Annotated[bool, typer.Option(help="Stop at the first bad record instead of reporting it.")] = False,
-    keep: Annotated[Optional[str], typer.Option(help="Which copy a duplicate cluster keeps: earliest, longest or sources.")] = None,
+    keep: Annotated[str, typer.Option(help="Which copy a duplicate cluster keeps: earliest, longest or sources.")] = Params.keep,
     prefer: Annotated[Optional[list[str]], typer.Option(help="Preferred source for --keep sources (repeat, best first).")] = None,
-    units: Annotated[Optional[str], typer.Option(help="Shingle units: content (default), words or chars.")] = None,
+    units: Annotated[str, typer.Option(help="Shingle units: content, words or chars.")] = Params.units,
     stopwords: Annotated[Optional[Path], typer.Option(help="File of extra words to ignore, one per line (any language).")] = None,
-    doc_threshold: Annotated[Optional[float], typer.Option(help="Jaccard threshold of the document LSH path.")] = None,
-    sentence_threshold: Annotated[Optional[float], typer.Option(help="Jaccard threshold of the sentence LSH path.")] = None,
-    parquet: Annotated[Optional[bool], typer.Option(help="Also write Parquet tables [default: when pyarrow is installed].")] = None,
+    doc_threshold: Annotated[float, typer.Option(help="Jaccard threshold of the document LSH path.")] = Params.doc_threshold,
+    sentence_threshold: Annotated[float, typer.Option(help="Jaccard threshold of the sentence LSH path.")] = Params.sentence_threshold,
+    parquet: Annotated[Optional[bool], typer.Option(help="Also write Parquet tables (exact values; needs pyarrow: pip install 'dedup[parquet]').", show_default="when pyarrow is installed")] = None,
     csv_raw: Annotated[bool, typer.Option("--csv-raw", help="Write CSV cells as they are: no ' before a cell a spreadsheet would run as a formula (=, +, -, @).")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes for the per-document and per-pair stages.")] = 1,
     engine: Annotated[str, typer.Option(help="local (this machine) or spark (Apache Spark; pip install 'dedup[spark]').")] = "local",
-    master: Annotated[Optional[str], typer.Option(help="Spark master for --engine spark, e.g. local[4] or spark://host:7077 [default: the session's].")] = None,
+    master: Annotated[Optional[str], typer.Option(help="Spark master for --engine spark, e.g. local[4] or spark://host:7077.", show_default="the session's")] = None,
     tables_only: Annotated[bool, typer.Option("--tables-only", help="Write the tables and manifest only: no summary.md, no HTML pages (for big runs).")] = False,
-    low_memory: Annotated[bool, typer.Option("--low-memory", help="Keep texts and the big tables on disk, so memory stays flat as the corpus grows (local engine; needs pyarrow; implies --tables-only).")] = False,
+    low_memory: Annotated[bool, typer.Option("--low-memory", help="Keep texts and the big tables on disk, so memory stays flat as the corpus grows (local engine; needs pyarrow: pip install 'dedup[parquet]'; implies --tables-only).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Scan a corpus; write documents, pairs, clusters, groups, manifest, summary.md and the HTML report."""

@@ -37,7 +37,7 @@ import secrets
 import shutil
 import socket
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +47,7 @@ import pandas as pd
 
 from dedup.align import shares
 from dedup.facts import FACTS
-from dedup.html import INDEX, PAIR_DIR, write_html
+from dedup.html import INDEX, PAIR_DIR, reappears, write_html
 from dedup.parallel import chunks, map_chunks
 
 if TYPE_CHECKING:
@@ -63,6 +63,11 @@ RUN_FILES = (*(f"{name}.{ext}" for name in TABLES for ext in ("csv", "parquet"))
 STAGING = ".dedup-staging-"
 _STAGING_NAME = re.compile(re.escape(STAGING) + r"(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{8}")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula
+REAPPEARS_NOTE = (
+    "*A in B*: the share of text A's characters in sentences matched in text B (verbatim, nearly "
+    "verbatim or reworded; pairs.csv: a_verbatim + a_near + a_reworded), the figure the relation rests on. "
+    "pairs.csv's contained_a_in_b (Jaccard containment) counts A's shingles, by default pairs of content "
+    "words, found anywhere in B: lower for a rewrite, which keeps the facts but few of the word pairs.\n")
 
 
 class OutputError(ValueError):
@@ -289,13 +294,14 @@ def _pct(x: float) -> str:
 
 
 def summary(result: ScanResult) -> str:
-    """summary.md: what was found, why, and what to fold, for a person to read."""
+    """summary.md: what was found, why, and what to fold, for a person to read. A document is
+    named by its id, and its title beside it when it has one."""
     docs, pairs, groups = result.documents, result.pairs, result.groups
     counts = result.manifest["counts"]
-    titles = dict(zip(docs.doc_id, docs.title))
+    titles = {doc: title for doc, title in zip(docs.doc_id, docs.title) if title}
 
     def label(doc: str) -> str:
-        return f"`{doc}`" + (f" ({_md_cell(titles[doc])})" if titles.get(doc) else "")
+        return f"`{doc}`" + (f" ({_md_cell(titles[doc])})" if doc in titles else "")
 
     out = ["# dedup report\n",
            f"{counts['records']} records read: {counts['ok']} documents scanned, "
@@ -305,18 +311,19 @@ def summary(result: ScanResult) -> str:
     related = pairs[pairs.relation != "rejected"]
     out.append("## Related pairs\n")
     if len(related):
-        rows = [[r.relation, label(r.doc_a), label(r.doc_b), f"{r.jaccard:.2f}",
-                 f"{_pct(r.contained_a_in_b)} / {_pct(r.contained_b_in_a)}", r.reason]
-                for r in related.itertuples()]
-        out.append(_md_table(["relation", "text A", "text B", "Jaccard", "containment A→B / B→A", "why"], rows))
+        rows = [[r["relation"], label(r["doc_a"]), label(r["doc_b"]), f"{r['jaccard']:.2f}",
+                 f"{_pct(reappears(r, 'a'))} / {_pct(reappears(r, 'b'))}", r["reason"]]
+                for r in related.to_dict("records")]
+        out.append(_md_table(["relation", "text A", "text B", "Jaccard", "A in B / B in A", "why"], rows))
+        out.append("\n" + REAPPEARS_NOTE)
     else:
         out.append("None found.\n")
 
     clusters = groups[groups.kind == "duplicate_cluster"]
     out.append("\n## Duplicate clusters\n\nSafe to collapse: keep one copy, fold the rest.\n")
     out.append(_md_table(["cluster", "size", "keep", "why", "fold", "weakest link"],
-                         [[g.group_id, g.size, f"`{g.canonical}`", g.keep_reason,
-                           ", ".join(f"`{m}`" for m in g.members.split(";") if m != g.canonical),
+                         [[g.group_id, g.size, label(g.canonical), g.keep_reason,
+                           ", ".join(label(m) for m in g.members.split(";") if m != g.canonical),
                            f"{g.weakest_link}, {_pct(g.weakest_strength)}"] for g in clusters.itertuples()])
                if len(clusters) else "None: no two documents are duplicates or copies of each other.\n")
     stories = groups[groups.kind == "story"]
@@ -336,9 +343,9 @@ def summary(result: ScanResult) -> str:
     if len(rejected_pairs):
         out.append("\n## Candidates rejected on verification\n")
         out.append(_md_table(["text A", "text B", "found by", "why not"],
-                             [[f"`{r.doc_a}`", f"`{r.doc_b}`", r.via, r.reason]
+                             [[label(r.doc_a), label(r.doc_b), r.via, r.reason]
                               for r in rejected_pairs.itertuples()]))
-    out.append(_changes(result))
+    out.append(_changes(result, label))
     out.append(_candidate_stage(result.manifest))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out))
 
@@ -384,25 +391,32 @@ def _drift_lines(facts: pd.DataFrame) -> list[str]:
     return lines + ([f"  - {kept} quotation{'s' if kept != 1 else ''} kept verbatim"] if kept else [])
 
 
-def _changes(result: ScanResult) -> str:
-    """Per related pair: what the copy kept, added and dropped, and which facts drifted."""
+def _changes(result: ScanResult, label: Callable[[str], str]) -> str:
+    """Per related pair: how much of each text reappears in the other, what the copy kept,
+    added and dropped, and which facts drifted; label names a document."""
     if result.passages.empty:
         return ""
     out = ["\n## What each copy changed\n",
            "Read from the source to the other; when the direction is unknown, from the fuller text if one "
            "is an excerpt or summary of the other, else from the text that reappears. "
-           "Site furniture (mastheads, bylines, comments) is left out of these shares.\n"]
+           "The first line gives how much of each text reappears in the other (as under Related pairs); "
+           "the second reads the passages: the share of the source's text outside dropped passages, "
+           "and the copy's added text, site furniture (mastheads, bylines, comments) left out.\n"]
     pairs = {frozenset(key): row for key, row in zip(zip(result.pairs.doc_a, result.pairs.doc_b),
-                                                       result.pairs.itertuples())}
+                                                       result.pairs.to_dict("records"))}
     passages_of = dict(list(result.passages.groupby(["doc_a", "doc_b"], sort=False)))
     facts_of = dict(list(result.facts.groupby(["doc_a", "doc_b"], sort=False)))
     for s in shares(result.passages).itertuples():
         pair = pairs[frozenset((s.doc_a, s.doc_b))]
         passages = passages_of[(s.doc_a, s.doc_b)]
         facts = facts_of.get((s.doc_a, s.doc_b), result.facts.iloc[:0])
-        out.append(f"\n### `{s.doc_a}` → `{s.doc_b}` ({pair.relation})\n")
-        out.append(f"Direction: {pair.direction} — {_md_cell(pair.direction_reason)}.\n")
-        out.append(f"- {_pct(s.source_kept)} of the source kept; {_pct(s.copy_new)} of the copy is new.")
+        first, second = ("a", "b") if pair["doc_a"] == s.doc_a else ("b", "a")
+        roles = ("the first text", "the second") if pair["direction"] == "unknown" else ("the source", "the copy")
+        out.append(f"\n### {label(s.doc_a)} → {label(s.doc_b)} ({pair['relation']})\n")
+        out.append(f"Direction: {pair['direction']} — {_md_cell(pair['direction_reason'])}.\n")
+        out.append(f"- {_pct(reappears(pair, first))} of {roles[0]} reappears in {roles[1]}; "
+                   f"{_pct(reappears(pair, second))} of {roles[1]} in {roles[0]}.")
+        out.append(f"- Passages: {_pct(s.source_kept)} of the source kept; {_pct(s.copy_new)} of the copy is new.")
         for title, lines in (("Largest additions", _largest(passages, "added", "b")),
                              ("Largest drops", _largest(passages, "dropped", "a")),
                              ("Facts that drifted", _drift_lines(facts))):

@@ -1,11 +1,13 @@
 """Writing a report folder: CSV cells a spreadsheet would run stay text, a folder never mixes two
-runs (staging, publishing, the completion marker), and an unwritable folder fails before the scan."""
+runs (staging, publishing, the completion marker), an unwritable folder fails before the scan,
+and the summary names each document by id and title."""
 
 from __future__ import annotations
 
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from contextlib import chdir
@@ -176,3 +178,22 @@ def test_an_unwritable_out_fails_before_reading_with_a_one_line_error(tmp_path, 
         dedup.scan(DEMO / "articles", out=out)
     with pytest.raises(dedup.OutputError, match="cannot write the output"):
         dedup.scan_to_disk(DEMO / "articles", out)
+
+
+def test_the_summary_names_every_document_by_id_and_title(demo):
+    text = report.summary(demo)
+    titles = dict(zip(demo.documents.doc_id, demo.documents.title))
+    body = text[:text.index("## Documents")] + text[text.index("## Candidates rejected"):]
+    named = re.findall(r"`([^`]+)`( \(([^)]*)\))?", body)
+    assert len(named) > 10
+    for doc_id, _, title in named:
+        assert title == titles[doc_id], doc_id
+
+
+def test_the_summary_gives_how_much_of_each_text_reappears_with_the_other_measures_explained(demo):
+    text = report.summary(demo)
+    pair = demo.related().iloc[0]
+    shares = [round(100 * min(1, sum(pair[f"{side}_{level}"] for level in ("verbatim", "near", "reworded"))))
+              for side in "ab"]
+    assert f"| {shares[0]}% / {shares[1]}% |" in text
+    assert "Jaccard containment" in text and "of the source reappears in the copy" in text
