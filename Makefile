@@ -1,25 +1,32 @@
 # Two entry points, each doing its own setup: `make demo` and `make test`.
+# The demo needs the core and pyarrow only; the tests add pytest, playwright and pyspark (~0.5 GB),
+# installed once into the same .venv whichever target comes first.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-INSTALLED := $(VENV)/.installed
+CORE := $(VENV)/.installed-core
+TEST_EXTRAS := $(VENV)/.installed-test
 
 .PHONY: install demo test clean
 
-$(INSTALLED): pyproject.toml
+$(CORE): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e '.[parquet]'
+	touch $(CORE)
 
-install: $(INSTALLED)
+$(TEST_EXTRAS): $(CORE)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(TEST_EXTRAS)
+
+install: $(TEST_EXTRAS)
 
 ## Scan the bundled demo corpus and write its report to reports/demo/.
-demo: $(INSTALLED)
+demo: $(CORE)
 	$(BIN)/dedup scan demo/articles --metadata demo/metadata.csv --out reports/demo
 
 ## Run the test suite.
-test: $(INSTALLED)
+test: $(TEST_EXTRAS)
 	$(BIN)/python -m pytest
 
 clean:

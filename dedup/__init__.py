@@ -11,8 +11,9 @@ copies, rewrites, summaries and excerpts — verified and explained.
 from dedup.api import Comparison, ScanResult, analyse, compare, scan
 from dedup.params import Params
 from dedup.read import Fields, InputError, documents_table, iter_documents, read_documents
+from dedup.report import OutputError
 from dedup.spill import StoredScan
 from dedup.spill import scan as scan_to_disk
 
-__all__ = ["Comparison", "Fields", "InputError", "Params", "ScanResult", "StoredScan", "analyse", "compare",
+__all__ = ["Comparison", "Fields", "InputError", "OutputError", "Params", "ScanResult", "StoredScan", "analyse", "compare",
            "documents_table", "iter_documents", "read_documents", "scan", "scan_to_disk"]

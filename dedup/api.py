@@ -61,10 +61,12 @@ class ScanResult:
         return self.pairs[self.pairs.relation.isin(LINKED)].reset_index(drop=True)
 
     def write(self, out: str | Path, parquet: bool | None = None, tables_only: bool = False,
-              jobs: int = 1) -> list[Path]:
+              jobs: int = 1, csv_raw: bool = False) -> list[Path]:
         """Write the tables, manifest.json, summary.md and the HTML report into the folder out
-        (with tables_only, the tables and manifest.json alone); jobs: worker processes."""
-        return report.write(self, Path(out), parquet, tables_only, jobs)
+        (with tables_only, the tables and manifest.json alone), in place of an earlier run's, the
+        completion marker last (`dedup.report`); return their paths. jobs: worker processes;
+        csv_raw: CSV cells as they are, without the ' that keeps spreadsheets from running formulas."""
+        return report.write(self, Path(out), parquet, tables_only, jobs, csv_raw)
 
 
 @dataclass
@@ -252,19 +254,23 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
 def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None, *,
          fields: Fields = Fields(), metadata: str | Path | None = None, strict: bool = False,
          out: str | Path | None = None, progress: bool | None = None, jobs: int = 1,
-         tables_only: bool = False) -> ScanResult:
+         tables_only: bool = False, csv_raw: bool = False) -> ScanResult:
     """Find every copy of a story in a corpus.
 
     paths: folders of .txt/.md files, JSONL, CSV/TSV or Parquet files.
     fields: which input columns hold id, text, date, source, title, url.
     metadata: a CSV adding id/source/title/date/url to document files (column ``file``).
     strict: stop at the first rejected record instead of reporting it.
-    out: if given, write the report there (with tables_only, the tables and manifest alone).
+    out: if given, write the report there (with tables_only, the tables and manifest alone;
+        with csv_raw, CSV cells as they are: see `ScanResult.write`). A folder that cannot be
+        written raises `dedup.report.OutputError` before anything is read.
     progress: show stage progress; default only on a terminal.
     jobs: worker processes for the per-document and per-pair stages.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
+    if out is not None:
+        report.check_writable(Path(out))
     started = time.perf_counter()
     documents = read_documents(paths, fields=fields, metadata=metadata, strict=strict)
     read_seconds = round(time.perf_counter() - started, 3)
@@ -272,7 +278,7 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
     result = analyse(documents, params or Params(), progress=show, jobs=jobs)
     result.timings["seconds"] = {"read": read_seconds, **result.timings["seconds"]}
     if out is not None:
-        result.write(out, tables_only=tables_only, jobs=jobs)
+        result.write(out, tables_only=tables_only, jobs=jobs, csv_raw=csv_raw)
     return result
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, NoReturn, Optional
 
 import typer
@@ -13,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from dedup import spill
+from dedup import report, spill
 from dedup.align import word_diff
 from dedup.api import Comparison, ScanResult
 from dedup.api import compare as compare_texts
@@ -25,7 +27,8 @@ from dedup.read import Fields, InputError, read_documents
 app = typer.Typer(
     help="Find every copy of a news story: verbatim syndication, trimmed wire copies, rewrites, "
          "summaries and excerpts — each pair verified, explained and grouped.",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    rich_markup_mode=None)  # help text as written: rich markup would eat [spark] and [default: …]
 
 
 def _fail(message: str) -> NoReturn:
@@ -49,7 +52,7 @@ def _params(**values: object) -> Params:
 @app.command()
 def scan(
     paths: Annotated[list[Path], typer.Argument(help="Folders of .txt/.md files, or .jsonl, .csv, .tsv, .parquet files.")],
-    out: Annotated[Optional[Path], typer.Option(help="Output folder [default: reports/<first path's name>].")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder; a run replaces the files an earlier run wrote there.", show_default="reports/<first path's name>")] = None,
     metadata: Annotated[Optional[Path], typer.Option(help="CSV with a 'file' column adding id/source/title/date/url to document files.")] = None,
     id_field: Annotated[str, typer.Option(help="Input column/key holding the document id.")] = "id",
     text_field: Annotated[str, typer.Option(help="Input column/key holding the text.")] = "text",
@@ -58,18 +61,19 @@ def scan(
     title_field: Annotated[str, typer.Option(help="Input column/key holding the title.")] = "title",
     url_field: Annotated[str, typer.Option(help="Input column/key holding the URL.")] = "url",
     strict: Annotated[bool, typer.Option(help="Stop at the first bad record instead of reporting it.")] = False,
-    keep: Annotated[Optional[str], typer.Option(help="Which copy a duplicate cluster keeps: earliest, longest or sources.")] = None,
+    keep: Annotated[str, typer.Option(help="Which copy a duplicate cluster keeps: earliest, longest or sources.")] = Params.keep,
     prefer: Annotated[Optional[list[str]], typer.Option(help="Preferred source for --keep sources (repeat, best first).")] = None,
-    units: Annotated[Optional[str], typer.Option(help="Shingle units: content (default), words or chars.")] = None,
+    units: Annotated[str, typer.Option(help="Shingle units: content, words or chars.")] = Params.units,
     stopwords: Annotated[Optional[Path], typer.Option(help="File of extra words to ignore, one per line (any language).")] = None,
-    doc_threshold: Annotated[Optional[float], typer.Option(help="Jaccard threshold of the document LSH path.")] = None,
-    sentence_threshold: Annotated[Optional[float], typer.Option(help="Jaccard threshold of the sentence LSH path.")] = None,
-    parquet: Annotated[Optional[bool], typer.Option(help="Also write Parquet tables [default: when pyarrow is installed].")] = None,
+    doc_threshold: Annotated[float, typer.Option(help="Jaccard threshold of the document LSH path.")] = Params.doc_threshold,
+    sentence_threshold: Annotated[float, typer.Option(help="Jaccard threshold of the sentence LSH path.")] = Params.sentence_threshold,
+    parquet: Annotated[Optional[bool], typer.Option(help="Also write Parquet tables (exact values; needs pyarrow: pip install 'dedup[parquet]').", show_default="when pyarrow is installed")] = None,
+    csv_raw: Annotated[bool, typer.Option("--csv-raw", help="Write CSV cells as they are: no ' before a cell a spreadsheet would run as a formula (=, +, -, @).")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes for the per-document and per-pair stages.")] = 1,
     engine: Annotated[str, typer.Option(help="local (this machine) or spark (Apache Spark; pip install 'dedup[spark]').")] = "local",
-    master: Annotated[Optional[str], typer.Option(help="Spark master for --engine spark, e.g. local[4] or spark://host:7077 [default: the session's].")] = None,
+    master: Annotated[Optional[str], typer.Option(help="Spark master for --engine spark, e.g. local[4] or spark://host:7077.", show_default="the session's")] = None,
     tables_only: Annotated[bool, typer.Option("--tables-only", help="Write the tables and manifest only: no summary.md, no HTML pages (for big runs).")] = False,
-    low_memory: Annotated[bool, typer.Option("--low-memory", help="Keep texts and the big tables on disk, so memory stays flat as the corpus grows (local engine; needs pyarrow; implies --tables-only).")] = False,
+    low_memory: Annotated[bool, typer.Option("--low-memory", help="Keep texts and the big tables on disk, so memory stays flat as the corpus grows (local engine; needs pyarrow: pip install 'dedup[parquet]'; implies --tables-only).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Scan a corpus; write documents, pairs, clusters, groups, manifest, summary.md and the HTML report."""
@@ -83,25 +87,27 @@ def scan(
         _fail(f"--engine must be local or spark, got {engine!r}")
     if low_memory and engine != "local":
         _fail("--low-memory is for the local engine; Spark keeps what does not fit in memory on disk itself")
-    if low_memory:
-        return _low_memory_scan(paths, out, params, fields, metadata, strict, jobs, parquet, quiet)
     try:
+        if not (engine == "spark" and tables_only):  # Spark writes its Parquet folders itself, to any URI
+            report.check_writable(out)
+        if low_memory:
+            return _low_memory_scan(paths, out, params, fields, metadata, strict, jobs, parquet, csv_raw, quiet)
         if engine == "spark":
             result = _spark_scan(paths, params, fields, metadata, strict, out, master, tables_only)
         else:
             result = scan_corpus(paths, params, fields=fields, metadata=metadata, strict=strict,
                                  progress=None if not quiet else False, jobs=jobs)
-    except InputError as err:
+        if result is None:  # Spark wrote the tables itself, from its executors
+            if not quiet:
+                typer.echo(f"Tables written by Spark to {out} (one Parquet folder per table).")
+            return
+        written = result.write(out, parquet=parquet, tables_only=tables_only, jobs=jobs, csv_raw=csv_raw)
+    except (InputError, report.OutputError) as err:
         _fail(str(err))
-    if result is None:  # Spark wrote the tables itself, from its executors
-        if not quiet:
-            typer.echo(f"Tables written by Spark to {out} (one Parquet folder per table).")
-        return
-    written = result.write(out, parquet=parquet, tables_only=tables_only, jobs=jobs)
     if not quiet:
         _print_counts(result.manifest)
-        report = f"Tables in {out}" if tables_only else f"Report: {out / 'index.html'} and {out / 'summary.md'}"
-        typer.echo(f"{report}  ({len(written)} files in {out})")
+        summary = f"Tables in {out}" if tables_only else f"Report: {out / 'index.html'} and {out / 'summary.md'}"
+        typer.echo(f"{summary}  ({len(written)} files in {out})")
 
 
 def _print_counts(manifest: dict) -> None:
@@ -112,12 +118,9 @@ def _print_counts(manifest: dict) -> None:
 
 
 def _low_memory_scan(paths: list[Path], out: Path, params: Params, fields: Fields, metadata: Optional[Path],
-                     strict: bool, jobs: int, parquet: Optional[bool], quiet: bool) -> None:
-    try:
-        result = spill.scan(paths, out, params, fields=fields, metadata=metadata, strict=strict,
-                            progress=None if not quiet else False, jobs=jobs, parquet=parquet)
-    except InputError as err:
-        _fail(str(err))
+                     strict: bool, jobs: int, parquet: Optional[bool], csv_raw: bool, quiet: bool) -> None:
+    result = spill.scan(paths, out, params, fields=fields, metadata=metadata, strict=strict,
+                        progress=None if not quiet else False, jobs=jobs, parquet=parquet, csv_raw=csv_raw)
     if not quiet:
         _print_counts(result.manifest)
         typer.echo(f"Tables in {out}  ({len(result.files)} files in {out})")
@@ -212,7 +215,14 @@ def _print_alignment(result: Comparison) -> None:
                       + Text(f"{_safe(f.a_value)!r} → {_safe(f.b_value)!r}"))
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    # SIGTERM (a scheduler stopping the job) becomes an exit like any other, so the run's workers
+    # are killed and its staging folder removed on the way out, as after an error.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     app(prog_name="dedup")
 
 

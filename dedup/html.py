@@ -9,6 +9,8 @@ Document text, titles, sources, ids and urls are untrusted input. The Jinja2
 environment escapes every value; a url becomes a link only when it is http(s);
 file names are pair numbers, never ids or text; and each page carries a
 Content-Security-Policy that forbids scripts, in case an escape is ever missed.
+Every element holding such a value has ``dir="auto"``, so text in a
+right-to-left script reads and aligns right to left, whatever the page's.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ KINDS = {"same": "verbatim", "reworded": "other wording", "moved": "out of order
          "added": "only on the right", "dropped": "only on the left"}
 FLAGS = {**FACTS, "merged": "merged sentences"}  # passage flags besides boilerplate
 DOC_FIELDS = ("doc_id", "title", "source", "date", "url", "origin", "status", "reason", "warning")
+MATCH_LEVELS = ("verbatim", "near", "reworded")  # a pair's shares of each text, by sentence match level
 
 _ENV = Environment(loader=PackageLoader("dedup", "templates"), autoescape=True, undefined=StrictUndefined,
                    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
@@ -46,16 +49,13 @@ def write_html(result: ScanResult, out: Path) -> list[Path]:
     """Write ``out/index.html`` and ``out/pairs/pair-NNNN.html`` per related pair; return the paths.
 
     Reads result.documents, pairs, passages, facts, groups, clusters and
-    manifest only. Pair pages left by an earlier run are removed, so the folder
-    holds exactly this run's report.
+    manifest only. `dedup.report.write` writes into a new folder and removes an
+    earlier run's pages when it moves these into place.
     """
     related = _related(result.pairs)
     names = pair_file_names(len(related))
     pair_dir = out / PAIR_DIR
     pair_dir.mkdir(parents=True, exist_ok=True)
-    for stale in sorted(pair_dir.glob("pair-*.html")):
-        if stale.name not in names:
-            stale.unlink()
     documents = _ok_documents(result.documents)
     passages, facts = _by_pair(result.passages), _by_pair(result.facts)
     written = [_write(out / INDEX, _index_page(result, [f"{PAIR_DIR}/{name}" for name in names]))]
@@ -88,9 +88,10 @@ def pair_page(pair: Mapping[str, Any], doc_a: Mapping[str, Any], doc_b: Mapping[
     source_id = (_text(passages.doc_a.iat[0]) if len(passages)
                  else _text(pair.get("source_doc")) or _text(pair["doc_a"]))
     source, copy = (doc_a, doc_b) if _text(doc_a["doc_id"]) == source_id else (doc_b, doc_a)
+    roles = ("source", "copy") if known else ("text A", "text B")
     return _ENV.get_template("pair.html").render(
-        evidence=_evidence(pair), source=_document(source), copy=_document(copy),
-        roles=("source", "copy") if known else ("text A", "text B"),
+        evidence=_evidence(pair, _document(source), _document(copy), roles),
+        source=_document(source), copy=_document(copy), roles=roles,
         passages=[_passage(row) for row in passages.sort_values("passage_no").to_dict("records")],
         facts=_facts(facts), kinds=KINDS, index_href=index_href)
 
@@ -163,13 +164,24 @@ def _document(row: Mapping[str, Any]) -> dict[str, str]:
     return doc | {"href": safe_href(doc["url"])}
 
 
-def _evidence(pair: Mapping[str, Any]) -> dict[str, Any]:
-    """The pair's scores as display strings, with per-text shares under each text's id."""
-    sides = [{"doc_id": _text(pair[f"doc_{this}"]), "other": _text(pair[f"doc_{other}"]),
-              "contained": _pct(pair[f"contained_{this}_in_{other}"]),
+def reappears(pair: Mapping[str, Any], side: str) -> float:
+    """The share of side's text ("a" or "b" of the pairs row) in sentences matched in the other
+    text, at any level (`MATCH_LEVELS`): the headline figure of how much of it was reused."""
+    return min(1.0, sum(float(pair[f"{side}_{level}"]) for level in MATCH_LEVELS))
+
+
+def _evidence(pair: Mapping[str, Any], source: dict[str, str], copy: dict[str, str],
+              roles: tuple[str, str]) -> dict[str, Any]:
+    """The pair's scores as display strings; per text (source first), its role, document, the
+    other document, and its shares."""
+    first = "a" if _text(pair["doc_a"]) == source["doc_id"] else "b"
+    second = "b" if first == "a" else "a"
+    sides = [{"role": role, "doc": doc, "other": other, "reappears": _pct(reappears(pair, this)),
+              "contained": _pct(pair[f"contained_{this}_in_{that}"]),
               "sentences": _text(pair[f"sentences_matched_{this}"]),
-              **{share: _pct(pair[f"{this}_{share}"]) for share in ("verbatim", "near", "reworded")}}
-             for this, other in (("a", "b"), ("b", "a"))]
+              **{level: _pct(pair[f"{this}_{level}"]) for level in MATCH_LEVELS}}
+             for role, doc, other, this, that in ((roles[0], source, copy, first, second),
+                                                 (roles[1], copy, source, second, first))]
     return {"relation": _text(pair["relation"]), "reason": _text(pair["reason"]), "via": _text(pair["via"]),
             "jaccard": _number(pair["jaccard"]), "estimate": _number(pair["estimate"]),
             "order": _pct(pair["order"]), "direction": _text(pair.get("direction")) or "unknown",

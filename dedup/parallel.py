@@ -9,11 +9,20 @@ Workers are forked, so they read the stage's inputs from the parent's memory
 Where fork is unavailable (Windows), the chunks run in this process. dedup
 starts no thread pools of its own (numba code is not ``parallel``), which is
 what makes forking safe.
+
+Workers die with their parent: on Linux each asks the kernel for SIGKILL when
+the process that forked it dies (a parent killed with SIGKILL cannot stop its
+workers, which would wait for tasks forever), and when the parent stops on an
+error or a signal turned into an exit (``dedup scan`` turns SIGTERM into one)
+it kills its workers instead of waiting for their tasks.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -25,6 +34,12 @@ try:
     import pyarrow as pa
 except ImportError:  # an optional dependency: without it, texts stay Python objects
     pa = None
+
+try:  # Linux: a worker asks to be killed when its parent dies (prctl(2))
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # elsewhere nothing asks for it
+    _prctl = None
+PR_SET_PDEATHSIG = 1
 
 Result = TypeVar("Result")
 Task = TypeVar("Task")
@@ -57,11 +72,43 @@ def map_chunks(work: Callable[[Any, slice], Result], state: Any, parts: list[sli
         return [work(state, part) for part in parts]
     global _state
     _state = state
+    pool = _pool(min(jobs, len(parts)))
     try:
-        with ProcessPoolExecutor(min(jobs, len(parts)), mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(_run, [work] * len(parts), parts))
+        results = list(pool.map(_run, [work] * len(parts), parts))
+    except BaseException:
+        _stop(pool)
+        raise
     finally:
         _state = None
+    pool.shutdown()
+    return results
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    """jobs forked worker processes that die with this process (`_die_with_parent`).
+    ProcessPoolExecutor forks them in the thread that submits the first task."""
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_die_with_parent, initargs=(os.getpid(),))
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a new worker: ask the kernel to kill it when the thread that forked it ends (Linux),
+    then stop if the parent died before the request was made. SIGTERM stops a worker: the
+    handler it inherits from ``dedup scan`` would only end the task it runs."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers now, their tasks unfinished: for an error or an exit in the
+    parent, where shutting the pool down would wait for the tasks running."""
+    workers = list(pool._processes.values())  # private, but the pool's only handle on them before Python 3.14
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.kill()
 
 
 def shared_strings(column: pd.Series) -> Any:
@@ -110,11 +157,15 @@ class Workers:
 
     def __enter__(self) -> Workers:
         if self.jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
-            self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("fork"))
+            self.pool = _pool(self.jobs)
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
+    def __exit__(self, error: type[BaseException] | None, *exc: object) -> None:
+        if self.pool is None:
+            return
+        if error is not None:
+            _stop(self.pool)
+        else:
             self.pool.shutdown(cancel_futures=True)
 
     def imap(self, work: Callable[[Task], Result], tasks: Iterable[Task]) -> Iterator[Result]:

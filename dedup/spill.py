@@ -9,8 +9,8 @@ about 20 KB (the README's Performance section).
 
 The parent reads the input a block of ``BLOCK_DOCS`` documents at a time and sends
 each block to a worker (`dedup.parallel.Workers`), which segments and fingerprints
-it and writes what later stages read into a work folder inside the output folder
-(removed at the end): the texts and the segments table, each in an Arrow file read
+it and writes what later stages read into a work folder inside the run's staging
+folder in the output folder (`dedup.report.staging`, removed at the end): the texts and the segments table, each in an Arrow file read
 back by row (`pyarrow` is needed); the unit hashes; the document and sentence
 signatures, column-major, so that LSH reads them a band at a time
 (`dedup.candidates.Signatures`). Workers verify, then align, ``PAIR_BLOCK``
@@ -34,7 +34,6 @@ import ctypes
 import hashlib
 import pickle
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -402,11 +401,11 @@ def _repeated_furniture(corpus: _Corpus, related: pd.DataFrame, number: pd.Index
     return repeated_lines(corpus.line_hashes, corpus.has_source, doc_of_segment, pairs)
 
 
-def _table_parts(out: Path, parquet: bool) -> dict[str, report.TableParts]:
+def _table_parts(out: Path, parquet: bool, csv_raw: bool) -> dict[str, report.TableParts]:
     """The report's tables, each written as numbered parts (`dedup.report.TableParts`)."""
     columns = {"documents": [c for c in COLUMNS if c != "text"], "matches": MATCH_COLUMNS,
                "passages": PASSAGE_COLUMNS, "facts": FACT_COLUMNS}
-    return {name: report.TableParts(out, name, tuple(columns.get(name, [])), parquet).start()
+    return {name: report.TableParts(out, name, tuple(columns.get(name, [])), parquet, csv_raw).start()
             for name in report.TABLES}
 
 
@@ -431,53 +430,60 @@ class StoredScan:
 
 def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Params | None = None, *,
          fields: Fields = Fields(), metadata: str | Path | None = None, strict: bool = False,
-         progress: bool | None = None, jobs: int = 1, parquet: bool | None = None) -> StoredScan:
+         progress: bool | None = None, jobs: int = 1, parquet: bool | None = None,
+         csv_raw: bool = False) -> StoredScan:
     """`dedup.api.scan` for corpora larger than memory: the tables and manifest.json written to
-    out (no summary or HTML pages), a block at a time; returns where they are.
+    out (no summary or HTML pages), a block at a time, in place of an earlier run's files, the
+    completion marker last (`dedup.report`); returns where they are.
 
     paths, fields, metadata, strict, progress, jobs: as in `dedup.api.scan`.
     parquet: also write each table as Parquet (default: yes; pyarrow is needed anyway).
+    csv_raw: CSV cells as they are (see `dedup.api.ScanResult.write`).
+    A folder out that cannot be written raises `dedup.report.OutputError` before anything is read.
     """
     if pa is None:
         raise InputError("a low-memory scan keeps texts in an Arrow file: pip install pyarrow")
     params = params or Params()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     show = sys.stderr.isatty() if progress is None else progress
-    with tempfile.TemporaryDirectory(prefix=".dedup-work-", dir=out) as work, _stages(show) as stage:
-        with Workers(jobs) as workers:  # their memory is given back before grouping, the parent's largest stage
-            stage("prepare", "reading, segmenting and fingerprinting")
-            corpus = _prepare(iter_documents(paths, fields, metadata, strict, batch_size=BLOCK_DOCS),
-                              params, workers, Path(work))
-            number = pd.Index(corpus.doc_ids)
-            stage("candidates", "finding candidates")
-            candidates, stats = candidates_of(corpus.doc_ids, corpus.doc_sigs, corpus.sent_sigs, corpus.sent_docs,
-                                              params)
-            counts = {"sentences": int(corpus.segment_starts[-1]), "fingerprinted": len(corpus.sent_docs)}
-            corpus.sent_docs = np.empty(0, dtype=np.int64)  # read by candidates alone
+    with report.staging(out) as staging:
+        work = staging / "work"
+        work.mkdir()
+        with _stages(show) as stage:
+            with Workers(jobs) as workers:  # their memory is given back before grouping, the parent's largest stage
+                stage("prepare", "reading, segmenting and fingerprinting")
+                corpus = _prepare(iter_documents(paths, fields, metadata, strict, batch_size=BLOCK_DOCS),
+                                  params, workers, work)
+                number = pd.Index(corpus.doc_ids)
+                stage("candidates", "finding candidates")
+                candidates, stats = candidates_of(corpus.doc_ids, corpus.doc_sigs, corpus.sent_sigs,
+                                                  corpus.sent_docs, params)
+                counts = {"sentences": int(corpus.segment_starts[-1]), "fingerprinted": len(corpus.sent_docs)}
+                corpus.sent_docs = np.empty(0, dtype=np.int64)  # read by candidates alone
+                _release_freed_memory()
+                tables = _table_parts(staging, parquet is not False, csv_raw)
+                stage("verify", f"verifying {len(candidates)} candidate pairs")
+                pairs = _verify(candidates, corpus, number, params, workers, tables["matches"])
+                counts["by_path"] = _counts(candidates.via)
+                del candidates  # the pairs table holds its columns
+                stage("align", "aligning related pairs")
+                pairs = _align(pairs, corpus, number, params, workers, tables)
+            words, documents, input_sha256, read_seconds = corpus.words, corpus.documents, corpus.input_sha256, \
+                corpus.seconds
+            del corpus, number  # the sentences' arrays
             _release_freed_memory()
-            tables = _table_parts(out, parquet is not False)
-            stage("verify", f"verifying {len(candidates)} candidate pairs")
-            pairs = _verify(candidates, corpus, number, params, workers, tables["matches"])
-            counts["by_path"] = _counts(candidates.via)
-            del candidates  # the pairs table holds its columns
-            stage("align", "aligning related pairs")
-            pairs = _align(pairs, corpus, number, params, workers, tables)
-        words, documents, input_sha256, read_seconds = corpus.words, corpus.documents, corpus.input_sha256, \
-            corpus.seconds
-        del corpus, number  # the sentences' arrays
-        _release_freed_memory()
-        stage("group", "grouping")
-        clusters, groups = group(documents.assign(words=words), pairs, params)
-        stage("write", "writing the tables")  # matches, passages and facts were written as they came
-        for name, table in (("documents", documents), ("pairs", pairs), ("clusters", clusters),
-                            ("groups", groups)):
-            tables[name].write(0, table)
-        files = [path for table in tables.values() for path in table.join()]
-    manifest = build_manifest(
-        params, input_sha256, statuses=_counts(documents.status), relations=_counts(pairs.relation),
-        kinds=_counts(groups.kind), stats=stats, **counts)
-    seconds = {**{name: round(value, 3) for name, value in read_seconds.items()},
-               **{name: value for name, value in stage.timings.items() if name != "prepare"}}
-    timings = {"jobs": jobs, "engine": "low-memory", "seconds": seconds}
-    return StoredScan(out, manifest, timings, files + report.write_manifest(out, manifest, timings))
+            stage("group", "grouping")
+            clusters, groups = group(documents.assign(words=words), pairs, params)
+            stage("write", "writing the tables")  # matches, passages and facts were written as they came
+            for name, table in (("documents", documents), ("pairs", pairs), ("clusters", clusters),
+                                ("groups", groups)):
+                tables[name].write(0, table)
+            files = [path for table in tables.values() for path in table.join()]
+        manifest = build_manifest(
+            params, input_sha256, statuses=_counts(documents.status), relations=_counts(pairs.relation),
+            kinds=_counts(groups.kind), stats=stats, **counts)
+        seconds = {**{name: round(value, 3) for name, value in read_seconds.items()},
+                   **{name: value for name, value in stage.timings.items() if name != "prepare"}}
+        timings = {"jobs": jobs, "engine": "low-memory", "seconds": seconds}
+        files += report.write_manifest(staging, manifest, timings)
+        return StoredScan(out, manifest, timings, report.publish(staging, out, files, input_sha256))

@@ -58,6 +58,13 @@ Celia Ortmann has promised a debate about protection, yet the same debate has be
 If the region wants its small towns to survive, it must decide now who pays for the defences, before the next winter storm arrives and the whole argument starts again.
 """
 
+_HEBREW = str.maketrans(string.ascii_lowercase + string.ascii_uppercase, "אבגדהוזחטיכלמנסעפצקרשתךםןף" * 2)
+
+
+def in_hebrew_letters(text: str) -> str:
+    """The text with its Latin letters replaced by Hebrew ones: a right-to-left text of the same shape."""
+    return text.translate(_HEBREW)
+
 
 # --- a corpus of many families of related texts, for the engines' equality tests -----------
 

@@ -1,5 +1,6 @@
 """The HTML report in a real browser (headless Chromium): hostile text stays inert text,
-and the demo's AP paraphrase page shows its passages, furniture and fact drift."""
+right-to-left text reads right to left, and the demo's AP paraphrase page shows its passages,
+furniture and fact drift."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import dedup
 from dedup.html import pair_file_names, write_html
 from dedup.read import documents_table
 from dedup.relate import LINKED
-from tests.synthetic import NEAR_COPY, STORY
+from tests.synthetic import NEAR_COPY, STORY, in_hebrew_letters
 
 CHROMIUM = shutil.which("chromium")
 if CHROMIUM is None:
@@ -147,3 +148,31 @@ def test_demo_pages_fit_the_window_without_horizontal_scrolling(page, demo_repor
     page.set_viewport_size({"width": width, "height": 900})
     page.goto((out / (pair if which == "pair" else "index.html")).as_uri())
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.fixture(scope="module")
+def hebrew_pair_url(tmp_path_factory) -> str:
+    """The pair page of a story and its copy written in Hebrew letters, English ids aside."""
+    documents = documents_table([
+        {"doc_id": "wire", "text": in_hebrew_letters(STORY), "title": in_hebrew_letters("Flood"), "date": "2024-03-02"},
+        {"doc_id": "copy", "text": in_hebrew_letters(NEAR_COPY), "title": in_hebrew_letters("Barriers"),
+         "date": "2024-03-03"},
+    ])
+    out = tmp_path_factory.mktemp("hebrew")
+    write_html(dedup.analyse(documents), out)
+    return (out / "pairs" / "pair-0001.html").as_uri()
+
+
+def _direction(locator: sync_api.Locator) -> list[str]:
+    return locator.evaluate_all("elements => elements.map(e => getComputedStyle(e).direction)")
+
+
+def test_right_to_left_text_reads_right_to_left_beside_left_to_right_text(page, hebrew_pair_url, demo_pair_url):
+    page.goto(hebrew_pair_url)
+    cells = page.locator("td.text:not(.absent)")
+    assert cells.count() > 5 and set(_direction(cells)) == {"rtl"}
+    assert set(_direction(page.locator(".card h2"))) == {"rtl"}  # the titles
+    assert set(_direction(page.locator(".card code"))) == {"ltr"}  # the ids, in Latin letters
+    assert cells.first.evaluate("e => getComputedStyle(e).textAlign") in ("start", "right")
+    page.goto(demo_pair_url)
+    assert set(_direction(page.locator("td.text:not(.absent)"))) == {"ltr"}

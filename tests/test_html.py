@@ -13,7 +13,9 @@ import pytest
 
 import dedup
 from dedup.html import pair_file_names, pair_page, safe_href, write_html
+from dedup.read import documents_table
 from dedup.relate import LINKED
+from tests.synthetic import NEAR_COPY, STORY, in_hebrew_letters
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,20 +120,33 @@ def sample_result() -> SimpleNamespace:
                            clusters=clusters, groups=groups, manifest={"counts": counts})
 
 
+VOID = {"meta", "br", "input", "col", "link", "img", "hr"}
+
+
 class Page(HTMLParser):
-    """A parsed page: its elements with attributes, and its visible text."""
+    """A parsed page: its elements with attributes, its visible text, and each run of text
+    with the elements it stands in, innermost last."""
 
     def __init__(self, html: str) -> None:
         super().__init__(convert_charrefs=True)
         self.elements: list[tuple[str, dict[str, str | None]]] = []
         self.text: list[str] = []
+        self.runs: list[tuple[str, list[tuple[str, dict[str, str | None]]]]] = []
+        self.open: list[tuple[str, dict[str, str | None]]] = []
         self.feed(html)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.elements.append((tag, dict(attrs)))
+        if tag not in VOID:
+            self.open.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.open and self.open.pop()[0] != tag:
+            pass
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
+        self.runs.append((data, list(self.open)))
 
     def tags(self, tag: str) -> list[dict[str, str | None]]:
         return [attrs for name, attrs in self.elements if name == tag]
@@ -187,13 +202,10 @@ def test_file_names_are_pair_numbers_never_ids_or_text(report):
     assert written == ["index.html", "pairs/pair-0001.html"]  # one related pair; the rejected one has no page
 
 
-def test_write_returns_the_paths_and_removes_stale_pair_pages(tmp_path):
+def test_write_returns_the_paths(tmp_path):
     out = tmp_path / "html"
-    (out / "pairs").mkdir(parents=True)
-    (out / "pairs" / "pair-0007.html").write_text("old", encoding="utf-8")
     written = write_html(sample_result(), out)
     assert written == [out / "index.html", out / "pairs" / "pair-0001.html"]
-    assert not (out / "pairs" / "pair-0007.html").exists()
 
 
 def test_output_is_byte_identical_across_writes(tmp_path):
@@ -273,3 +285,57 @@ def test_demo_report_shows_every_passage_and_fact_of_every_related_pair(demo, tm
 def test_demo_report_is_reproducible(demo, tmp_path):
     first, second = write_html(demo, tmp_path / "one"), write_html(demo, tmp_path / "two")
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+
+
+def test_pair_page_heads_its_evidence_with_how_much_of_each_text_reappears_in_the_other(report):
+    page = Page((report / "pairs/pair-0001.html").read_text(encoding="utf-8"))
+    headlines = [" ".join("".join(run).split()) for run in _texts_of(page, "p", "headline")]
+    # The source (wire, the pairs row's doc_b) first: its verbatim, near and reworded shares added up.
+    assert headlines == [
+        f"60% of Flood {SCRIPT} (wire) reappears in {JS_URL} (../../{IMG}).",
+        f"90% of {JS_URL} (../../{IMG}) reappears in Flood {SCRIPT} (wire).",
+    ]
+    note = "".join(page.text)
+    assert "Jaccard containment" in note and "kept" in note  # the other measures, explained
+
+
+def _texts_of(page: Page, tag: str, cls: str) -> list[list[str]]:
+    """The text runs inside each element tag of class cls, in page order."""
+    found: dict[int, list[str]] = {}
+    for text, ancestors in page.runs:
+        for name, attrs in ancestors:
+            if name == tag and cls in (attrs.get("class") or "").split():
+                found.setdefault(id(attrs), []).append(text)
+    return list(found.values())
+
+
+HEBREW = set("אבגדהוזחטיכלמנסעפצקרשתךםןף")
+
+
+@pytest.fixture(scope="module")
+def hebrew_report(tmp_path_factory) -> Path:
+    """A report of a duplicate pair whose ids, titles, sources, origins and texts are all in Hebrew letters."""
+    documents = documents_table([
+        {"doc_id": in_hebrew_letters("wire story"), "text": in_hebrew_letters(STORY),
+         "title": in_hebrew_letters("Flood barriers hold"), "source": in_hebrew_letters("Wire"),
+         "date": "2024-03-02", "origin": in_hebrew_letters("wire.txt")},
+        {"doc_id": in_hebrew_letters("copy"), "text": in_hebrew_letters(NEAR_COPY),
+         "title": in_hebrew_letters("Barriers withstand"), "source": in_hebrew_letters("Site"), "date": "2024-03-03"},
+        {"doc_id": in_hebrew_letters("short one"), "text": in_hebrew_letters("Too short.")},
+    ])
+    result = dedup.analyse(documents)
+    assert result.pairs.relation.isin(LINKED).sum() == 1
+    out = tmp_path_factory.mktemp("hebrew")
+    write_html(result, out)
+    return out
+
+
+@pytest.mark.parametrize("name", ["index.html", "pairs/pair-0001.html"])
+def test_every_element_holding_right_to_left_text_reads_in_its_own_direction(hebrew_report, name):
+    page = Page((hebrew_report / name).read_text(encoding="utf-8"))
+    shown = [(text, ancestors) for text, ancestors in page.runs
+             if HEBREW & set(text) and "title" not in [tag for tag, _ in ancestors]]
+    assert len(shown) > 5
+    for text, ancestors in shown:
+        holder = [attrs for tag, attrs in ancestors if tag not in ("del", "ins", "code")][-1]  # which inherit it
+        assert holder.get("dir") == "auto", text

@@ -83,7 +83,7 @@ def test_low_memory_scan_writes_the_same_manifest_and_no_work_files(in_memory, o
     assert json.loads((on_disk.out / "manifest.json").read_text()) == result.manifest
     written = {path.name for path in on_disk.out.iterdir()}
     assert written == {f"{name}.{ext}" for name in report.TABLES for ext in ("csv", "parquet")} | \
-        {"manifest.json", "timings.json"}  # the work folder is gone, and no summary or HTML
+        {"manifest.json", "timings.json", report.MARKER}  # the staging folder is gone, and no summary or HTML
     assert set(on_disk.timings["seconds"]) == {"read", "prepare", "candidates", "verify", "align", "group", "write"}
 
 
