@@ -45,7 +45,7 @@ from dedup.parallel import concat_parts, map_chunks, pair_chunks, shared_strings
 from dedup.params import Params
 from dedup.relate import ORIENT_COLUMNS, document_dates, orient_pair
 from dedup.verify import (MERGED_SHARE, SentenceIndex, Similarity, monotone_alignment, pair_documents,
-                          sentence_similarity)
+                          sentence_similarity, statements)
 
 PASSAGE_COLUMNS = ["doc_a", "doc_b", "passage_no", "kind", "a_start", "a_end", "b_start", "b_end",
                    "a_para", "b_para", "a_text", "b_text", "score", "flags"]
@@ -76,7 +76,8 @@ def word_diff(a: str, b: str) -> list[tuple[str, str, str]]:
 
 @dataclass
 class _Side:
-    """One text of a pair: its sentences' positions in the sentence index, offsets, paragraphs and furniture flags."""
+    """One text of a pair: its sentences' positions in the sentence index, offsets, paragraphs,
+    furniture flags, and which sentences are statements (`dedup.verify.statements`)."""
 
     doc: str
     text: str
@@ -85,6 +86,7 @@ class _Side:
     end: np.ndarray
     para: np.ndarray
     furniture: np.ndarray
+    stated: np.ndarray
 
 
 @dataclass
@@ -189,7 +191,7 @@ def _runs(passages: list[_Passage], a: _Side, b: _Side) -> list[_Passage]:
 
 def _side(doc: str, text: str, rows: np.ndarray, columns: dict[str, np.ndarray]) -> _Side:
     """rows: the side's sentences in the index; columns: start, end, para_no and furniture of every indexed sentence."""
-    return _Side(doc, text, rows, *(columns[c][rows] for c in ("start", "end", "para_no", "furniture")))
+    return _Side(doc, text, rows, *(columns[c][rows] for c in ("start", "end", "para_no", "furniture", "stated")))
 
 
 def _span(side: _Side, sentences: list[int]) -> tuple[object, object, object, str]:
@@ -242,7 +244,8 @@ def _rows(passages: list[_Passage], a: _Side, b: _Side, params: Params) -> tuple
     rows = []
     for no, p in enumerate(passages):
         rows.append([a.doc, b.doc, no, p.kind, *_span(a, p.a), *_span(b, p.b), round(p.score, 4), set(p.flags)])
-    facts = _facts(rows, a, b, params)
+    stated = [bool(a.stated[p.a].any() and b.stated[p.b].any()) for p in passages]
+    facts = _facts(rows, stated, a, b, params)
     for fact in facts:
         rows[fact[2]][-1].add(fact[3])
     for row in rows:
@@ -254,12 +257,13 @@ def _rows(passages: list[_Passage], a: _Side, b: _Side, params: Params) -> tuple
 _A, _B = 4, 8
 
 
-def _facts(rows: list[list], a: _Side, b: _Side, params: Params) -> list[list]:
-    """Numbers changed in aligned passages, and quotations kept, changed, added or cut."""
+def _facts(rows: list[list], stated: list[bool], a: _Side, b: _Side, params: Params) -> list[list]:
+    """Numbers changed in aligned passages that make statements on both sides (see
+    `dedup.verify.number_conflicts`), and quotations kept, changed, added or cut."""
     kept = [row[3] in ("same", "reworded", "moved") and "boilerplate" not in row[-1] for row in rows]
     facts = []
     # Verbatim passages hold the same numbers; joined sentences carry extra ones.
-    for row in (r for r, k in zip(rows, kept) if k and r[3] != "same" and "merged" not in r[-1]):
+    for row in (r for r, k, s in zip(rows, kept, stated) if k and s and r[3] != "same" and "merged" not in r[-1]):
         drift = number_drift(row[_A + 3], row[_B + 3])
         if drift is not None:
             facts.append([a.doc, b.doc, row[2], "number_changed", *drift])
@@ -328,6 +332,7 @@ def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, 
     columns["furniture"] = furniture(segments, documents, {frozenset(p) for p in zip(pairs.doc_a, pairs.doc_b)},
                                      repeated_furniture, jobs)
     columns = {c: values[index.segment_rows] for c, values in columns.items()}  # rows as the index numbers them
+    columns["stated"] = statements(index, np.arange(len(index.segment_rows)), params)
     corpus = _Corpus(pairs, shared_strings(documents.text), {doc: i for i, doc in enumerate(documents.doc_id)},
                      document_dates(documents), columns, index, params)
     parts = map_chunks(_align_rows, corpus, pair_chunks(len(pairs), jobs), jobs)

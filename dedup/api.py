@@ -304,6 +304,7 @@ def compare(text_a: str, text_b: str, params: Params | None = None,
     pairs = pairs.join(orientation)
     pair = pairs.iloc[0]
     scores = {"estimate": round(estimate, 4),
-              **{k: int(pair[k]) if k.startswith("sentences_") else bool(pair[k]) if k == "bounded"
+              **{k: int(pair[k]) if k.startswith("sentences_") or k == "figures_changed"
+                 else bool(pair[k]) if k == "bounded"
                  else round(float(pair[k]), 4) for k in evidence.columns}}
     return Comparison(pair.relation, pair.reason, scores, matches, documents, pair, passages, facts)

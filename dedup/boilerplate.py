@@ -52,17 +52,12 @@ _FURNITURE = re.compile(
     r"|[-•]?\s*by [a-z .'-]+(?: and [a-z .'-]+)?"
     r")\W*$")
 _FOLLOW = re.compile(r"\bfollow (?:him|her|them|us|me) on \w")
-# A short line led by a publishing verb is a stamp or a footer ("Published by site 17", "Posted
-# on 2 May 2021 at 10:42"); a long one may be a story's sentence ("Published by Penguin in 2003, ...").
-_STAMP = re.compile(r"^(?:first |last )?(?:published|posted|updated|printed|filed)\b[^.!?]*$")
-_SHORT_LINE = 60
 
 
 def is_furniture_line(text: str) -> bool:
     """Whether a normalised sentence is a furniture line by its own words: a stamp, a byline,
     a credit, a share prompt (the patterns above)."""
-    return (bool(_FURNITURE.match(text)) or ("follow " in text and bool(_FOLLOW.search(text)))
-            or (len(text) <= _SHORT_LINE and bool(_STAMP.match(text))))
+    return bool(_FURNITURE.match(text)) or ("follow " in text and bool(_FOLLOW.search(text)))
 
 
 def _is_photo_credit(text: str) -> bool:

@@ -245,3 +245,17 @@ def candidates_of(doc_ids: np.ndarray, doc_sigs: Signatures, sent_sigs: Signatur
     }, columns=CANDIDATE_COLUMNS)
     stats = CandidateStats(doc_banding, sent_banding, {"document": doc_capped, "sentence": sent_capped}, collisions)
     return table.reset_index(drop=True), stats
+
+
+def capped_note(manifest: dict) -> str:
+    """One sentence saying which LSH buckets were capped (compared through representatives),
+    for the terminal, summary.md and the HTML report; "" when none was."""
+    capped = {path: info["capped_buckets"] for path, info in manifest.get("lsh", {}).items() if info["capped_buckets"]}
+    if not capped:
+        return ""
+    params = manifest["params"]
+    paths = " and ".join(f"{count} {path}" for path, count in capped.items())
+    return (f"{paths} LSH bucket{'s' if sum(capped.values()) != 1 else ''} held more than "
+            f"{params['max_bucket']} items (a story or a line printed that widely): their items were compared "
+            f"with each bucket's first {params['bucket_representatives']} instead of with each other, so "
+            f"copies found through them are paired with those and not all with all.")

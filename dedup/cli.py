@@ -17,6 +17,7 @@ from rich.text import Text
 
 from dedup import report, spill
 from dedup.align import word_diff
+from dedup.candidates import capped_note
 from dedup.api import Comparison, ScanResult
 from dedup.api import compare as compare_texts
 from dedup.html import pair_page
@@ -67,6 +68,7 @@ def scan(
     stopwords: Annotated[Optional[Path], typer.Option(help="File of extra words to ignore, one per line (any language).")] = None,
     doc_threshold: Annotated[float, typer.Option(help="Jaccard threshold of the document LSH path.")] = Params.doc_threshold,
     sentence_threshold: Annotated[float, typer.Option(help="Jaccard threshold of the sentence LSH path.")] = Params.sentence_threshold,
+    max_bucket: Annotated[int, typer.Option(help="LSH buckets with more items are compared through their first few items, not all with all.")] = Params.max_bucket,
     parquet: Annotated[Optional[bool], typer.Option(help="Also write Parquet tables (exact values; needs pyarrow: pip install 'dedup[parquet]').", show_default="when pyarrow is installed")] = None,
     csv_raw: Annotated[bool, typer.Option("--csv-raw", help="Write CSV cells as they are: no ' before a cell a spreadsheet would run as a formula (=, +, -, @).")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes for the per-document and per-pair stages.")] = 1,
@@ -79,7 +81,8 @@ def scan(
     """Scan a corpus; write documents, pairs, clusters, groups, manifest, summary.md and the HTML report."""
     words = tuple(stopwords.read_text(encoding="utf-8").split()) if stopwords else None
     params = _params(keep=keep, preferred_sources=tuple(prefer) if prefer else None, units=units,
-                     stopwords=words, doc_threshold=doc_threshold, sentence_threshold=sentence_threshold)
+                     stopwords=words, doc_threshold=doc_threshold, sentence_threshold=sentence_threshold,
+                     max_bucket=max_bucket)
     fields = Fields(id=id_field, text=text_field, date=date_field, source=source_field,
                     title=title_field, url=url_field)
     out = out or _default_out(paths[0])
@@ -115,6 +118,8 @@ def _print_counts(manifest: dict) -> None:
     relations = ", ".join(f"{n} {r}" for r, n in counts["relations"].items() if n and r != "rejected")
     typer.echo(f"{counts['ok']} documents scanned ({counts['rejected']} rejected), "
                f"{counts['candidates']} candidate pairs, {relations or 'no relations'}.")
+    if note := capped_note(manifest):
+        typer.echo(note)
 
 
 def _low_memory_scan(paths: list[Path], out: Path, params: Params, fields: Fields, metadata: Optional[Path],

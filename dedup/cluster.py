@@ -3,7 +3,7 @@
 Two groupings, for two users:
 
 * **duplicate clusters** (archivists): connected components of ``duplicate`` and
-  ``copy`` edges whose figures agree (``numbers_changed`` 0) — copies safe to
+  ``copy`` edges whose figures agree (``figures_changed`` 0) — copies safe to
   collapse; a copy that changed a figure stays a cluster of its own, in its
   source's story group. Each cluster keeps one document,
   chosen by `Params.keep`, and records why.
@@ -169,7 +169,7 @@ def group(documents: pd.DataFrame, pairs: pd.DataFrame, params: Params) -> tuple
     edges = np.stack([index[linked.doc_a].to_numpy(), index[linked.doc_b].to_numpy()], axis=1) \
         if len(linked) else np.empty((0, 2), dtype=np.int64)
     # A copy that changed a figure is not the same text to an archive: it stays out of the fold.
-    archival = (linked.relation.isin(FOLDED) & (linked.numbers_changed == 0)).to_numpy()
+    archival = (linked.relation.isin(FOLDED) & (linked.figures_changed == 0)).to_numpy()
 
     cluster = _components(len(docs), edges[archival])
     docs["cluster_id"] = _dense_ids(cluster, "dup")

@@ -24,6 +24,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from dedup.align import word_diff
+from dedup.candidates import capped_note
 from dedup.facts import FACTS
 from dedup.relate import LINKED
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from dedup.api import ScanResult
 
 PAIR_DIR = "pairs"
+PAGE_TEXT_CHARS = 500_000  # document text a pair page shows at most; the rest is in passages.csv
 INDEX = "index.html"
 # What each passage kind means, for the legend.
 KINDS = {"same": "verbatim", "reworded": "other wording", "moved": "out of order",
@@ -89,11 +91,26 @@ def pair_page(pair: Mapping[str, Any], doc_a: Mapping[str, Any], doc_b: Mapping[
                  else _text(pair.get("source_doc")) or _text(pair["doc_a"]))
     source, copy = (doc_a, doc_b) if _text(doc_a["doc_id"]) == source_id else (doc_b, doc_a)
     roles = ("source", "copy") if known else ("text A", "text B")
+    rows = passages.sort_values("passage_no").to_dict("records")
+    shown = _within_budget(rows)
     return _ENV.get_template("pair.html").render(
         evidence=_evidence(pair, _document(source), _document(copy), roles),
         source=_document(source), copy=_document(copy), roles=roles,
-        passages=[_passage(row) for row in passages.sort_values("passage_no").to_dict("records")],
+        passages=[_passage(row) for row in rows[:shown]],
+        hidden={"passages": len(rows) - shown, "chars": sum(len(_text(row["a_text"])) + len(_text(row["b_text"]))
+                                                               for row in rows[shown:])},
         facts=_facts(facts), kinds=KINDS, index_href=index_href)
+
+
+def _within_budget(rows: Sequence[Mapping[str, Any]]) -> int:
+    """How many passages (in order) a page shows: as many as fit in PAGE_TEXT_CHARS characters of
+    text, so a pair of very long texts gives a page a browser opens, not one of tens of MB."""
+    spent = 0
+    for shown, row in enumerate(rows):
+        spent += len(_text(row["a_text"])) + len(_text(row["b_text"]))
+        if spent > PAGE_TEXT_CHARS:
+            return shown
+    return len(rows)
 
 
 def _index_page(result: ScanResult, pair_hrefs: Sequence[str]) -> str:
@@ -105,7 +122,7 @@ def _index_page(result: ScanResult, pair_hrefs: Sequence[str]) -> str:
     pairs = [_pair_link(number, row, href, ok) for number, (row, href)
              in enumerate(zip(_related(result.pairs).to_dict("records"), pair_hrefs), start=1)]
     return _ENV.get_template("index.html").render(
-        counts=result.manifest["counts"], relations=LINKED, pairs=pairs,
+        counts=result.manifest["counts"], capped=capped_note(result.manifest), relations=LINKED, pairs=pairs,
         stories=_stories(result.groups, ok, pairs), clusters=_clusters(result.groups, ok),
         timeline=sorted((doc for doc in ok.values() if doc["date"]), key=lambda doc: doc["date"]),
         undated=sum(not doc["date"] for doc in ok.values()),

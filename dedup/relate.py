@@ -25,7 +25,7 @@ rejected    anything less; the reason says what was missing. Also, first of all,
             repeated. A copy that edits a figure repeats the rest verbatim.
 ==========  ==========================================================================
 
-A related pair whose aligned sentences carry conflicting numbers (``numbers_changed``
+A related pair whose aligned statements carry conflicting numbers (``figures_changed``
 > 0) says so in its reason, and is not folded into a duplicate cluster
 (`dedup.cluster`): a copy that changed a figure is what a researcher wants shown,
 and an archive that folded it would lose the variant.
@@ -67,8 +67,8 @@ def relate_pair(row: Any, params: Params) -> tuple[str, str]:
         return "rejected", (f"one template with other facts: the numbers differ in {_pct(row.numbers_changed)} of the "
                             f"matched sentences that hold numbers, which outweigh the text repeated word for word")
     relation, reason = _relation(row, matched, params)
-    if relation in LINKED and row.numbers_changed > 0:
-        reason += (f"; figures differ in {_pct(row.numbers_changed)} of the matched sentences holding numbers"
+    if relation in LINKED and row.figures_changed > 0:
+        reason += (f"; figures differ in {row.figures_changed} matched sentence{'s' if row.figures_changed > 1 else ''}"
                    + (", so it is not folded" if relation in FOLDED else ""))
     if row.bounded:
         reason += "; texts this long were matched only where sentences share their text or a rare word"

@@ -46,9 +46,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from dedup.align import shares
+from dedup.candidates import capped_note
 from dedup.facts import FACTS
 from dedup.html import INDEX, PAIR_DIR, reappears, write_html
 from dedup.parallel import chunks, map_chunks
+from dedup.relate import LINKED
 
 if TYPE_CHECKING:
     from dedup.api import ScanResult
@@ -326,6 +328,7 @@ def summary(result: ScanResult) -> str:
                            ", ".join(label(m) for m in g.members.split(";") if m != g.canonical),
                            f"{g.weakest_link}, {_pct(g.weakest_strength)}"] for g in clusters.itertuples()])
                if len(clusters) else "None: no two documents are duplicates or copies of each other.\n")
+    out.append(_figures_changed(pairs, result.facts, label))
     stories = groups[groups.kind == "story"]
     out.append("\n## Story groups\n\nTexts telling the same story: for tracing, not for folding.\n")
     out.append(_md_table(["story", "size", "members", "weakest link"],
@@ -350,17 +353,37 @@ def summary(result: ScanResult) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out))
 
 
+def _figures_changed(pairs: pd.DataFrame, facts: pd.DataFrame, label: Callable[[str], str]) -> str:
+    """The related pairs whose figures differ: duplicates and copies kept out of the fold."""
+    changed = pairs[pairs.relation.isin(LINKED) & (pairs.figures_changed > 0)]
+    if changed.empty:
+        return ""
+    numbers = facts[facts.fact == "number_changed"]
+    read_as = {frozenset(key): (key, "; ".join(f"{_excerpt(a) or '(none)'} → {_excerpt(b) or '(none)'}"
+                                              for a, b in zip(rows.a_value, rows.b_value)))
+               for key, rows in numbers.groupby(["doc_a", "doc_b"], sort=False)}
+    rows = []
+    for r in changed.itertuples():
+        (source, copy), drift = read_as.get(frozenset((r.doc_a, r.doc_b)), ((r.doc_a, r.doc_b), ""))
+        rows.append([r.relation, label(source), label(copy), drift])
+    return ("\n## Copies whose figures differ\n\nThe same text with other numbers: shown, not folded "
+            "(a duplicate or copy whose figures differ stays out of its source's cluster). Read from the "
+            "source, or the text read first.\n\n"
+            + _md_table(["relation", "read from", "other text", "numbers (from → other)"], rows))
+
+
 def _candidate_stage(manifest: dict) -> str:
     lsh = manifest["lsh"]
     header = ["path", "threshold", "bands × rows"] + list(lsh["document"]["s_curve"])[:9]
     rows = [[path, info["threshold"], f"{info['bands']} × {info['rows']}"]
             + [f"{p:.2f}" for p in list(info["s_curve"].values())[:9]]
             for path, info in lsh.items()]
+    note = capped_note(manifest)
     return ("\n## How candidates were found\n\n"
             "MinHash LSH on two paths: whole documents (copies) and sentences (rewrites, "
             "summaries, excerpts). The S-curve gives the probability that two items with the "
             "Jaccard similarity in the column header become candidates.\n\n"
-            + _md_table(header, rows))
+            + _md_table(header, rows) + (f"\n{note}\n" if note else ""))
 
 
 def _excerpt(text: str) -> str:

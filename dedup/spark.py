@@ -160,8 +160,8 @@ class Table:
                              if d not in ("binary", "longs", "ints")})
 
 
-_EVIDENCE_DTYPES = {c: "int64" if c.startswith("sentences_") else "bool" if c == "bounded" else "float64"
-                    for c in EVIDENCE_COLUMNS}
+_EVIDENCE_DTYPES = {c: "int64" if c.startswith("sentences_") or c == "figures_changed" else "bool" if c == "bounded"
+                    else "float64" for c in EVIDENCE_COLUMNS}
 _COUNTS = {"lsh_sentences_a": "int64", "lsh_sentences_b": "int64"}
 RECORDS = Table.of("records", COLUMNS, keys=[KEY])
 DOCUMENTS = Table.of("documents", [*COLUMNS, "n_sentences", "signature", "bands"], keys=[KEY],

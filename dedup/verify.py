@@ -23,8 +23,11 @@ For each candidate pair:
 * the facts: ``numbers_changed``, the share of aligned sentence pairs holding
   numbers on both sides whose numbers conflict (neither side's all in the other),
   and ``a_numbers_differ``/``b_numbers_differ``, the share of each text's characters
-  in those conflicting sentences. Furniture lines (publish stamps, "Published by
-  ..." footers, see `dedup.boilerplate.is_furniture_line`) hold no facts here. A
+  in those conflicting sentences (a furniture line, `dedup.boilerplate.is_furniture_line`,
+  holds no numbers here); ``figures_changed``, how many of those conflicting pairs are
+  statements on both sides: at least ``min_sentence_units`` units besides their numbers
+  (`statements`), so a stamp, a page number or a "(Site 17)" credit that differs is not a
+  changed figure, while a dividend notice's "Pay 15 April" still counts for templates. A
   copy keeps its numbers but for an edit; one template filled with other figures
   (dividend notices, bond issues, market reports) changes most of them and shares
   little else word for word (`dedup.relate`).
@@ -59,7 +62,7 @@ MATCH_COLUMNS = ["doc_a", "doc_b", "seg_a", "seg_b", "level", "score", "in_order
 EVIDENCE_COLUMNS = ["jaccard", "contained_a_in_b", "contained_b_in_a",
                     "a_verbatim", "a_near", "a_reworded", "b_verbatim", "b_near", "b_reworded",
                     "order", "sentences_matched_a", "sentences_matched_b", "numbers_changed",
-                    "a_numbers_differ", "b_numbers_differ", "bounded"]
+                    "a_numbers_differ", "b_numbers_differ", "figures_changed", "bounded"]
 
 
 @dataclass
@@ -271,6 +274,7 @@ def verify_pair(doc_a: str, doc_b: str, index: SentenceIndex, set_a: np.ndarray,
     matched_chars = len_a[best_a > 0].sum() + len_b[best_b > 0].sum()
     ordered_chars = len_a[aligned[:, 0]].sum() + len_b[aligned[:, 1]].sum()
     numbered, conflicting = number_conflicts(index.texts_of(rows_a), index.texts_of(rows_b), aligned)
+    stated = statements(index, rows_a, params)[aligned[:, 0]] & statements(index, rows_b, params)[aligned[:, 1]]
     evidence = {
         "jaccard": shared / max(len(set_a) + len(set_b) - shared, 1),
         "contained_a_in_b": shared / max(len(set_a), 1),
@@ -283,6 +287,7 @@ def verify_pair(doc_a: str, doc_b: str, index: SentenceIndex, set_a: np.ndarray,
         "numbers_changed": float(conflicting.sum() / numbered.sum()) if numbered.any() else 0.0,
         "a_numbers_differ": float(len_a[aligned[conflicting, 0]].sum() / max(int(len_a.sum()), 1)),
         "b_numbers_differ": float(len_b[aligned[conflicting, 1]].sum() / max(int(len_b.sum()), 1)),
+        "figures_changed": int((conflicting & stated).sum()),
         "bounded": similarity.bounded,
     }
     return evidence, _matches(similarity.linked(), aligned), similarity
@@ -294,12 +299,17 @@ _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 def number_conflicts(texts_a: list[str], texts_b: list[str], aligned: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each aligned sentence pair (rows of aligned): whether both sentences hold numbers,
     and whether those numbers conflict — neither sentence's numbers all in the other's, so a
-    sentence trimmed of a figure does not count. Furniture lines hold no numbers here: a
-    changed publish stamp is not a changed fact."""
+    sentence trimmed of a figure does not count. A furniture line holds no numbers here."""
     numbers = [(_numbers_in(texts_a[i]), _numbers_in(texts_b[j])) for i, j in aligned.tolist()]
     numbered = np.array([bool(a and b) for a, b in numbers], dtype=bool)
     conflicting = np.array([bool(a and b) and not (a <= b or b <= a) for a, b in numbers], dtype=bool)
     return numbered, conflicting
+
+
+def statements(index: SentenceIndex, rows: np.ndarray, params: Params) -> np.ndarray:
+    """Which sentences state something: at least ``min_sentence_units`` units that are not
+    numbers (the sentence path's measure of a sentence long enough to carry a fact)."""
+    return index.items.sizes("unit", rows) - index.items.sizes("number", rows) >= params.min_sentence_units
 
 
 @lru_cache(maxsize=65536)

@@ -339,3 +339,16 @@ def test_every_element_holding_right_to_left_text_reads_in_its_own_direction(heb
     for text, ancestors in shown:
         holder = [attrs for tag, attrs in ancestors if tag not in ("del", "ins", "code")][-1]  # which inherit it
         assert holder.get("dir") == "auto", text
+
+
+def test_a_pair_of_very_long_texts_gets_a_page_of_bounded_size():
+    from dedup.html import PAGE_TEXT_CHARS, pair_page
+
+    paragraph = "The river rose again overnight and the council opened the sports hall to families. "
+    long_text = "\n\n".join(f"Day {day}: {paragraph * 3}" for day in range(6000))  # 1.5 MB
+    excerpt = "\n\n".join(long_text.split("\n\n")[3000:3005])
+    result = dedup.compare(long_text, excerpt)
+    documents = result.documents
+    page = pair_page(result.pair, documents.iloc[0], documents.iloc[1], result.passages, result.facts)
+    assert len(page) < 3 * PAGE_TEXT_CHARS
+    assert "more passages" in page and "passages.csv" in page

@@ -132,7 +132,7 @@ def _linked(*links: tuple[str, str, float]) -> pd.DataFrame:
     """A pairs table of partial relations, each text sharing the given share with the other."""
     return pd.DataFrame([{"doc_a": a, "doc_b": b, "relation": "partial", "a_verbatim": share, "a_near": 0.0,
                           "a_reworded": 0.0, "b_verbatim": share, "b_near": 0.0, "b_reworded": 0.0,
-                          "numbers_changed": 0.0} for a, b, share in links])
+                          "figures_changed": 0} for a, b, share in links])
 
 
 @pytest.mark.parametrize("extra", [[], [("c", "d", 0.9), ("d", "e", 0.9), ("c", "e", 0.9)]])
@@ -153,7 +153,7 @@ def test_whole_texts_matched_in_three_kinds_group_into_one_story():
     "negative distances" (seen in a 1M-document scan)."""
     documents = _corpus(**{name: STORY for name in "abc"})
     shares = {"verbatim": 9 / 28, "near": 18 / 28, "reworded": 1 / 28}
-    whole = {"relation": "rewrite", "numbers_changed": 0.0, **{f"{side}_{level}": share for side in "ab" for level, share in shares.items()}}
+    whole = {"relation": "rewrite", "figures_changed": 0, **{f"{side}_{level}": share for side in "ab" for level, share in shares.items()}}
     pairs = pd.DataFrame([{"doc_a": a, "doc_b": b, **whole} for a, b in ("ab", "bc", "ac")])
     assert (pairs.a_verbatim + pairs.a_near + pairs.a_reworded > 1).all()  # the premise: the sum overshoots
     clusters, groups = group(documents, pairs, dedup.Params())
@@ -242,3 +242,12 @@ def test_one_template_filled_with_other_facts_is_rejected():
     for a, b in (("a", "b"), ("c", "d")):
         pair = _pair(result, a, b)
         assert pair.relation == "rejected" and pair.reason.startswith("one template with other facts")
+
+
+def test_the_summary_lists_copies_whose_figures_differ():
+    from dedup.report import summary
+
+    result = _copies(story=STORY, copy=INFLATED)
+    text = summary(result)
+    section = text[text.index("## Copies whose figures differ"):]
+    assert "340 → 3400" in section.split("\n## ")[0]

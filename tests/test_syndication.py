@@ -1,5 +1,6 @@
 """A story syndicated to a thousand outlets: large LSH buckets still give its copies."""
 
+import json
 import random
 
 import pytest
@@ -62,3 +63,22 @@ def test_the_work_grows_with_the_copies_and_the_caps_are_reported(result):
     assert set(pairs.relation) <= {"duplicate", "copy"}
     assert result.manifest["lsh"]["document"]["capped_buckets"] > 0
     assert result.manifest["lsh"]["sentence"]["capped_buckets"] > 0
+
+
+def test_capped_buckets_are_reported_in_the_terminal_the_summary_and_the_html(tmp_path):
+    from typer.testing import CliRunner
+
+    from dedup.cli import app
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("\n".join(json.dumps({"id": f"site-{i}", "text": synthetic.STORY + f"\n\n(Site {i})"})
+                                for i in range(4)) + "\n", encoding="utf-8")
+    result = dedup.scan(corpus, dedup.Params(max_bucket=2), out=tmp_path / "report")
+    note = "held more than 2 items"
+    assert note in (tmp_path / "report" / "summary.md").read_text(encoding="utf-8")
+    assert note in (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
+    assert result.clusters.cluster_id.nunique() == 1
+    run = CliRunner().invoke(app, ["scan", str(corpus), "--out", str(tmp_path / "cli"), "--tables-only",
+                                   "--max-bucket", "2"])
+    assert run.exit_code == 0, run.output
+    assert note in run.output
