@@ -280,8 +280,11 @@ def compare(text_a: str, text_b: str, params: Params | None = None,
             names: tuple[str, str] = ("A", "B"), dates: tuple[str, str] = ("", "")) -> Comparison:
     """Verify, explain and align one pair of texts, whether or not LSH would pair them.
 
+    names: the two texts' ids in the result's tables; they must differ.
     dates: ``YYYY-MM-DD`` (or "") of each text; the earlier is read as the source.
     """
+    if names[0] == names[1]:
+        raise ValueError(f"compare needs two different names, got {names[0]!r} twice")
     params = params or Params()
     documents = documents_table({"doc_id": name, "text": text, "date": date}
                                 for name, text, date in zip(names, (text_a, text_b), dates))

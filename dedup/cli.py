@@ -145,6 +145,11 @@ def _read_one(path: Path) -> str:
     return row.text
 
 
+def _names(file_a: Path, file_b: Path) -> tuple[str, str]:
+    """The two files' names in the comparison: their stems, or their paths as given when the stems are the same."""
+    return (file_a.stem, file_b.stem) if file_a.stem != file_b.stem else (str(file_a), str(file_b))
+
+
 @app.command()
 def compare(
     file_a: Annotated[Path, typer.Argument(help="First text file.")],
@@ -155,7 +160,7 @@ def compare(
     """Verify, explain and align one pair of texts."""
     try:
         text_a, text_b = _read_one(file_a), _read_one(file_b)
-        result = compare_texts(text_a, text_b, names=(file_a.stem, file_b.stem))
+        result = compare_texts(text_a, text_b, names=_names(file_a, file_b))
     except (InputError, ValueError) as err:
         _fail(str(err))
     if html is not None:

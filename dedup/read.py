@@ -7,7 +7,10 @@ A metadata CSV can add ids, sources, titles, dates and urls to the document file
 Columns of the documents table, all strings, in this order:
 
 ``doc_id``
-    The id field, else (document files) the file stem, else (record files) ``<file stem>:<N>``.
+    The id field, else the file's path relative to the common folder of all the inputs
+    (`id_root`), POSIX, without its extension: ``business/001`` for ``bbc/business/001.txt``
+    when ``bbc/`` is scanned, ``001`` when a lone ``001.txt`` is; in record files
+    ``<that path>:<N>``. Ids from folders are so unique by construction.
 ``text``
     The text exactly as decoded (a leading BOM removed); "" when nothing could be read.
 ``source``, ``date``, ``title``, ``url``
@@ -120,7 +123,9 @@ def iter_documents(
         raise InputError(f"min_chars must be 0 or more, got {min_chars}")
     if batch_size < 1:
         raise InputError(f"batch_size must be at least 1, got {batch_size}")
-    records: Iterable[_Record] = (record for path in _input_paths(paths) for record in _read_path(path, fields))
+    paths = _input_paths(paths)
+    root = id_root(paths)
+    records: Iterable[_Record] = (record for path in paths for record in _read_path(path, fields, root))
     if metadata is not None:
         records = list(records)
         _apply_metadata(records, Path(metadata), fields)
@@ -140,21 +145,39 @@ def _input_paths(paths: Sequence[str | Path]) -> list[Path]:
     return [Path(path) for path in paths]
 
 
-def _read_path(path: Path, fields: Fields) -> Iterator[_Record]:
+def id_root(paths: Iterable[str | Path]) -> Path:
+    """The folder fallback ids are relative to: the deepest folder holding every input (a folder
+    input counts as its own folder, a file as its parent's). Paths are made absolute without
+    resolving links, so ids keep the names as given."""
+    folders = [path if path.is_dir() else path.parent for path in map(_absolute, paths)]
+    return Path(os.path.commonpath(folders))
+
+
+def file_id(path: Path, root: Path) -> str:
+    """A file's fallback id: its path relative to root (see `id_root`), POSIX, without its extension."""
+    return _absolute(path).relative_to(root).with_suffix("").as_posix()
+
+
+def _absolute(path: str | Path) -> Path:
+    return Path(os.path.abspath(path))
+
+
+def _read_path(path: Path, fields: Fields, root: Path) -> Iterator[_Record]:
+    """The records of one input path; fallback ids relative to root (`id_root`)."""
     suffix = path.suffix.lower()
     if path.is_dir():
         for relative in _document_files(path):
-            yield _read_document(path / relative, relative, fields)
+            yield _read_document(path / relative, relative, fields, root)
     elif not path.exists():
         raise InputError(f"no such file or folder: {path.as_posix()}")
     elif suffix in DOCUMENT_SUFFIXES:
-        yield _read_document(path, path.name, fields)
+        yield _read_document(path, path.name, fields, root)
     elif suffix in JSONL_SUFFIXES:
-        yield from _read_jsonl(path)
+        yield from _read_jsonl(path, file_id(path, root))
     elif suffix in DELIMITERS:
-        yield from _read_delimited(path, DELIMITERS[suffix])
+        yield from _read_delimited(path, DELIMITERS[suffix], file_id(path, root))
     elif suffix == PARQUET_SUFFIX:
-        yield from _read_parquet(path)
+        yield from _read_parquet(path, file_id(path, root))
     else:
         raise InputError(f"unsupported input '{path.as_posix()}': expected a folder, "
                          ".txt, .md, .jsonl, .ndjson, .csv, .tsv or .parquet")
@@ -170,19 +193,20 @@ def _document_files(folder: Path) -> list[str]:
     return sorted(found)
 
 
-def _read_document(path: Path, relative: str, fields: Fields) -> _Record:
+def _read_document(path: Path, relative: str, fields: Fields, root: Path) -> _Record:
     data = _read_bytes(path)
+    fallback_id = file_id(path, root)
     if b"\0" in data[:BINARY_SNIFF_BYTES]:
-        return _Record(path.as_posix(), path.stem, {}, "", "binary file (NUL byte)", relative)
+        return _Record(path.as_posix(), fallback_id, {}, "", "binary file (NUL byte)", relative)
     text, encoding = _decode(data)
-    return _Record(path.as_posix(), path.stem, {fields.text: text}, encoding, file=relative)
+    return _Record(path.as_posix(), fallback_id, {fields.text: text}, encoding, file=relative)
 
 
-def _read_jsonl(path: Path) -> Iterator[_Record]:
+def _read_jsonl(path: Path, base_id: str) -> Iterator[_Record]:
     text, encoding = _decode(_read_bytes(path))
     for number, line in enumerate(text.split("\n"), start=1):
         if line.strip():
-            yield _record_in_file(path, number, encoding, *_parse_json_object(line))
+            yield _record_in_file(path, base_id, number, encoding, *_parse_json_object(line))
 
 
 def _parse_json_object(line: str) -> tuple[dict[str, object], str]:
@@ -196,7 +220,7 @@ def _parse_json_object(line: str) -> tuple[dict[str, object], str]:
     return value, ""
 
 
-def _read_delimited(path: Path, delimiter: str) -> Iterator[_Record]:
+def _read_delimited(path: Path, delimiter: str, base_id: str) -> Iterator[_Record]:
     csv.field_size_limit(CSV_FIELD_SIZE_LIMIT)
     text, encoding = _decode(_read_bytes(path))
     kind = path.suffix[1:].upper()
@@ -214,10 +238,10 @@ def _read_delimited(path: Path, delimiter: str) -> Iterator[_Record]:
             continue
         problem = "" if len(row) == len(header) else \
             f"{kind} row has {len(row)} fields, header has {len(header)}"
-        yield _record_in_file(path, line, encoding, dict(zip(header, row)), problem)
+        yield _record_in_file(path, base_id, line, encoding, dict(zip(header, row)), problem)
 
 
-def _read_parquet(path: Path) -> Iterator[_Record]:
+def _read_parquet(path: Path, base_id: str) -> Iterator[_Record]:
     try:
         import pyarrow.parquet as pq
     except ImportError as error:
@@ -227,15 +251,16 @@ def _read_parquet(path: Path) -> Iterator[_Record]:
         for batch in pq.ParquetFile(path).iter_batches(batch_size=PARQUET_BATCH_ROWS):
             for values in batch.to_pandas().to_dict("records"):
                 number += 1
-                yield _record_in_file(path, number, "utf-8", values)
+                yield _record_in_file(path, base_id, number, "utf-8", values)
     except (OSError, ValueError) as error:  # pyarrow's errors for corrupt files derive from these
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise InputError(f"cannot read {path.as_posix()}: {first_line}") from error
 
 
-def _record_in_file(path: Path, number: int, encoding: str,
+def _record_in_file(path: Path, base_id: str, number: int, encoding: str,
                     values: dict[str, object], problem: str = "") -> _Record:
-    return _Record(f"{path.as_posix()}:{number}", f"{path.stem}:{number}", values, encoding, problem)
+    """Record number of a record file; base_id: the file's fallback id (`file_id`)."""
+    return _Record(f"{path.as_posix()}:{number}", f"{base_id}:{number}", values, encoding, problem)
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -344,13 +344,14 @@ def _is_uri(path: str) -> bool:
 
 
 def _driver_records(paths: list[tuple[int, str]], fields: Fields,
-                    metadata: str | Path | None) -> pd.DataFrame:
-    """Records of the paths read on the driver by dedup.read (folders, .txt/.md, CSV/TSV), unvalidated."""
+                    metadata: str | Path | None, root: Path | None) -> pd.DataFrame:
+    """Records of the paths read on the driver by dedup.read (folders, .txt/.md, CSV/TSV), unvalidated;
+    root: the folder their fallback ids are relative to (`dedup.read.id_root`)."""
     records, keys = [], []
     for path_no, path in paths:
         if _is_uri(path):
             raise InputError(f"unsupported input '{path}': only .parquet and .jsonl/.ndjson are read from URIs")
-        for row, record in enumerate(read._read_path(Path(path), fields)):
+        for row, record in enumerate(read._read_path(Path(path), fields, root)):
             records.append(record)
             keys.append(_order_key(path_no, 0, row))
     if metadata is not None:
@@ -360,18 +361,21 @@ def _driver_records(paths: list[tuple[int, str]], fields: Fields,
     return frame
 
 
-def _files_of(frame: DataFrame, path: str) -> dict[str, tuple[int, str, str]]:
-    """file URI → (file number by name, origin prefix, fallback-id stem) for the files behind path.
+def _files_of(frame: DataFrame, path: str, root: Path | None) -> dict[str, tuple[int, str, str]]:
+    """file URI → (file number by name, origin prefix, fallback-id base) for the files behind path.
 
     A path naming one file keeps its spelling in origins, as dedup.read writes them;
-    files inside a folder are named path/file."""
+    files inside a folder are named path/file. A local file's id base is dedup.read's
+    (`dedup.read.file_id`, relative to root), a URI's the file's stem."""
     files = sorted(row[0] for row in frame.select(_FILE).distinct().collect())
     given = path if _is_uri(path) else Path(path).as_posix()
     out = {}
     for number, uri in enumerate(files):
         name = PurePosixPath(unquote(uri)).name
         single = len(files) == 1 and name == PurePosixPath(given.rstrip("/")).name
-        out[uri] = (number, given if single else f"{given.rstrip('/')}/{name}", PurePosixPath(name).stem)
+        location = given if single else f"{given.rstrip('/')}/{name}"
+        base_id = PurePosixPath(name).stem if root is None else read.file_id(Path(location), root)
+        out[uri] = (number, location, base_id)
     return out
 
 
@@ -382,14 +386,14 @@ def _record_rows(batches: Iterator[pd.DataFrame], files: dict[str, tuple[int, st
         rows = []
         for values, uri, row in zip(batch.drop(columns=[_FILE, _ROW_INDEX]).to_dict("records"),
                                     batch[_FILE], batch[_ROW_INDEX]):
-            file_no, location, stem = files[uri]
+            file_no, location, base_id = files[uri]
             number, problem = int(row) + 1, ""
             if jsonl:
                 line = values["value"].removeprefix("\ufeff") if number == 1 else values["value"]
                 if not line.strip():
                     continue
                 values, problem = read._parse_json_object(line)
-            record = read._Record(f"{location}:{number}", f"{stem}:{number}", values, "utf-8", problem)
+            record = read._Record(f"{location}:{number}", f"{base_id}:{number}", values, "utf-8", problem)
             rows.append({KEY: _order_key(path_no, file_no, int(row)), **read._to_row(record, fields)})
         yield pd.DataFrame(rows, columns=RECORDS.names)
 
@@ -411,8 +415,9 @@ def _numbered_lines(spark: SparkSession, path: str, stages: _Stages) -> DataFram
 
 
 def _spark_records(spark: SparkSession, path_no: int, path: str, kind: str, fields: Fields,
-                   stages: _Stages) -> DataFrame:
-    """Records of a Parquet or JSONL (kind) path read by Spark, unvalidated, with their order key."""
+                   root: Path | None, stages: _Stages) -> DataFrame:
+    """Records of a Parquet or JSONL (kind) path read by Spark, unvalidated, with their order key;
+    root: see `_files_of`."""
     if not _is_uri(path) and not Path(path).exists():
         raise InputError(f"no such file or folder: {Path(path).as_posix()}")
     jsonl = kind == "jsonl"
@@ -421,7 +426,8 @@ def _spark_records(spark: SparkSession, path_no: int, path: str, kind: str, fiel
     else:
         frame = spark.read.parquet(path).select("*", F.col("_metadata.file_path").alias(_FILE),
                                                 F.col("_metadata.row_index").alias(_ROW_INDEX))
-    rows = partial(_record_rows, files=_files_of(frame, path), path_no=path_no, fields=fields, jsonl=jsonl)
+    rows = partial(_record_rows, files=_files_of(frame, path, None if _is_uri(path) else root), path_no=path_no,
+                   fields=fields, jsonl=jsonl)
     return frame.mapInPandas(rows, RECORDS.schema())
 
 
@@ -466,10 +472,12 @@ def read_records(spark: SparkSession, paths: Sequence[str | Path], stages: _Stag
     read._input_paths(paths)  # dedup.read's checks on the argument itself
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     kinds = [(number, str(path), _spark_format(spark, str(path))) for number, path in enumerate(paths)]
+    local_paths = [path for _, path, _ in kinds if not _is_uri(path)]
+    root = read.id_root(local_paths) if local_paths else None  # as dedup.read's, when no path is a URI
     on_driver = [(n, p) for n, p, kind in kinds if kind is None]
-    parts = [_spark_records(spark, n, p, kind, fields, stages) for n, p, kind in kinds if kind is not None]
+    parts = [_spark_records(spark, n, p, kind, fields, root, stages) for n, p, kind in kinds if kind is not None]
     if on_driver or metadata is not None or not parts:
-        local = _driver_records(on_driver, fields, metadata)
+        local = _driver_records(on_driver, fields, metadata, root)
         parts.insert(0, spark.createDataFrame(local, RECORDS.schema()))
     frame = parts[0]
     for part in parts[1:]:

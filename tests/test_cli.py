@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import dedup
 from dedup import report
 from dedup.cli import app
 from dedup.report import TABLES
@@ -112,3 +113,20 @@ def test_jobs_give_the_same_tables(jsonl, tmp_path, monkeypatch):
         assert (tmp_path / "2" / f"{name}.csv").read_text(encoding="utf-8") == whole, name
     assert not [p for p in (tmp_path / "2").iterdir() if ".csv." in p.name]  # no piece left behind
     assert not [p for p in (tmp_path / "2").iterdir() if p.name.endswith(".parts")]
+
+
+def test_compare_two_files_with_the_same_name_in_different_folders(tmp_path):
+    a, b = tmp_path / "a" / "001.txt", tmp_path / "b" / "001.txt"
+    for path, text in ((a, STORY), (b, TRIMMED)):
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+    run = runner.invoke(app, ["compare", str(a), str(b), "--html", str(tmp_path / "pair.html")])
+    assert run.exit_code == 0, run.output
+    assert run.output.startswith("copy:")
+    page = (tmp_path / "pair.html").read_text(encoding="utf-8")
+    assert str(a) in page and str(b) in page  # the two texts keep distinct names
+
+
+def test_compare_api_refuses_two_texts_of_the_same_name():
+    with pytest.raises(ValueError, match="two different names, got '001' twice"):
+        dedup.compare(STORY, TRIMMED, names=("001", "001"))

@@ -37,7 +37,7 @@ def test_folder_is_read_recursively_in_sorted_order_skipping_hidden_and_other_fi
     table = read_documents([tmp_path])
 
     assert list(table.columns) == list(COLUMNS)
-    assert list(table["doc_id"]) == ["a", "b", "c"]  # stems, in relative-path order
+    assert list(table["doc_id"]) == ["a", "b", "sub/c"]  # relative paths without extension, in that order
     assert list(table["text"]) == ["first story", "second story", "nested story"]
     assert list(table["origin"]) == [f"{tmp_path.as_posix()}/{name}" for name in ("a.md", "b.txt", "sub/c.TXT")]
     assert set(table["status"]) == {"ok"}
@@ -83,13 +83,34 @@ def test_binary_empty_and_short_files_are_rejected_not_dropped(tmp_path):
 
 
 def test_duplicate_id_rejects_the_later_record_naming_the_first(tmp_path):
-    first = write(tmp_path / "x" / "story.txt", STORY)
-    write(tmp_path / "y" / "story.txt", STORY + " Again.")
+    first = write(tmp_path / "story.txt", STORY)
+    feed = write(tmp_path / "feed.jsonl", json.dumps({"id": "story", "text": STORY + " Again."}) + "\n")
 
-    table = read_documents([tmp_path])
+    table = read_documents([first, feed])
 
     assert list(table["status"]) == ["ok", "rejected"]
     assert table["reason"].iloc[1] == f"duplicate id (first seen at {first.as_posix()})"
+
+
+def test_files_with_the_same_name_in_different_folders_get_distinct_ids(tmp_path):
+    """The BBC layout: business/001.txt, sport/001.txt. Ids are paths relative to the
+    folder holding every input, without the extension."""
+    bbc = tmp_path / "bbc"
+    for topic in ("business", "sport"):
+        write(bbc / topic / "001.txt", f"{STORY} ({topic})")
+        write(bbc / topic / "feed.jsonl", json.dumps({"text": f"{STORY} ({topic} feed)"}) + "\n")
+
+    whole = read_documents([bbc])
+    topics = read_documents([bbc / "business", bbc / "sport"])
+    files = read_documents([bbc / "business" / "001.txt", bbc / "sport" / "001.txt",
+                            bbc / "business" / "feed.jsonl", bbc / "sport" / "feed.jsonl"])
+
+    assert whole["doc_id"].tolist() == ["business/001", "sport/001"]
+    assert topics["doc_id"].tolist() == ["business/001", "sport/001"]
+    assert files["doc_id"].tolist() == ["business/001", "sport/001", "business/feed:1", "sport/feed:1"]
+    assert set(whole.status) == set(topics.status) == set(files.status) == {"ok"}
+    assert read_documents([bbc / "sport" / "001.txt"])["doc_id"].tolist() == ["001"]  # a lone file: its stem
+    assert read_documents([bbc / "sport"])["doc_id"].tolist() == ["001"]  # a lone folder: relative to itself
 
 
 def test_metadata_overrides_id_source_and_date(tmp_path):

@@ -130,3 +130,21 @@ def test_strict_stops_at_the_first_rejected_record_as_locally(inputs, session):
     with pytest.raises(InputError) as spark_error:
         spark.scan(inputs[2:], PARAMS, strict=True, spark=session)
     assert str(spark_error.value) == str(local_error.value)
+
+
+def test_files_of_the_same_name_get_the_local_ids(tmp_path, session):
+    """Fallback ids are paths relative to the inputs' common folder, for the files Spark reads too."""
+    for folder in ("a", "b", "c", "d"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "a" / "feed.jsonl").write_text(json.dumps({"text": synthetic.STORY}) + "\n", encoding="utf-8")
+    pd.DataFrame({"text": [synthetic.NEAR_COPY]}).to_parquet(tmp_path / "b" / "feed.parquet")
+    (tmp_path / "c" / "001.txt").write_text(synthetic.TRIMMED, encoding="utf-8")
+    (tmp_path / "d" / "001.txt").write_text(synthetic.SAME_TOPIC, encoding="utf-8")
+    paths = [str(tmp_path / name) for name in ("a/feed.jsonl", "b/feed.parquet", "c", "d")]
+
+    local = dedup.scan(paths, PARAMS)
+    distributed = spark.scan(paths, PARAMS, spark=session)
+
+    assert local.documents.doc_id.tolist() == ["a/feed:1", "b/feed:1", "c/001", "d/001"]
+    assert set(local.documents.status) == {"ok"}
+    pd.testing.assert_frame_equal(distributed.documents, local.documents)
