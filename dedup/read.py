@@ -12,20 +12,34 @@ Columns of the documents table, all strings, in this order:
     when ``bbc/`` is scanned, ``001`` when a lone ``001.txt`` is; in record files
     ``<that path>:<N>``. Ids from folders are so unique by construction.
 ``text``
-    The text exactly as decoded (a leading BOM removed); "" when nothing could be read.
+    The text as decoded, a leading BOM and control characters removed (below); "" when
+    nothing could be read. Character offsets in other tables (passages) count in this text.
 ``source``, ``date``, ``title``, ``url``
     "" when absent. ``date`` is normalised to ``YYYY-MM-DD``.
 ``origin``
     The path as given/joined (POSIX), plus ``:N`` (line, or Parquet row, 1-based) in record files.
 ``encoding``
-    ``utf-8``, or the fallback that decoded the file: ``cp1252``, else ``latin-1``;
-    "" for a binary file that was not decoded.
+    The Python codec that decoded the file: ``utf-8``, else the one its byte order mark
+    names (``utf-16-le``, ``utf-32-be``...), else the one chardet detects (``cp1252``,
+    ``gb18030``, ``cp932``, ``utf-16-le`` without a BOM...); "" for a file that is not text.
 ``status``
     ``ok`` or ``rejected``.
 ``reason``
     Why the record was rejected ("" when ok).
 ``warning``
     Non-fatal notes joined by "; " ("" when none).
+
+Decoding: a byte order mark decides the encoding; else the bytes are UTF-8 if they decode as
+UTF-8 (strictly); else chardet's detection among the encodings of the modern web and Windows
+(UTF-16/32, the Windows code pages, KOI8, the CJK encodings; a detected subset such as
+ISO-8859-1 is read as its superset, Windows-1252) decides, and a file it finds no encoding for
+is rejected as "not text". A NUL byte in the first 8 KB marks a binary file unless the file is
+UTF-16 or UTF-32. Texts not in UTF-8 are flagged ``decoded as <encoding>`` in ``warning``.
+
+Control characters: every string field (ids, text, title, source, date, url, origin) loses its
+terminal escape sequences (ECMA-48 CSI, OSC and other ESC sequences, each removed whole) and
+every other C0 or C1 control character but tab, line feed and carriage return (NUL included),
+so none reaches a table, a page or a terminal; ``warning`` says how many characters went.
 
 Rows come in a deterministic order: paths in the order given, folder files sorted by their
 relative POSIX path, records in file order. Nothing is dropped: unusable records are kept as
@@ -34,11 +48,13 @@ relative POSIX path, records in file order. Nothing is dropped: unusable records
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import math
 import os
+import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,7 +62,9 @@ from datetime import date, datetime
 from itertools import islice
 from pathlib import Path, PurePosixPath
 
+import chardet
 import pandas as pd
+from chardet.enums import EncodingEra
 
 COLUMNS = ("doc_id", "text", "source", "date", "title", "url",
            "origin", "encoding", "status", "reason", "warning")
@@ -57,6 +75,19 @@ DELIMITERS = {".csv": ",", ".tsv": "\t"}
 PARQUET_SUFFIX = ".parquet"
 PARQUET_BATCH_ROWS = 10_000  # rows decoded at a time: a big file is read as it is needed
 BINARY_SNIFF_BYTES = 8192
+# Longest first: UTF-32 LE's mark begins with UTF-16 LE's.
+BYTE_ORDER_MARKS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+                    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+NOT_TEXT = "not text: no character encoding decodes it (binary?)"
+# Terminal escape sequences removed whole (ECMA-48): CSI with its parameters and final byte; OSC,
+# DCS, SOS, PM and APC strings to their terminator (BEL or ST; else the line's end, so a stray one
+# costs at most a line); other ESC sequences; then any C0/C1 control but tab, LF and CR. 8-bit C1
+# introducers are removed as single characters: mojibake holds them, and a terminal in UTF-8 mode
+# does not start a sequence with one.
+CONTROLS = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]"
+                      r"|\x1b[\]PX^_][^\x07\x1b\n]*(?:\x07|\x1b\\)?"
+                      r"|\x1b[ -/]*[0-~]"
+                      r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Long article texts exceed the csv module's default 128 KiB field limit; 2**31 - 1 fits a C long everywhere.
 CSV_FIELD_SIZE_LIMIT = 2**31 - 1
 
@@ -75,6 +106,10 @@ class Fields:
 
 class InputError(ValueError):
     """Bad arguments or paths, or (with strict=True) the first rejected record; the message is one line."""
+
+
+class _NotText(ValueError):
+    """Bytes that no encoding tried decodes; the message is the reason."""
 
 
 @dataclass
@@ -194,16 +229,16 @@ def _document_files(folder: Path) -> list[str]:
 
 
 def _read_document(path: Path, relative: str, fields: Fields, root: Path) -> _Record:
-    data = _read_bytes(path)
     fallback_id = file_id(path, root)
-    if b"\0" in data[:BINARY_SNIFF_BYTES]:
-        return _Record(path.as_posix(), fallback_id, {}, "", "binary file (NUL byte)", relative)
-    text, encoding = _decode(data)
+    try:
+        text, encoding = _decode(_read_bytes(path))
+    except _NotText as error:
+        return _Record(path.as_posix(), fallback_id, {}, "", str(error), relative)
     return _Record(path.as_posix(), fallback_id, {fields.text: text}, encoding, file=relative)
 
 
 def _read_jsonl(path: Path, base_id: str) -> Iterator[_Record]:
-    text, encoding = _decode(_read_bytes(path))
+    text, encoding = _read_text(path)
     for number, line in enumerate(text.split("\n"), start=1):
         if line.strip():
             yield _record_in_file(path, base_id, number, encoding, *_parse_json_object(line))
@@ -222,7 +257,7 @@ def _parse_json_object(line: str) -> tuple[dict[str, object], str]:
 
 def _read_delimited(path: Path, delimiter: str, base_id: str) -> Iterator[_Record]:
     csv.field_size_limit(CSV_FIELD_SIZE_LIMIT)
-    text, encoding = _decode(_read_bytes(path))
+    text, encoding = _read_text(path)
     kind = path.suffix[1:].upper()
     # newline="" leaves line ends to the csv module, so quoted texts keep theirs exactly.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -270,14 +305,40 @@ def _read_bytes(path: Path) -> bytes:
         raise InputError(f"cannot read {path.as_posix()}: {error.strerror or error}") from error
 
 
+def _read_text(path: Path) -> tuple[str, str]:
+    """A record or metadata file's text and encoding; one that is not text cannot be split into records."""
+    try:
+        return _decode(_read_bytes(path))
+    except _NotText as error:
+        raise InputError(f"cannot read {path.as_posix()}: {error}") from error
+
+
 def _decode(data: bytes) -> tuple[str, str]:
-    """Text and encoding: utf-8 (BOM removed), else cp1252, else latin-1."""
-    for encoding in ("utf-8", "cp1252"):
+    """Text (without its BOM) and the encoding that decoded it, as the module docstring says;
+    raises _NotText with the reason."""
+    for mark, encoding in BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            return _decoded(data[len(mark):], encoding), encoding
+    nul = b"\0" in data[:BINARY_SNIFF_BYTES]
+    if not nul:  # UTF-16 text of ASCII letters is valid UTF-8 too, NULs and all
         try:
-            return data.decode(encoding).removeprefix("\ufeff"), encoding
+            return data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             pass
-    return data.decode("latin-1"), "latin-1"  # maps every byte, so it cannot fail
+    encoding = chardet.detect(data, encoding_era=EncodingEra.MODERN_WEB, prefer_superset=True,
+                              compat_names=False)["encoding"]
+    if nul and not (encoding or "").startswith(("utf-16", "utf-32")):
+        raise _NotText("binary file (NUL byte)")
+    if encoding is None:
+        raise _NotText(NOT_TEXT)
+    return _decoded(data, encoding), encoding
+
+
+def _decoded(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:  # chardet judges the first 200 KB; the rest may disagree
+        raise _NotText(f"not text: byte {error.start} is not {encoding}") from error
 
 
 def _apply_metadata(records: list[_Record], path: Path, fields: Fields) -> None:
@@ -319,7 +380,7 @@ def _read_metadata(path: Path, fields: Fields) -> Iterator[tuple[str, str, dict[
     """(where, file, overrides) for each metadata row; empty cells override nothing."""
     if not path.is_file():
         raise InputError(f"no such metadata file: {path.as_posix()}")
-    text, _ = _decode(_read_bytes(path))
+    text, _ = _read_text(path)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
     if "file" not in reader.fieldnames:
@@ -335,24 +396,44 @@ def _read_metadata(path: Path, fields: Fields) -> Iterator[tuple[str, str, dict[
 
 
 def _to_row(record: _Record, fields: Fields) -> dict[str, str]:
-    """The documents-table row for a record from any input format (validation comes later)."""
+    """The documents-table row for a record from any input format, its control characters
+    removed (validation comes later)."""
     values = record.values
+    clean = _Cleaner()
     text, text_problem = _text_of(values, fields.text)
-    day, date_warning = _normalise_date(values.get(fields.date))
-    encoding_warning = f"decoded as {record.encoding}" if record.encoding not in ("utf-8", "") else ""
-    return {
-        "doc_id": _as_str(values.get(fields.id)) or record.fallback_id,
-        "text": text,
-        "source": _as_str(values.get(fields.source)),
+    day, date_warning = _normalise_date(clean(_as_str(values.get(fields.date))))
+    row = {
+        "doc_id": clean(_as_str(values.get(fields.id)) or record.fallback_id),
+        "text": clean(text),
+        "source": clean(_as_str(values.get(fields.source))),
         "date": day,
-        "title": _as_str(values.get(fields.title)),
-        "url": _as_str(values.get(fields.url)),
-        "origin": record.origin,
+        "title": clean(_as_str(values.get(fields.title))),
+        "url": clean(_as_str(values.get(fields.url))),
+        "origin": clean(record.origin),
         "encoding": record.encoding,
         "status": "",
         "reason": record.problem or text_problem,
-        "warning": "; ".join(note for note in (encoding_warning, date_warning) if note),
     }
+    encoding_warning = f"decoded as {record.encoding}" if record.encoding not in ("utf-8", "") else ""
+    control_warning = f"removed {clean.removed} control characters" if clean.removed else ""
+    row["warning"] = "; ".join(note for note in (encoding_warning, control_warning, date_warning) if note)
+    return row
+
+
+class _Cleaner:
+    """Removes terminal escape sequences and control characters (`CONTROLS`), counting what it removed."""
+
+    def __init__(self) -> None:
+        self.removed = 0
+
+    def __call__(self, value: str) -> str:
+        # Most texts hold no control at all, and isprintable is some times faster than the regex;
+        # it also fails on no-break spaces and the like, which only send a text the slow way.
+        if value.replace("\t", " ").replace("\n", " ").replace("\r", " ").isprintable():
+            return value
+        cleaned = CONTROLS.sub("", value)
+        self.removed += len(value) - len(cleaned)
+        return cleaned
 
 
 def _text_of(values: dict[str, object], name: str) -> tuple[str, str]:

@@ -17,7 +17,7 @@ How each stage maps to Spark, and why it gives the local result:
   dedup.read's own field mapping inside ``mapInPandas``. Every other local path
   (folders of .txt/.md, CSV/TSV) is read on the driver with
   dedup.read, metadata CSV included, and shipped to Spark: that keeps its
-  encoding fallbacks and file rules exactly, at the cost of the driver's memory.
+  encoding detection and file rules exactly, at the cost of the driver's memory.
   Each record gets an order key ``idx`` (path, file, row) so "input order" means
   what it means locally.
 * **validate**: the length rule per batch; duplicate ids by counting ids, then
@@ -55,7 +55,7 @@ timed separately (``ScanResult.timings``, timings.json) and plans stay small.
 Where it differs from `dedup.api.scan`:
 
 * JSONL read by Spark is decoded as UTF-8 (bytes that are not become U+FFFD; dedup.read
-  falls back to cp1252 for the whole file), and Hadoop's line reader also ends a line
+  detects the whole file's encoding), and Hadoop's line reader also ends a line
   at a lone carriage return. Parquet columns reach dedup.read's field mapping through
   Spark's Arrow conversion, which may render timestamps and decimals otherwise than
   pandas does. A Parquet or JSONL folder is read as Spark reads it (its files in name

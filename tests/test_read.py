@@ -1,6 +1,7 @@
 """Tests for dedup.read: inputs -> the documents table."""
 
 import json
+import random
 from pathlib import Path
 
 import pandas as pd
@@ -54,17 +55,79 @@ def test_text_is_kept_exactly_and_bom_stripped(tmp_path):
     assert (row["encoding"], row["warning"]) == ("utf-8", "")
 
 
-def test_cp1252_and_latin1_fallbacks_are_recorded(tmp_path):
-    write(tmp_path / "smart.txt", b"caf\xe9 \x93quoted\x94")
-    write(tmp_path / "odd.txt", b"\x81\x8d odd")  # bytes undefined in cp1252
+def test_legacy_encodings_are_detected_and_recorded(tmp_path):
+    english = "The company’s chief executive said on Tuesday that profits at the café chain would fall short."
+    french = "Le président a déclaré mercredi que le gouvernement poursuivrait ses réformes économiques."
+    russian = "Правительство России в среду одобрило пакет мер поддержки экономики и малого бизнеса."
+    write(tmp_path / "english.txt", english.encode("cp1252"))
+    write(tmp_path / "french.txt", french.encode("latin-1"))
+    write(tmp_path / "russian.txt", russian.encode("cp1251"))
 
     rows = by_id(read_documents([tmp_path]))
 
-    assert rows["smart"]["text"] == "café “quoted”"
-    assert (rows["smart"]["encoding"], rows["smart"]["warning"]) == ("cp1252", "decoded as cp1252")
-    assert rows["odd"]["text"] == "\x81\x8d odd"
-    assert (rows["odd"]["encoding"], rows["odd"]["warning"]) == ("latin-1", "decoded as latin-1")
-    assert rows["odd"]["status"] == "ok"
+    assert [rows[name]["text"] for name in ("english", "french", "russian")] == [english, french, russian]
+    assert (rows["english"]["encoding"], rows["english"]["warning"]) == ("cp1252", "decoded as cp1252")
+    assert rows["french"]["encoding"] == "cp1252"  # ISO-8859-1 is read as its superset
+    assert (rows["russian"]["encoding"], rows["russian"]["warning"]) == ("cp1251", "decoded as cp1251")
+    assert {row["status"] for row in rows.values()} == {"ok"}
+
+
+@pytest.mark.parametrize("encoding, mark, expected", [
+    ("utf-16-le", b"\xff\xfe", "utf-16-le"),
+    ("utf-16-be", b"\xfe\xff", "utf-16-be"),
+    ("utf-32-le", b"\xff\xfe\x00\x00", "utf-32-le"),
+    ("utf-16-le", b"", "utf-16-le"),
+    ("utf-16-be", b"", "utf-16-be"),
+])
+def test_utf16_and_utf32_with_or_without_bom_are_text(tmp_path, encoding, mark, expected):
+    path = write(tmp_path / "wide.txt", mark + STORY.encode(encoding))
+
+    row = read_documents([path]).iloc[0]
+
+    assert (row["status"], row["text"], row["encoding"]) == ("ok", STORY, expected)
+    assert row["warning"] == f"decoded as {expected}"
+
+
+def test_bytes_that_no_encoding_decodes_are_rejected_as_not_text(tmp_path):
+    noise = bytes(byte for byte in random.Random(5).randbytes(6000) if byte)  # binary without a NUL byte
+    write(tmp_path / "noise.txt", noise)
+    write(tmp_path / "story.txt", STORY)
+
+    rows = by_id(read_documents([tmp_path]))
+
+    assert (rows["noise"]["status"], rows["noise"]["reason"]) == (
+        "rejected", "not text: no character encoding decodes it (binary?)")
+    assert (rows["noise"]["text"], rows["noise"]["encoding"]) == ("", "")
+    assert rows["story"]["status"] == "ok"
+
+
+def test_record_file_that_is_not_text_is_an_input_error(tmp_path):
+    path = write(tmp_path / "feed.jsonl", bytes(byte for byte in random.Random(5).randbytes(6000) if byte))
+
+    with pytest.raises(InputError, match=r"cannot read .*feed\.jsonl: not text: no character encoding"):
+        read_documents([path])
+
+
+def test_control_characters_and_terminal_escapes_are_removed_from_every_field(tmp_path):
+    red, reset, window_title = "\x1b[31;1m", "\x1b[0m", "\x1b]0;pwned\x07"
+    link, link_end, full_reset = "\x1b]8;;http://x.example\x1b\\", "\x1b]8;;\x1b\\", "\x1bc"
+    body = (STORY + "\n") * 120
+    dirty = body[:9000] + "\0" + body[9000:]  # past the first 8 KB, where the binary sniff looks
+    dirty = dirty.replace("Milley", f"{red}Milley{reset}", 1) + "\x07\x0b\x9b"
+    write(tmp_path / "a.txt", dirty)
+    write(tmp_path / "feed.jsonl", json.dumps({
+        "id": f"b{window_title}", "text": STORY, "title": f"Flood {link}barriers{link_end} hold",
+        "source": f"Wire{full_reset}", "url": "https://example.org/\x00story", "date": "2024-03-02\x1b[2J"}) + "\n")
+
+    rows = read_documents([tmp_path / "a.txt", tmp_path / "feed.jsonl"]).to_dict("records")
+
+    assert (rows[0]["status"], rows[0]["text"]) == ("ok", body)
+    assert rows[0]["warning"] == f"removed {1 + len(red + reset) + 3} control characters"
+    b = rows[1]
+    assert (b["doc_id"], b["title"], b["source"], b["url"], b["date"]) == (
+        "b", "Flood barriers hold", "Wire", "https://example.org/story", "2024-03-02")
+    removed = len(window_title + link + link_end + full_reset) + 1 + len("\x1b[2J")
+    assert b["warning"] == f"removed {removed} control characters"
 
 
 def test_binary_empty_and_short_files_are_rejected_not_dropped(tmp_path):
@@ -205,11 +268,12 @@ def test_tsv_uses_tabs(tmp_path):
 
 
 def test_csv_file_in_cp1252_records_the_encoding_on_every_row(tmp_path):
-    path = write(tmp_path / "old.csv", "id,text\n1,caf\xe9 one\n2,caf\xe9 two\n".encode("cp1252"))
+    texts = ["Shares in Nestlé fell 3% in early trading.", "The mayor of Zürich said the plan would go ahead."]
+    path = write(tmp_path / "old.csv", f"id,text\n1,{texts[0]}\n2,{texts[1]}\n".encode("cp1252"))
 
     table = read_documents([path])
 
-    assert table["text"].tolist() == ["café one", "café two"]
+    assert table["text"].tolist() == texts
     assert set(table["encoding"]) == {"cp1252"}
     assert set(table["warning"]) == {"decoded as cp1252"}
 
