@@ -109,6 +109,9 @@ def _print_counts(manifest: dict) -> None:
     relations = ", ".join(f"{n} {r}" for r, n in counts["relations"].items() if n and r != "rejected")
     typer.echo(f"{counts['ok']} documents scanned ({counts['rejected']} rejected), "
                f"{counts['candidates']} candidate pairs, {relations or 'no relations'}.")
+    if not counts["ok"]:
+        typer.echo(f"No document was accepted: all {counts['records']} records were rejected "
+                   "(documents.csv gives each one's reason).")
 
 
 def _low_memory_scan(paths: list[Path], out: Path, params: Params, fields: Fields, metadata: Optional[Path],

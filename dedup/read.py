@@ -3,6 +3,11 @@
 Inputs are folders of ``.txt``/``.md`` files (one document per file), single ``.txt``/``.md``
 files, and record files: ``.jsonl``/``.ndjson``, ``.csv``, ``.tsv`` and ``.parquet``.
 A metadata CSV can add ids, sources, titles, dates and urls to the document files.
+Folders are read recursively; names starting with "." (files and folders: ``.git``,
+``.DS_Store``) are skipped; any other file in a folder that is not ``.txt``/``.md`` becomes a
+rejected row naming its type (its id keeps its extension), so the table accounts for it.
+Inputs that hold no record at all (an empty folder, an empty JSONL file, a CSV with a header
+alone, a Parquet file without rows) are an InputError naming each path and why.
 
 Columns of the documents table, all strings, in this order:
 
@@ -139,8 +144,7 @@ def read_documents(
     min_chars: int = 1,
 ) -> pd.DataFrame:
     """Read every record of ``paths`` into the documents table described in the module docstring."""
-    batches = list(iter_documents(paths, fields, metadata, strict, min_chars))
-    return pd.concat(batches, ignore_index=True) if batches else pd.DataFrame(columns=list(COLUMNS), dtype=str)
+    return pd.concat(iter_documents(paths, fields, metadata, strict, min_chars), ignore_index=True)
 
 
 def iter_documents(
@@ -163,13 +167,40 @@ def iter_documents(
     records: Iterable[_Record] = (record for path in paths for record in _read_path(path, fields, root))
     if metadata is not None:
         records = list(records)
-        _apply_metadata(records, Path(metadata), fields)
+        if records:  # else the inputs' emptiness is the error to report
+            _apply_metadata(records, Path(metadata), fields)
     first_origin: dict[str, str] = {}  # doc_id -> origin, for accepted records only
     records = iter(records)
+    read_any = False
     while batch := list(islice(records, batch_size)):
         rows = [_to_row(record, fields) for record in batch]
         _validate(rows, min_chars, strict, first_origin)
+        read_any = True
         yield pd.DataFrame(rows, columns=list(COLUMNS), dtype=str)
+    if not read_any:
+        raise no_records(paths)
+
+
+def no_records(paths: Sequence[str | Path]) -> InputError:
+    """The error for inputs that hold no record at all, naming each path and why (a string,
+    such as a URI, as given)."""
+    named = (path.as_posix() if isinstance(path, Path) else path for path in paths)
+    return InputError("no records in " + "; ".join(f"{name}: {_why_empty(Path(path))}"
+                                                   for name, path in zip(named, paths)))
+
+
+def _why_empty(path: Path) -> str:
+    """Why a path that gave no record gave none."""
+    if path.is_dir():
+        return "the folder holds no files (names starting with '.' are skipped)"
+    if not path.is_file():  # a URI, read by Spark
+        return "it holds no records"
+    if path.stat().st_size == 0:
+        return "the file is empty"
+    suffix = path.suffix.lower()
+    if suffix in DELIMITERS:
+        return "the file has no rows below its header"
+    return "the file has no rows" if suffix == PARQUET_SUFFIX else "the file holds only blank lines"
 
 
 def _input_paths(paths: Sequence[str | Path]) -> list[Path]:
@@ -190,7 +221,11 @@ def id_root(paths: Iterable[str | Path]) -> Path:
 
 def file_id(path: Path, root: Path) -> str:
     """A file's fallback id: its path relative to root (see `id_root`), POSIX, without its extension."""
-    return _absolute(path).relative_to(root).with_suffix("").as_posix()
+    return _relative(path, root).with_suffix("").as_posix()
+
+
+def _relative(path: Path, root: Path) -> PurePosixPath:
+    return PurePosixPath(_absolute(path).relative_to(root).as_posix())
 
 
 def _absolute(path: str | Path) -> Path:
@@ -201,8 +236,11 @@ def _read_path(path: Path, fields: Fields, root: Path) -> Iterator[_Record]:
     """The records of one input path; fallback ids relative to root (`id_root`)."""
     suffix = path.suffix.lower()
     if path.is_dir():
-        for relative in _document_files(path):
-            yield _read_document(path / relative, relative, fields, root)
+        for relative in _folder_files(path):
+            if relative.lower().endswith(DOCUMENT_SUFFIXES):
+                yield _read_document(path / relative, relative, fields, root)
+            else:
+                yield _unsupported_file(path / relative, root)
     elif not path.exists():
         raise InputError(f"no such file or folder: {path.as_posix()}")
     elif suffix in DOCUMENT_SUFFIXES:
@@ -218,14 +256,22 @@ def _read_path(path: Path, fields: Fields, root: Path) -> Iterator[_Record]:
                          ".txt, .md, .jsonl, .ndjson, .csv, .tsv or .parquet")
 
 
-def _document_files(folder: Path) -> list[str]:
-    """Relative POSIX paths of the .txt/.md files under ``folder``, hidden files and folders skipped, sorted."""
+def _folder_files(folder: Path) -> list[str]:
+    """Relative POSIX paths of the files under ``folder``, hidden files and folders skipped, sorted."""
     found = []
     for root, folders, files in os.walk(folder):
         folders[:] = [name for name in folders if not name.startswith(".")]  # prune: never descend into .git etc.
-        found += [(Path(root) / name).relative_to(folder).as_posix() for name in files
-                  if not name.startswith(".") and name.lower().endswith(DOCUMENT_SUFFIXES)]
+        found += [(Path(root) / name).relative_to(folder).as_posix() for name in files if not name.startswith(".")]
     return sorted(found)
+
+
+def _unsupported_file(path: Path, root: Path) -> _Record:
+    """A rejected record for a file in a folder that is not .txt/.md; its id keeps the extension,
+    so it cannot take a document's id (notes.json beside notes.txt)."""
+    kind = f"file type '{path.suffix.lower()}'" if path.suffix else "file without an extension"
+    return _Record(path.as_posix(), _relative(path, root).as_posix(), {}, "",
+                   f"unsupported {kind} in a folder (folders are read for .txt and .md files; "
+                   "pass record files by path)")
 
 
 def _read_document(path: Path, relative: str, fields: Fields, root: Path) -> _Record:

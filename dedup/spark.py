@@ -343,10 +343,12 @@ def _is_uri(path: str) -> bool:
     return "://" in path or path.startswith("file:")
 
 
-def _driver_records(paths: list[tuple[int, str]], fields: Fields,
-                    metadata: str | Path | None, root: Path | None) -> pd.DataFrame:
+def _driver_records(paths: list[tuple[int, str]], fields: Fields, metadata: str | Path | None,
+                    root: Path | None, others: bool) -> pd.DataFrame:
     """Records of the paths read on the driver by dedup.read (folders, .txt/.md, CSV/TSV), unvalidated;
-    root: the folder their fallback ids are relative to (`dedup.read.id_root`)."""
+    root: the folder their fallback ids are relative to (`dedup.read.id_root`); others: whether
+    Spark reads other paths. As in dedup.read, metadata applies unless the inputs hold no record
+    (then that is the error), which others may hold."""
     records, keys = [], []
     for path_no, path in paths:
         if _is_uri(path):
@@ -354,7 +356,7 @@ def _driver_records(paths: list[tuple[int, str]], fields: Fields,
         for row, record in enumerate(read._read_path(Path(path), fields, root)):
             records.append(record)
             keys.append(_order_key(path_no, 0, row))
-    if metadata is not None:
+    if metadata is not None and (records or others):
         read._apply_metadata(records, Path(metadata), fields)
     frame = pd.DataFrame([read._to_row(record, fields) for record in records], columns=list(COLUMNS), dtype=str)
     frame.insert(0, KEY, np.array(keys, dtype=np.int64))
@@ -477,7 +479,7 @@ def read_records(spark: SparkSession, paths: Sequence[str | Path], stages: _Stag
     on_driver = [(n, p) for n, p, kind in kinds if kind is None]
     parts = [_spark_records(spark, n, p, kind, fields, root, stages) for n, p, kind in kinds if kind is not None]
     if on_driver or metadata is not None or not parts:
-        local = _driver_records(on_driver, fields, metadata, root)
+        local = _driver_records(on_driver, fields, metadata, root, others=bool(parts))
         parts.insert(0, spark.createDataFrame(local, RECORDS.schema()))
     frame = parts[0]
     for part in parts[1:]:
@@ -951,6 +953,9 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
     try:
         with stages.stage("read"):
             records = stages.keep(validate(read_records(spark, paths, stages, fields, metadata), stages, strict))
+            if records.isEmpty():
+                given = [paths] if isinstance(paths, (str, Path)) else paths
+                raise read.no_records([p if _is_uri(str(p)) else Path(p) for p in given])
         result = run(records, params, stages)
         with stages.stage("collect"):
             tables = {name: result.collect(name) for name in result.PUBLIC} if collect else {}

@@ -179,3 +179,34 @@ def test_nul_bytes_and_terminal_escapes_reach_no_output_file(tmp_path):
     for path in written:
         content = path.read_text(encoding="utf-8")
         assert "\0" not in content and "\x1b" not in content and "\x07" not in content, path.name
+
+
+@pytest.mark.parametrize("engine", [[], ["--low-memory"]])
+def test_a_folder_of_unsupported_files_gives_a_report_of_rejected_records(tmp_path, engine):
+    """The Reuters layout: .sgm files in a folder are records too, rejected with their reason."""
+    corpus = tmp_path / "reuters"
+    corpus.mkdir()
+    for name in ("reut2-000.sgm", "reut2-001.sgm", ".DS_Store"):
+        (corpus / name).write_text(f"<REUTERS>{STORY}</REUTERS>", encoding="utf-8")
+    out = tmp_path / "report"
+    run = runner.invoke(app, ["scan", str(corpus), "--out", str(out), *engine])
+    assert run.exit_code == 0, run.output
+    documents = pd.read_csv(out / "documents.csv", keep_default_na=False)
+    assert documents.doc_id.tolist() == ["reut2-000.sgm", "reut2-001.sgm"]  # the hidden file stays unread
+    assert set(documents.status) == {"rejected"}
+    assert set(documents.reason) == {"unsupported file type '.sgm' in a folder (folders are read for .txt and .md "
+                                     "files; pass record files by path)"}
+    assert "0 documents scanned (2 rejected)" in run.output
+    assert "all 2 records were rejected" in run.output
+
+
+@pytest.mark.parametrize("engine", [[], ["--low-memory"]])
+def test_inputs_without_records_give_a_one_line_error(tmp_path, engine):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "header.csv").write_text("id,text\n", encoding="utf-8")
+    run = runner.invoke(app, ["scan", str(tmp_path / "empty"), str(tmp_path / "header.csv"),
+                              "--out", str(tmp_path / "report"), *engine])
+    assert run.exit_code == 2
+    assert run.output == (f"dedup: error: no records in {(tmp_path / 'empty').as_posix()}: the folder holds no files "
+                          f"(names starting with '.' are skipped); {(tmp_path / 'header.csv').as_posix()}: "
+                          "the file has no rows below its header\n")

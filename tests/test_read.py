@@ -26,7 +26,7 @@ def by_id(table: pd.DataFrame) -> dict[str, dict[str, str]]:
     return {row["doc_id"]: row for row in table.to_dict("records")}
 
 
-def test_folder_is_read_recursively_in_sorted_order_skipping_hidden_and_other_files(tmp_path):
+def test_folder_is_read_recursively_in_sorted_order_skipping_hidden_files_and_rejecting_other_files(tmp_path):
     write(tmp_path / "b.txt", "second story")
     write(tmp_path / "a.md", "first story")
     write(tmp_path / "sub" / "c.TXT", "nested story")
@@ -38,11 +38,17 @@ def test_folder_is_read_recursively_in_sorted_order_skipping_hidden_and_other_fi
     table = read_documents([tmp_path])
 
     assert list(table.columns) == list(COLUMNS)
-    assert list(table["doc_id"]) == ["a", "b", "sub/c"]  # relative paths without extension, in that order
-    assert list(table["text"]) == ["first story", "second story", "nested story"]
-    assert list(table["origin"]) == [f"{tmp_path.as_posix()}/{name}" for name in ("a.md", "b.txt", "sub/c.TXT")]
-    assert set(table["status"]) == {"ok"}
-    assert set(table["source"]) == set(table["date"]) == set(table["title"]) == {""}
+    # Relative paths without extension (with it, for files a folder does not read), in that order.
+    assert list(table["doc_id"]) == ["a", "b", "notes.json", "records.jsonl", "sub/c"]
+    names = ("a.md", "b.txt", "notes.json", "records.jsonl", "sub/c.TXT")
+    assert list(table["origin"]) == [f"{tmp_path.as_posix()}/{name}" for name in names]
+    ok = table[table.status == "ok"]
+    assert list(ok["text"]) == ["first story", "second story", "nested story"]
+    assert set(ok["source"]) == set(ok["date"]) == {""}
+    rejected = table[table.status == "rejected"]
+    assert list(rejected["reason"]) == [
+        f"unsupported file type '{suffix}' in a folder (folders are read for .txt and .md files; "
+        "pass record files by path)" for suffix in (".json", ".jsonl")]
 
 
 def test_text_is_kept_exactly_and_bom_stripped(tmp_path):
@@ -168,12 +174,13 @@ def test_files_with_the_same_name_in_different_folders_get_distinct_ids(tmp_path
     files = read_documents([bbc / "business" / "001.txt", bbc / "sport" / "001.txt",
                             bbc / "business" / "feed.jsonl", bbc / "sport" / "feed.jsonl"])
 
-    assert whole["doc_id"].tolist() == ["business/001", "sport/001"]
-    assert topics["doc_id"].tolist() == ["business/001", "sport/001"]
+    in_folders = ["business/001", "business/feed.jsonl", "sport/001", "sport/feed.jsonl"]
+    assert whole["doc_id"].tolist() == topics["doc_id"].tolist() == in_folders
+    assert whole["status"].tolist() == topics["status"].tolist() == ["ok", "rejected", "ok", "rejected"]
     assert files["doc_id"].tolist() == ["business/001", "sport/001", "business/feed:1", "sport/feed:1"]
-    assert set(whole.status) == set(topics.status) == set(files.status) == {"ok"}
+    assert set(files.status) == {"ok"}
     assert read_documents([bbc / "sport" / "001.txt"])["doc_id"].tolist() == ["001"]  # a lone file: its stem
-    assert read_documents([bbc / "sport"])["doc_id"].tolist() == ["001"]  # a lone folder: relative to itself
+    assert read_documents([bbc / "sport"])["doc_id"].tolist() == ["001", "feed.jsonl"]  # relative to itself
 
 
 def test_metadata_overrides_id_source_and_date(tmp_path):
@@ -337,6 +344,36 @@ def test_bad_paths_raise_input_error_naming_the_path(tmp_path, name, message):
 
     with pytest.raises(InputError, match=message):
         read_documents([tmp_path / name])
+
+
+@pytest.mark.parametrize("files, reason", [
+    ({}, "the folder holds no files (names starting with '.' are skipped)"),
+    ({".hidden.txt": STORY, ".git/story.txt": STORY}, "the folder holds no files (names starting with '.' are skipped)"),
+    ({"feed.jsonl": ""}, "the file is empty"),
+    ({"feed.jsonl": "\n  \n"}, "the file holds only blank lines"),
+    ({"stories.csv": "id,text\n"}, "the file has no rows below its header"),
+    ({"stories.tsv": "id\ttext\n\n"}, "the file has no rows below its header"),
+])
+def test_inputs_without_records_raise_one_line_naming_the_path_and_why(tmp_path, files, reason):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name, content in files.items():
+        write(inputs / name, content)
+    path = inputs / next((name for name in files if not name.startswith(".")), "")
+
+    with pytest.raises(InputError) as error:  # the inputs' emptiness, not the metadata naming no input
+        read_documents([path], metadata=write(tmp_path / "meta.csv", "file,id\nstory.txt,s1\n"))
+
+    assert str(error.value) == f"no records in {path.as_posix()}: {reason}"
+
+
+def test_an_empty_parquet_file_and_an_empty_folder_are_both_named(tmp_path):
+    pd.DataFrame({"id": pd.Series([], dtype=str), "text": pd.Series([], dtype=str)}).to_parquet(tmp_path / "s.parquet")
+    (tmp_path / "empty").mkdir()
+
+    with pytest.raises(InputError, match=r"^no records in .*/s\.parquet: the file has no rows; "
+                                         r".*/empty: the folder holds no files"):
+        list(iter_documents([tmp_path / "s.parquet", tmp_path / "empty"]))
 
 
 def test_no_paths_raises_input_error():

@@ -148,3 +148,24 @@ def test_files_of_the_same_name_get_the_local_ids(tmp_path, session):
     assert local.documents.doc_id.tolist() == ["a/feed:1", "b/feed:1", "c/001", "d/001"]
     assert set(local.documents.status) == {"ok"}
     pd.testing.assert_frame_equal(distributed.documents, local.documents)
+
+
+def test_a_corpus_of_rejected_records_and_an_empty_one_as_locally(tmp_path, session):
+    (tmp_path / "reuters").mkdir()
+    (tmp_path / "reuters" / "reut2-000.sgm").write_text(synthetic.STORY, encoding="utf-8")
+    (tmp_path / "empty.jsonl").write_text("\n", encoding="utf-8")
+    paths = [str(tmp_path / "reuters"), str(tmp_path / "empty.jsonl")]
+
+    local = dedup.scan(paths, PARAMS)
+    distributed = spark.scan(paths, PARAMS, spark=session)
+
+    assert local.documents.status.tolist() == ["rejected"]
+    pd.testing.assert_frame_equal(distributed.documents, local.documents)
+    assert distributed.manifest == local.manifest
+    assert all(getattr(result, name).empty for result in (local, distributed) for name in TABLES[1:])
+    with pytest.raises(InputError) as local_error:
+        dedup.scan(paths[1:], PARAMS)
+    with pytest.raises(InputError) as spark_error:
+        spark.scan(paths[1:], PARAMS, spark=session)
+    assert str(spark_error.value) == str(local_error.value) == \
+        f"no records in {paths[1]}: the file holds only blank lines"
