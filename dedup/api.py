@@ -252,7 +252,7 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
 def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None, *,
          fields: Fields = Fields(), metadata: str | Path | None = None, strict: bool = False,
          out: str | Path | None = None, progress: bool | None = None, jobs: int = 1,
-         tables_only: bool = False) -> ScanResult:
+         tables_only: bool = False, dayfirst: bool | None = None) -> ScanResult:
     """Find every copy of a story in a corpus.
 
     paths: folders of .txt/.md files, JSONL, CSV/TSV or Parquet files.
@@ -262,11 +262,13 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
     out: if given, write the report there (with tables_only, the tables and manifest alone).
     progress: show stage progress; default only on a terminal.
     jobs: worker processes for the per-document and per-pair stages.
+    dayfirst: numeric dates that read either way (02/03/2005): True day first, False month
+        first, None month first with a warning per record.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     started = time.perf_counter()
-    documents = read_documents(paths, fields=fields, metadata=metadata, strict=strict)
+    documents = read_documents(paths, fields=fields, metadata=metadata, strict=strict, dayfirst=dayfirst)
     read_seconds = round(time.perf_counter() - started, 3)
     show = sys.stderr.isatty() if progress is None else progress
     result = analyse(documents, params or Params(), progress=show, jobs=jobs)

@@ -58,6 +58,7 @@ def scan(
     title_field: Annotated[str, typer.Option(help="Input column/key holding the title.")] = "title",
     url_field: Annotated[str, typer.Option(help="Input column/key holding the URL.")] = "url",
     strict: Annotated[bool, typer.Option(help="Stop at the first bad record instead of reporting it.")] = False,
+    dayfirst: Annotated[Optional[bool], typer.Option("--dayfirst/--monthfirst", help="Read numeric dates that could be either (02/03/2005) day first or month first [default: month first, with a warning].")] = None,
     keep: Annotated[Optional[str], typer.Option(help="Which copy a duplicate cluster keeps: earliest, longest or sources.")] = None,
     prefer: Annotated[Optional[list[str]], typer.Option(help="Preferred source for --keep sources (repeat, best first).")] = None,
     units: Annotated[Optional[str], typer.Option(help="Shingle units: content (default), words or chars.")] = None,
@@ -84,13 +85,13 @@ def scan(
     if low_memory and engine != "local":
         _fail("--low-memory is for the local engine; Spark keeps what does not fit in memory on disk itself")
     if low_memory:
-        return _low_memory_scan(paths, out, params, fields, metadata, strict, jobs, parquet, quiet)
+        return _low_memory_scan(paths, out, params, fields, metadata, strict, dayfirst, jobs, parquet, quiet)
     try:
         if engine == "spark":
-            result = _spark_scan(paths, params, fields, metadata, strict, out, master, tables_only)
+            result = _spark_scan(paths, params, fields, metadata, strict, dayfirst, out, master, tables_only)
         else:
             result = scan_corpus(paths, params, fields=fields, metadata=metadata, strict=strict,
-                                 progress=None if not quiet else False, jobs=jobs)
+                                 progress=None if not quiet else False, jobs=jobs, dayfirst=dayfirst)
     except InputError as err:
         _fail(str(err))
     if result is None:  # Spark wrote the tables itself, from its executors
@@ -115,10 +116,10 @@ def _print_counts(manifest: dict) -> None:
 
 
 def _low_memory_scan(paths: list[Path], out: Path, params: Params, fields: Fields, metadata: Optional[Path],
-                     strict: bool, jobs: int, parquet: Optional[bool], quiet: bool) -> None:
+                     strict: bool, dayfirst: Optional[bool], jobs: int, parquet: Optional[bool], quiet: bool) -> None:
     try:
         result = spill.scan(paths, out, params, fields=fields, metadata=metadata, strict=strict,
-                            progress=None if not quiet else False, jobs=jobs, parquet=parquet)
+                            progress=None if not quiet else False, jobs=jobs, parquet=parquet, dayfirst=dayfirst)
     except InputError as err:
         _fail(str(err))
     if not quiet:
@@ -127,7 +128,7 @@ def _low_memory_scan(paths: list[Path], out: Path, params: Params, fields: Field
 
 
 def _spark_scan(paths: list[Path], params: Params, fields: Fields, metadata: Optional[Path], strict: bool,
-                out: Path, master: Optional[str], tables_only: bool) -> ScanResult | None:
+                dayfirst: Optional[bool], out: Path, master: Optional[str], tables_only: bool) -> ScanResult | None:
     """With --tables-only Spark writes Parquet tables from its executors; else the tables are
     collected to write the full report here."""
     try:
@@ -135,7 +136,8 @@ def _spark_scan(paths: list[Path], params: Params, fields: Fields, metadata: Opt
     except ImportError as err:
         _fail(f"--engine spark needs pyspark: pip install 'dedup[spark]' ({err})")
     return spark.scan([str(p) for p in paths], params, fields=fields, metadata=metadata, strict=strict,
-                      out=str(out) if tables_only else None, master=master, collect=not tables_only)
+                      out=str(out) if tables_only else None, master=master, collect=not tables_only,
+                      dayfirst=dayfirst)
 
 
 def _read_one(path: Path) -> str:

@@ -20,7 +20,10 @@ Columns of the documents table, all strings, in this order:
     The text as decoded, a leading BOM and control characters removed (below); "" when
     nothing could be read. Character offsets in other tables (passages) count in this text.
 ``source``, ``date``, ``title``, ``url``
-    "" when absent. ``date`` is normalised to ``YYYY-MM-DD``.
+    "" when absent. ``date`` is normalised to ``YYYY-MM-DD``: ISO 8601 first, else pandas'
+    parser. A numeric date whose first two numbers could each be the day or the month
+    (``02/03/2005``, both at most 12 and different) is read month first unless ``dayfirst``
+    says otherwise; read month first by default, it gets a warning.
 ``origin``
     The path as given/joined (POSIX), plus ``:N`` (line, or Parquet row, 1-based) in record files.
 ``encoding``
@@ -63,7 +66,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from itertools import islice
 from pathlib import Path, PurePosixPath
 
@@ -93,6 +96,8 @@ CONTROLS = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]"
                       r"|\x1b[\]PX^_][^\x07\x1b\n]*(?:\x07|\x1b\\)?"
                       r"|\x1b[ -/]*[0-~]"
                       r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# A numeric date with the day and month in either order before the year: 02/03/2005, 2.3.05.
+DAY_AND_MONTH = re.compile(r"\b(\d{1,2})([/.-])(\d{1,2})\2\d{2,4}\b")
 # Long article texts exceed the csv module's default 128 KiB field limit; 2**31 - 1 fits a C long everywhere.
 CSV_FIELD_SIZE_LIMIT = 2**31 - 1
 
@@ -142,9 +147,14 @@ def read_documents(
     metadata: str | Path | None = None,
     strict: bool = False,
     min_chars: int = 1,
+    dayfirst: bool | None = None,
 ) -> pd.DataFrame:
-    """Read every record of ``paths`` into the documents table described in the module docstring."""
-    return pd.concat(iter_documents(paths, fields, metadata, strict, min_chars), ignore_index=True)
+    """Read every record of ``paths`` into the documents table described in the module docstring.
+
+    dayfirst: how numeric dates that could be read either way (02/03/2005) are read: True day
+    first, False month first, None month first with a warning in the record's ``warning``."""
+    return pd.concat(iter_documents(paths, fields, metadata, strict, min_chars, dayfirst=dayfirst),
+                     ignore_index=True)
 
 
 def iter_documents(
@@ -154,6 +164,7 @@ def iter_documents(
     strict: bool = False,
     min_chars: int = 1,
     batch_size: int = 10_000,
+    dayfirst: bool | None = None,
 ) -> Iterator[pd.DataFrame]:
     """`read_documents` in consecutive batches of at most batch_size rows, read as they are
     needed, so a corpus need not fit in memory. With a metadata CSV, which may name any
@@ -173,7 +184,7 @@ def iter_documents(
     records = iter(records)
     read_any = False
     while batch := list(islice(records, batch_size)):
-        rows = [_to_row(record, fields) for record in batch]
+        rows = [_to_row(record, fields, dayfirst) for record in batch]
         _validate(rows, min_chars, strict, first_origin)
         read_any = True
         yield pd.DataFrame(rows, columns=list(COLUMNS), dtype=str)
@@ -441,13 +452,13 @@ def _read_metadata(path: Path, fields: Fields) -> Iterator[tuple[str, str, dict[
         yield where, PurePosixPath(file.replace("\\", "/")).as_posix(), overrides
 
 
-def _to_row(record: _Record, fields: Fields) -> dict[str, str]:
+def _to_row(record: _Record, fields: Fields, dayfirst: bool | None = None) -> dict[str, str]:
     """The documents-table row for a record from any input format, its control characters
-    removed (validation comes later)."""
+    removed (validation comes later); dayfirst: as in `read_documents`."""
     values = record.values
     clean = _Cleaner()
     text, text_problem = _text_of(values, fields.text)
-    day, date_warning = _normalise_date(clean(_as_str(values.get(fields.date))))
+    day, date_warning = _normalise_date(clean(_as_str(values.get(fields.date))), dayfirst)
     row = {
         "doc_id": clean(_as_str(values.get(fields.id)) or record.fallback_id),
         "text": clean(text),
@@ -494,24 +505,31 @@ def _text_of(values: dict[str, object], name: str) -> tuple[str, str]:
     return text, ""
 
 
-def _normalise_date(value: object) -> tuple[str, str]:
-    """``YYYY-MM-DD`` and "", or "" and a warning when the date cannot be parsed."""
-    text = _as_str(value)
+def _normalise_date(text: str, dayfirst: bool | None) -> tuple[str, str]:
+    """``YYYY-MM-DD`` and "", or with a warning: "" when the date cannot be parsed, the date read
+    month first when it could be read either way and dayfirst is None."""
     if not text:
         return "", ""
-    day = _parse_date(text)
-    return (day.isoformat(), "") if day else ("", f"unparseable date '{text}' ignored")
-
-
-def _parse_date(text: str) -> date | None:
     try:
-        return datetime.fromisoformat(text).date()
+        return datetime.fromisoformat(text).date().isoformat(), ""
     except ValueError:
         pass
+    numeric = DAY_AND_MONTH.search(text)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # pandas' day-first guesses are noise here
-        parsed = pd.to_datetime(text, errors="coerce", utc=False)
-    return None if pd.isna(parsed) else parsed.date()
+        # Only a day-and-month date is read day first: pandas would read 2005/02/03 as 2 March too.
+        parsed = pd.to_datetime(text, errors="coerce", utc=False, dayfirst=bool(dayfirst and numeric))
+    if pd.isna(parsed):
+        return "", f"unparseable date '{text}' ignored"
+    day = parsed.date().isoformat()
+    if dayfirst is None and numeric and _either_way(int(numeric[1]), int(numeric[3])):
+        return day, f"ambiguous date '{text}' read as {day}, month first; --dayfirst reads it day first"
+    return day, ""
+
+
+def _either_way(first: int, second: int) -> bool:
+    """Whether two numbers of a date could each be its day or its month."""
+    return first != second and max(first, second) <= 12
 
 
 def _as_str(value: object) -> str:

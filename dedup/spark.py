@@ -344,11 +344,11 @@ def _is_uri(path: str) -> bool:
 
 
 def _driver_records(paths: list[tuple[int, str]], fields: Fields, metadata: str | Path | None,
-                    root: Path | None, others: bool) -> pd.DataFrame:
+                    root: Path | None, others: bool, dayfirst: bool | None) -> pd.DataFrame:
     """Records of the paths read on the driver by dedup.read (folders, .txt/.md, CSV/TSV), unvalidated;
     root: the folder their fallback ids are relative to (`dedup.read.id_root`); others: whether
     Spark reads other paths. As in dedup.read, metadata applies unless the inputs hold no record
-    (then that is the error), which others may hold."""
+    (then that is the error), which others may hold. dayfirst: as in `dedup.read.read_documents`."""
     records, keys = [], []
     for path_no, path in paths:
         if _is_uri(path):
@@ -358,7 +358,8 @@ def _driver_records(paths: list[tuple[int, str]], fields: Fields, metadata: str 
             keys.append(_order_key(path_no, 0, row))
     if metadata is not None and (records or others):
         read._apply_metadata(records, Path(metadata), fields)
-    frame = pd.DataFrame([read._to_row(record, fields) for record in records], columns=list(COLUMNS), dtype=str)
+    frame = pd.DataFrame([read._to_row(record, fields, dayfirst) for record in records], columns=list(COLUMNS),
+                         dtype=str)
     frame.insert(0, KEY, np.array(keys, dtype=np.int64))
     return frame
 
@@ -382,7 +383,7 @@ def _files_of(frame: DataFrame, path: str, root: Path | None) -> dict[str, tuple
 
 
 def _record_rows(batches: Iterator[pd.DataFrame], files: dict[str, tuple[int, str, str]], path_no: int,
-                 fields: Fields, jsonl: bool) -> Iterator[pd.DataFrame]:
+                 fields: Fields, dayfirst: bool | None, jsonl: bool) -> Iterator[pd.DataFrame]:
     """dedup.read's field mapping (and, for JSONL, its line parsing) on rows Spark read."""
     for batch in batches:
         rows = []
@@ -396,7 +397,7 @@ def _record_rows(batches: Iterator[pd.DataFrame], files: dict[str, tuple[int, st
                     continue
                 values, problem = read._parse_json_object(line)
             record = read._Record(f"{location}:{number}", f"{base_id}:{number}", values, "utf-8", problem)
-            rows.append({KEY: _order_key(path_no, file_no, int(row)), **read._to_row(record, fields)})
+            rows.append({KEY: _order_key(path_no, file_no, int(row)), **read._to_row(record, fields, dayfirst)})
         yield pd.DataFrame(rows, columns=RECORDS.names)
 
 
@@ -417,7 +418,7 @@ def _numbered_lines(spark: SparkSession, path: str, stages: _Stages) -> DataFram
 
 
 def _spark_records(spark: SparkSession, path_no: int, path: str, kind: str, fields: Fields,
-                   root: Path | None, stages: _Stages) -> DataFrame:
+                   dayfirst: bool | None, root: Path | None, stages: _Stages) -> DataFrame:
     """Records of a Parquet or JSONL (kind) path read by Spark, unvalidated, with their order key;
     root: see `_files_of`."""
     if not _is_uri(path) and not Path(path).exists():
@@ -429,7 +430,7 @@ def _spark_records(spark: SparkSession, path_no: int, path: str, kind: str, fiel
         frame = spark.read.parquet(path).select("*", F.col("_metadata.file_path").alias(_FILE),
                                                 F.col("_metadata.row_index").alias(_ROW_INDEX))
     rows = partial(_record_rows, files=_files_of(frame, path, None if _is_uri(path) else root), path_no=path_no,
-                   fields=fields, jsonl=jsonl)
+                   fields=fields, dayfirst=dayfirst, jsonl=jsonl)
     return frame.mapInPandas(rows, RECORDS.schema())
 
 
@@ -469,17 +470,19 @@ def validate(records: DataFrame, stages: _Stages, strict: bool = False) -> DataF
 
 
 def read_records(spark: SparkSession, paths: Sequence[str | Path], stages: _Stages, fields: Fields = Fields(),
-                 metadata: str | Path | None = None) -> DataFrame:
-    """Every record of the paths, before validation: Parquet/JSONL by Spark, the rest on the driver."""
+                 metadata: str | Path | None = None, dayfirst: bool | None = None) -> DataFrame:
+    """Every record of the paths, before validation: Parquet/JSONL by Spark, the rest on the driver;
+    dayfirst: as in `dedup.read.read_documents`."""
     read._input_paths(paths)  # dedup.read's checks on the argument itself
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     kinds = [(number, str(path), _spark_format(spark, str(path))) for number, path in enumerate(paths)]
     local_paths = [path for _, path, _ in kinds if not _is_uri(path)]
     root = read.id_root(local_paths) if local_paths else None  # as dedup.read's, when no path is a URI
     on_driver = [(n, p) for n, p, kind in kinds if kind is None]
-    parts = [_spark_records(spark, n, p, kind, fields, root, stages) for n, p, kind in kinds if kind is not None]
+    parts = [_spark_records(spark, n, p, kind, fields, dayfirst, root, stages) for n, p, kind in kinds
+             if kind is not None]
     if on_driver or metadata is not None or not parts:
-        local = _driver_records(on_driver, fields, metadata, root, others=bool(parts))
+        local = _driver_records(on_driver, fields, metadata, root, others=bool(parts), dayfirst=dayfirst)
         parts.insert(0, spark.createDataFrame(local, RECORDS.schema()))
     frame = parts[0]
     for part in parts[1:]:
@@ -934,7 +937,7 @@ def _fingerprints(scan: SparkScan, params: Params) -> Fingerprints:
 def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None, *,
          fields: Fields = Fields(), metadata: str | Path | None = None, strict: bool = False,
          out: str | Path | None = None, master: str | None = None, spark: SparkSession | None = None,
-         collect: bool = True) -> ScanResult | None:
+         collect: bool = True, dayfirst: bool | None = None) -> ScanResult | None:
     """`dedup.api.scan` on Spark: the same tables from the same input.
 
     paths: Parquet and JSONL files or folders (any file system Spark reads), and
@@ -945,6 +948,7 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
         (collect the result and call ``result.write`` for those).
     collect: return a ScanResult with pandas tables (the driver must hold them);
         its fingerprints hold document ids and signatures only. Else return None.
+    dayfirst: as in `dedup.api.scan`.
     """
     params = params or Params()
     spark = spark or session(master)
@@ -952,7 +956,8 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
     stages = _Stages()
     try:
         with stages.stage("read"):
-            records = stages.keep(validate(read_records(spark, paths, stages, fields, metadata), stages, strict))
+            records = stages.keep(validate(read_records(spark, paths, stages, fields, metadata, dayfirst), stages,
+                                           strict))
             if records.isEmpty():
                 given = [paths] if isinstance(paths, (str, Path)) else paths
                 raise read.no_records([p if _is_uri(str(p)) else Path(p) for p in given])

@@ -210,3 +210,16 @@ def test_inputs_without_records_give_a_one_line_error(tmp_path, engine):
     assert run.output == (f"dedup: error: no records in {(tmp_path / 'empty').as_posix()}: the folder holds no files "
                           f"(names starting with '.' are skipped); {(tmp_path / 'header.csv').as_posix()}: "
                           "the file has no rows below its header\n")
+
+
+@pytest.mark.parametrize("option, day, warned", [([], "2024-02-03", True), (["--dayfirst"], "2024-03-02", False),
+                                                 (["--monthfirst"], "2024-02-03", False),
+                                                 (["--dayfirst", "--low-memory"], "2024-03-02", False)])
+def test_ambiguous_dates_follow_dayfirst_and_are_warned_by_default(tmp_path, option, day, warned):
+    path = tmp_path / "dated.jsonl"
+    path.write_text(json.dumps({"id": "story", "text": STORY, "date": "02/03/2024"}) + "\n", encoding="utf-8")
+    run = runner.invoke(app, ["scan", str(path), "--out", str(tmp_path / "r"), "--tables-only", *option])
+    assert run.exit_code == 0, run.output
+    row = pd.read_csv(tmp_path / "r" / "documents.csv", keep_default_na=False).iloc[0]
+    assert row.date == day
+    assert ("ambiguous date '02/03/2024'" in row.warning) == warned

@@ -323,6 +323,29 @@ def test_unparseable_date_is_warned_and_left_empty(tmp_path):
     assert row["warning"] == "unparseable date 'soon' ignored"
 
 
+AMBIGUOUS = "ambiguous date '{}' read as {}, month first; --dayfirst reads it day first"
+
+
+@pytest.mark.parametrize("value, dayfirst, day, warning", [
+    ("02/03/2005", None, "2005-02-03", AMBIGUOUS.format("02/03/2005", "2005-02-03")),
+    ("02/03/2005", True, "2005-03-02", ""),
+    ("02/03/2005", False, "2005-02-03", ""),
+    ("2.3.05", True, "2005-03-02", ""),
+    ("02-03-2005 10:30", None, "2005-02-03", AMBIGUOUS.format("02-03-2005 10:30", "2005-02-03")),
+    ("13/03/2005", None, "2005-03-13", ""),  # only one reading: no warning, whatever the option
+    ("03/13/2005", True, "2005-03-13", ""),
+    ("05/05/2005", None, "2005-05-05", ""),
+    ("2005-02-03", True, "2005-02-03", ""),  # ISO 8601 first
+    ("2005/02/03", True, "2005-02-03", ""),  # year first: never read day first
+])
+def test_day_and_month_in_either_order_are_read_as_told_or_warned(tmp_path, value, dayfirst, day, warning):
+    path = write(tmp_path / "feed.jsonl", json.dumps({"text": STORY, "date": value}) + "\n")
+
+    row = read_documents([path], dayfirst=dayfirst).iloc[0]
+
+    assert (row["date"], row["warning"]) == (day, warning)
+
+
 def test_strict_raises_at_the_first_rejected_record(tmp_path):
     path = write(tmp_path / "feed.jsonl", "\n".join([
         json.dumps({"text": STORY}),

@@ -169,3 +169,20 @@ def test_a_corpus_of_rejected_records_and_an_empty_one_as_locally(tmp_path, sess
         spark.scan(paths[1:], PARAMS, spark=session)
     assert str(spark_error.value) == str(local_error.value) == \
         f"no records in {paths[1]}: the file holds only blank lines"
+
+
+@pytest.mark.parametrize("dayfirst", [None, True])
+def test_ambiguous_dates_are_read_as_locally(tmp_path, session, dayfirst):
+    dates = ["02/03/2005", "13/03/2005", "2005/02/03", "2.3.05"]
+    texts = [synthetic.STORY, synthetic.NEAR_COPY, synthetic.TRIMMED, synthetic.SAME_TOPIC]
+    (tmp_path / "feed.jsonl").write_text("".join(json.dumps({"text": text, "date": day}) + "\n"
+                                                 for text, day in zip(texts, dates)), encoding="utf-8")
+    pd.DataFrame({"text": texts, "date": dates}).to_parquet(tmp_path / "feed.parquet")
+    paths = [str(tmp_path / "feed.jsonl"), str(tmp_path / "feed.parquet")]
+
+    local = dedup.scan(paths, PARAMS, dayfirst=dayfirst)
+    distributed = spark.scan(paths, PARAMS, spark=session, dayfirst=dayfirst)
+
+    assert local.documents.date.tolist()[:2] == ["2005-03-02" if dayfirst else "2005-02-03", "2005-03-13"]
+    assert local.documents.warning.str.contains("ambiguous date").sum() == (0 if dayfirst else 4)
+    pd.testing.assert_frame_equal(distributed.documents, local.documents)
