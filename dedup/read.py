@@ -20,7 +20,9 @@ Columns of the documents table, all strings, in this order:
     The text as decoded, a leading BOM and control characters removed (below); "" when
     nothing could be read. Character offsets in other tables (passages) count in this text.
 ``source``, ``date``, ``title``, ``url``
-    "" when absent. ``date`` is normalised to ``YYYY-MM-DD``: ISO 8601 first, else pandas'
+    "" when absent, but for a ``.txt``/``.md`` file that no metadata titles, ``title`` is its
+    text's first non-empty line (stripped, a Markdown heading's ``#`` marks removed), cut to
+    200 characters with "…"; records in record files get no title but their own. ``date`` is normalised to ``YYYY-MM-DD``: ISO 8601 first, else pandas'
     parser. A numeric date whose first two numbers could each be the day or the month
     (``02/03/2005``, both at most 12 and different) is read month first unless ``dayfirst``
     says otherwise; read month first by default, it gets a warning.
@@ -81,6 +83,7 @@ DOCUMENT_SUFFIXES = (".txt", ".md")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 DELIMITERS = {".csv": ",", ".tsv": "\t"}
 PARQUET_SUFFIX = ".parquet"
+TITLE_CHARS = 200  # a title taken from a document's first line is cut to this, "…" included
 PARQUET_BATCH_ROWS = 10_000  # rows decoded at a time: a big file is read as it is needed
 BINARY_SNIFF_BYTES = 8192
 # Longest first: UTF-32 LE's mark begins with UTF-16 LE's.
@@ -98,6 +101,8 @@ CONTROLS = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]"
                       r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # A numeric date with the day and month in either order before the year: 02/03/2005, 2.3.05.
 DAY_AND_MONTH = re.compile(r"\b(\d{1,2})([/.-])(\d{1,2})\2\d{2,4}\b")
+LINE = re.compile(r"[^\r\n]+")
+HEADING_MARKS = re.compile(r"^#+\s*|\s+#+$")  # a Markdown ATX heading's opening and closing marks
 # Long article texts exceed the csv module's default 128 KiB field limit; 2**31 - 1 fits a C long everywhere.
 CSV_FIELD_SIZE_LIMIT = 2**31 - 1
 
@@ -458,13 +463,14 @@ def _to_row(record: _Record, fields: Fields, dayfirst: bool | None = None) -> di
     values = record.values
     clean = _Cleaner()
     text, text_problem = _text_of(values, fields.text)
+    text = clean(text)
     day, date_warning = _normalise_date(clean(_as_str(values.get(fields.date))), dayfirst)
     row = {
         "doc_id": clean(_as_str(values.get(fields.id)) or record.fallback_id),
-        "text": clean(text),
+        "text": text,
         "source": clean(_as_str(values.get(fields.source))),
         "date": day,
-        "title": clean(_as_str(values.get(fields.title))),
+        "title": clean(_as_str(values.get(fields.title))) or _title_of(record, text),
         "url": clean(_as_str(values.get(fields.url))),
         "origin": clean(record.origin),
         "encoding": record.encoding,
@@ -475,6 +481,20 @@ def _to_row(record: _Record, fields: Fields, dayfirst: bool | None = None) -> di
     control_warning = f"removed {clean.removed} control characters" if clean.removed else ""
     row["warning"] = "; ".join(note for note in (encoding_warning, control_warning, date_warning) if note)
     return row
+
+
+def _title_of(record: _Record, text: str) -> str:
+    """A document file's title when nothing else gives one: its text's first non-empty line,
+    stripped (and a Markdown heading's marks), cut to TITLE_CHARS; "" for a record in a record file."""
+    if record.file is None:
+        return ""
+    markdown = record.file.lower().endswith(".md")
+    for line in LINE.finditer(text):  # lazily: the first line is all that is needed
+        title = line[0].strip()
+        title = HEADING_MARKS.sub("", title) if markdown else title
+        if title:
+            return title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS - 1] + "…"
+    return ""
 
 
 class _Cleaner:

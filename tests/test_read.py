@@ -197,8 +197,28 @@ def test_metadata_overrides_id_source_and_date(tmp_path):
 
     assert set(rows) == {"ap-1", "wp-7", "plain"}
     assert (rows["ap-1"]["source"], rows["ap-1"]["date"], rows["ap-1"]["title"]) == ("AP", "2021-09-02", "Milley speaks")
-    assert (rows["wp-7"]["source"], rows["wp-7"]["date"], rows["wp-7"]["title"]) == ("Washington Post", "2021-09-03", "")
+    assert (rows["wp-7"]["source"], rows["wp-7"]["date"]) == ("Washington Post", "2021-09-03")
+    assert rows["wp-7"]["title"] == STORY + " Post."  # no title given: the text's first line
     assert rows["plain"]["source"] == ""
+
+
+def test_document_files_without_a_title_take_their_first_line(tmp_path):
+    write(tmp_path / "plain.txt", "\n \n  Flood barriers hold  \r\n\r\n" + STORY)
+    write(tmp_path / "notes.md", "\n## Barriers *hold* ##\n\n" + STORY)
+    write(tmp_path / "long.txt", "word " * 60 + "\n\n" + STORY)
+    write(tmp_path / "given.txt", "First line\n\n" + STORY)
+    write(tmp_path / "blank.txt", " \n\t\n")
+    metadata = write(tmp_path / "meta" / "meta.csv", "file,title\ngiven.txt,The given title\n")
+    feed = write(tmp_path / "meta" / "feed.jsonl", json.dumps({"text": "Headline line\n\n" + STORY}) + "\n")
+
+    rows = by_id(read_documents([*sorted(tmp_path.glob("*.*")), feed], metadata=metadata))
+
+    assert rows["plain"]["title"] == "Flood barriers hold"
+    assert rows["notes"]["title"] == "Barriers *hold*"
+    assert rows["long"]["title"] == ("word " * 60)[:199] + "…" and len(rows["long"]["title"]) == 200
+    assert rows["given"]["title"] == "The given title"
+    assert rows["blank"]["title"] == ""
+    assert rows["meta/feed:1"]["title"] == ""  # records in record files get no derived title
 
 
 def test_metadata_matches_bare_file_name_when_unique(tmp_path):
