@@ -22,10 +22,11 @@ Columns of the documents table, all strings, in this order:
 ``source``, ``date``, ``title``, ``url``
     "" when absent, but for a ``.txt``/``.md`` file that no metadata titles, ``title`` is its
     text's first non-empty line (stripped, a Markdown heading's ``#`` marks removed), cut to
-    200 characters with "…"; records in record files get no title but their own. ``date`` is normalised to ``YYYY-MM-DD``: ISO 8601 first, else pandas'
-    parser. A numeric date whose first two numbers could each be the day or the month
-    (``02/03/2005``, both at most 12 and different) is read month first unless ``dayfirst``
-    says otherwise; read month first by default, it gets a warning.
+    200 characters with "…"; records in record files get no title but their own.
+    ``date`` is normalised to ``YYYY-MM-DD``: ISO 8601 first, else pandas' parser. A numeric
+    date whose first two numbers could each be the day or the month (``02/03/2005``, both at
+    most 12 and different) is read month first unless ``dayfirst`` says otherwise; read month
+    first by default, it gets a warning.
 ``origin``
     The path as given/joined (POSIX), plus ``:N`` (line, or Parquet row, 1-based) in record files.
 ``encoding``
