@@ -254,7 +254,7 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
 def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None, *,
          fields: Fields = Fields(), metadata: str | Path | None = None, strict: bool = False,
          out: str | Path | None = None, progress: bool | None = None, jobs: int = 1,
-         tables_only: bool = False, csv_raw: bool = False) -> ScanResult:
+         tables_only: bool = False, csv_raw: bool = False, dayfirst: bool | None = None) -> ScanResult:
     """Find every copy of a story in a corpus.
 
     paths: folders of .txt/.md files, JSONL, CSV/TSV or Parquet files.
@@ -266,13 +266,15 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
         written raises `dedup.report.OutputError` before anything is read.
     progress: show stage progress; default only on a terminal.
     jobs: worker processes for the per-document and per-pair stages.
+    dayfirst: numeric dates that read either way (02/03/2005): True day first, False month
+        first, None month first with a warning per record.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     if out is not None:
         report.check_writable(Path(out))
     started = time.perf_counter()
-    documents = read_documents(paths, fields=fields, metadata=metadata, strict=strict)
+    documents = read_documents(paths, fields=fields, metadata=metadata, strict=strict, dayfirst=dayfirst)
     read_seconds = round(time.perf_counter() - started, 3)
     show = sys.stderr.isatty() if progress is None else progress
     result = analyse(documents, params or Params(), progress=show, jobs=jobs)
@@ -286,8 +288,11 @@ def compare(text_a: str, text_b: str, params: Params | None = None,
             names: tuple[str, str] = ("A", "B"), dates: tuple[str, str] = ("", "")) -> Comparison:
     """Verify, explain and align one pair of texts, whether or not LSH would pair them.
 
+    names: the two texts' ids in the result's tables; they must differ.
     dates: ``YYYY-MM-DD`` (or "") of each text; the earlier is read as the source.
     """
+    if names[0] == names[1]:
+        raise ValueError(f"compare needs two different names, got {names[0]!r} twice")
     params = params or Params()
     documents = documents_table({"doc_id": name, "text": text, "date": date}
                                 for name, text, date in zip(names, (text_a, text_b), dates))

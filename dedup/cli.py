@@ -62,6 +62,7 @@ def scan(
     title_field: Annotated[str, typer.Option(help="Input column/key holding the title.")] = "title",
     url_field: Annotated[str, typer.Option(help="Input column/key holding the URL.")] = "url",
     strict: Annotated[bool, typer.Option(help="Stop at the first bad record instead of reporting it.")] = False,
+    dayfirst: Annotated[Optional[bool], typer.Option("--dayfirst/--monthfirst", help="Read numeric dates that could be either (02/03/2005) day first or month first [default: month first, with a warning].")] = None,
     keep: Annotated[str, typer.Option(help="Which copy a duplicate cluster keeps: earliest, longest or sources.")] = Params.keep,
     prefer: Annotated[Optional[list[str]], typer.Option(help="Preferred source for --keep sources (repeat, best first).")] = None,
     units: Annotated[str, typer.Option(help="Shingle units: content, words or chars.")] = Params.units,
@@ -94,12 +95,12 @@ def scan(
         if not (engine == "spark" and tables_only):  # Spark writes its Parquet folders itself, to any URI
             report.check_writable(out)
         if low_memory:
-            return _low_memory_scan(paths, out, params, fields, metadata, strict, jobs, parquet, csv_raw, quiet)
+            return _low_memory_scan(paths, out, params, fields, metadata, strict, dayfirst, jobs, parquet, csv_raw, quiet)
         if engine == "spark":
-            result = _spark_scan(paths, params, fields, metadata, strict, out, master, tables_only)
+            result = _spark_scan(paths, params, fields, metadata, strict, dayfirst, out, master, tables_only)
         else:
             result = scan_corpus(paths, params, fields=fields, metadata=metadata, strict=strict,
-                                 progress=None if not quiet else False, jobs=jobs)
+                                 progress=None if not quiet else False, jobs=jobs, dayfirst=dayfirst)
         if result is None:  # Spark wrote the tables itself, from its executors
             if not quiet:
                 typer.echo(f"Tables written by Spark to {out} (one Parquet folder per table).")
@@ -120,19 +121,24 @@ def _print_counts(manifest: dict) -> None:
                f"{counts['candidates']} candidate pairs, {relations or 'no relations'}.")
     if note := capped_note(manifest):
         typer.echo(note)
+    if not counts["ok"]:
+        typer.echo(f"No document was accepted: all {counts['records']} records were rejected "
+                   "(documents.csv gives each one's reason).")
 
 
 def _low_memory_scan(paths: list[Path], out: Path, params: Params, fields: Fields, metadata: Optional[Path],
-                     strict: bool, jobs: int, parquet: Optional[bool], csv_raw: bool, quiet: bool) -> None:
+                     strict: bool, dayfirst: Optional[bool], jobs: int, parquet: Optional[bool], csv_raw: bool,
+                     quiet: bool) -> None:
     result = spill.scan(paths, out, params, fields=fields, metadata=metadata, strict=strict,
-                        progress=None if not quiet else False, jobs=jobs, parquet=parquet, csv_raw=csv_raw)
+                        progress=None if not quiet else False, jobs=jobs, parquet=parquet, csv_raw=csv_raw,
+                        dayfirst=dayfirst)
     if not quiet:
         _print_counts(result.manifest)
         typer.echo(f"Tables in {out}  ({len(result.files)} files in {out})")
 
 
 def _spark_scan(paths: list[Path], params: Params, fields: Fields, metadata: Optional[Path], strict: bool,
-                out: Path, master: Optional[str], tables_only: bool) -> ScanResult | None:
+                dayfirst: Optional[bool], out: Path, master: Optional[str], tables_only: bool) -> ScanResult | None:
     """With --tables-only Spark writes Parquet tables from its executors; else the tables are
     collected to write the full report here."""
     try:
@@ -140,7 +146,8 @@ def _spark_scan(paths: list[Path], params: Params, fields: Fields, metadata: Opt
     except ImportError as err:
         _fail(f"--engine spark needs pyspark: pip install 'dedup[spark]' ({err})")
     return spark.scan([str(p) for p in paths], params, fields=fields, metadata=metadata, strict=strict,
-                      out=str(out) if tables_only else None, master=master, collect=not tables_only)
+                      out=str(out) if tables_only else None, master=master, collect=not tables_only,
+                      dayfirst=dayfirst)
 
 
 def _read_one(path: Path) -> str:
@@ -153,6 +160,11 @@ def _read_one(path: Path) -> str:
     return row.text
 
 
+def _names(file_a: Path, file_b: Path) -> tuple[str, str]:
+    """The two files' names in the comparison: their stems, or their paths as given when the stems are the same."""
+    return (file_a.stem, file_b.stem) if file_a.stem != file_b.stem else (str(file_a), str(file_b))
+
+
 @app.command()
 def compare(
     file_a: Annotated[Path, typer.Argument(help="First text file.")],
@@ -163,7 +175,7 @@ def compare(
     """Verify, explain and align one pair of texts."""
     try:
         text_a, text_b = _read_one(file_a), _read_one(file_b)
-        result = compare_texts(text_a, text_b, names=(file_a.stem, file_b.stem))
+        result = compare_texts(text_a, text_b, names=_names(file_a, file_b))
     except (InputError, ValueError) as err:
         _fail(str(err))
     if html is not None:

@@ -17,7 +17,7 @@ How each stage maps to Spark, and why it gives the local result:
   dedup.read's own field mapping inside ``mapInPandas``. Every other local path
   (folders of .txt/.md, CSV/TSV) is read on the driver with
   dedup.read, metadata CSV included, and shipped to Spark: that keeps its
-  encoding fallbacks and file rules exactly, at the cost of the driver's memory.
+  encoding detection and file rules exactly, at the cost of the driver's memory.
   Each record gets an order key ``idx`` (path, file, row) so "input order" means
   what it means locally.
 * **validate**: the length rule per batch; duplicate ids by counting ids, then
@@ -56,7 +56,7 @@ timed separately (``ScanResult.timings``, timings.json) and plans stay small.
 Where it differs from `dedup.api.scan`:
 
 * JSONL read by Spark is decoded as UTF-8 (bytes that are not become U+FFFD; dedup.read
-  falls back to cp1252 for the whole file), and Hadoop's line reader also ends a line
+  detects the whole file's encoding), and Hadoop's line reader also ends a line
   at a lone carriage return. Parquet columns reach dedup.read's field mapping through
   Spark's Arrow conversion, which may render timestamps and decimals otherwise than
   pandas does. A Parquet or JSONL folder is read as Spark reads it (its files in name
@@ -345,54 +345,61 @@ def _is_uri(path: str) -> bool:
     return "://" in path or path.startswith("file:")
 
 
-def _driver_records(paths: list[tuple[int, str]], fields: Fields,
-                    metadata: str | Path | None) -> pd.DataFrame:
-    """Records of the paths read on the driver by dedup.read (folders, .txt/.md, CSV/TSV), unvalidated."""
+def _driver_records(paths: list[tuple[int, str]], fields: Fields, metadata: str | Path | None,
+                    root: Path | None, others: bool, dayfirst: bool | None) -> pd.DataFrame:
+    """Records of the paths read on the driver by dedup.read (folders, .txt/.md, CSV/TSV), unvalidated;
+    root: the folder their fallback ids are relative to (`dedup.read.id_root`); others: whether
+    Spark reads other paths. As in dedup.read, metadata applies unless the inputs hold no record
+    (then that is the error), which others may hold. dayfirst: as in `dedup.read.read_documents`."""
     records, keys = [], []
     for path_no, path in paths:
         if _is_uri(path):
             raise InputError(f"unsupported input '{path}': only .parquet and .jsonl/.ndjson are read from URIs")
-        for row, record in enumerate(read._read_path(Path(path), fields)):
+        for row, record in enumerate(read._read_path(Path(path), fields, root)):
             records.append(record)
             keys.append(_order_key(path_no, 0, row))
-    if metadata is not None:
+    if metadata is not None and (records or others):
         read._apply_metadata(records, Path(metadata), fields)
-    frame = pd.DataFrame([read._to_row(record, fields) for record in records], columns=list(COLUMNS), dtype=str)
+    frame = pd.DataFrame([read._to_row(record, fields, dayfirst) for record in records], columns=list(COLUMNS),
+                         dtype=str)
     frame.insert(0, KEY, np.array(keys, dtype=np.int64))
     return frame
 
 
-def _files_of(frame: DataFrame, path: str) -> dict[str, tuple[int, str, str]]:
-    """file URI → (file number by name, origin prefix, fallback-id stem) for the files behind path.
+def _files_of(frame: DataFrame, path: str, root: Path | None) -> dict[str, tuple[int, str, str]]:
+    """file URI → (file number by name, origin prefix, fallback-id base) for the files behind path.
 
     A path naming one file keeps its spelling in origins, as dedup.read writes them;
-    files inside a folder are named path/file."""
+    files inside a folder are named path/file. A local file's id base is dedup.read's
+    (`dedup.read.file_id`, relative to root), a URI's the file's stem."""
     files = sorted(row[0] for row in frame.select(_FILE).distinct().collect())
     given = path if _is_uri(path) else Path(path).as_posix()
     out = {}
     for number, uri in enumerate(files):
         name = PurePosixPath(unquote(uri)).name
         single = len(files) == 1 and name == PurePosixPath(given.rstrip("/")).name
-        out[uri] = (number, given if single else f"{given.rstrip('/')}/{name}", PurePosixPath(name).stem)
+        location = given if single else f"{given.rstrip('/')}/{name}"
+        base_id = PurePosixPath(name).stem if root is None else read.file_id(Path(location), root)
+        out[uri] = (number, location, base_id)
     return out
 
 
 def _record_rows(batches: Iterator[pd.DataFrame], files: dict[str, tuple[int, str, str]], path_no: int,
-                 fields: Fields, jsonl: bool) -> Iterator[pd.DataFrame]:
+                 fields: Fields, dayfirst: bool | None, jsonl: bool) -> Iterator[pd.DataFrame]:
     """dedup.read's field mapping (and, for JSONL, its line parsing) on rows Spark read."""
     for batch in batches:
         rows = []
         for values, uri, row in zip(batch.drop(columns=[_FILE, _ROW_INDEX]).to_dict("records"),
                                     batch[_FILE], batch[_ROW_INDEX]):
-            file_no, location, stem = files[uri]
+            file_no, location, base_id = files[uri]
             number, problem = int(row) + 1, ""
             if jsonl:
                 line = values["value"].removeprefix("\ufeff") if number == 1 else values["value"]
                 if not line.strip():
                     continue
                 values, problem = read._parse_json_object(line)
-            record = read._Record(f"{location}:{number}", f"{stem}:{number}", values, "utf-8", problem)
-            rows.append({KEY: _order_key(path_no, file_no, int(row)), **read._to_row(record, fields)})
+            record = read._Record(f"{location}:{number}", f"{base_id}:{number}", values, "utf-8", problem)
+            rows.append({KEY: _order_key(path_no, file_no, int(row)), **read._to_row(record, fields, dayfirst)})
         yield pd.DataFrame(rows, columns=RECORDS.names)
 
 
@@ -413,8 +420,9 @@ def _numbered_lines(spark: SparkSession, path: str, stages: _Stages) -> DataFram
 
 
 def _spark_records(spark: SparkSession, path_no: int, path: str, kind: str, fields: Fields,
-                   stages: _Stages) -> DataFrame:
-    """Records of a Parquet or JSONL (kind) path read by Spark, unvalidated, with their order key."""
+                   dayfirst: bool | None, root: Path | None, stages: _Stages) -> DataFrame:
+    """Records of a Parquet or JSONL (kind) path read by Spark, unvalidated, with their order key;
+    root: see `_files_of`."""
     if not _is_uri(path) and not Path(path).exists():
         raise InputError(f"no such file or folder: {Path(path).as_posix()}")
     jsonl = kind == "jsonl"
@@ -423,7 +431,8 @@ def _spark_records(spark: SparkSession, path_no: int, path: str, kind: str, fiel
     else:
         frame = spark.read.parquet(path).select("*", F.col("_metadata.file_path").alias(_FILE),
                                                 F.col("_metadata.row_index").alias(_ROW_INDEX))
-    rows = partial(_record_rows, files=_files_of(frame, path), path_no=path_no, fields=fields, jsonl=jsonl)
+    rows = partial(_record_rows, files=_files_of(frame, path, None if _is_uri(path) else root), path_no=path_no,
+                   fields=fields, dayfirst=dayfirst, jsonl=jsonl)
     return frame.mapInPandas(rows, RECORDS.schema())
 
 
@@ -463,15 +472,19 @@ def validate(records: DataFrame, stages: _Stages, strict: bool = False) -> DataF
 
 
 def read_records(spark: SparkSession, paths: Sequence[str | Path], stages: _Stages, fields: Fields = Fields(),
-                 metadata: str | Path | None = None) -> DataFrame:
-    """Every record of the paths, before validation: Parquet/JSONL by Spark, the rest on the driver."""
+                 metadata: str | Path | None = None, dayfirst: bool | None = None) -> DataFrame:
+    """Every record of the paths, before validation: Parquet/JSONL by Spark, the rest on the driver;
+    dayfirst: as in `dedup.read.read_documents`."""
     read._input_paths(paths)  # dedup.read's checks on the argument itself
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     kinds = [(number, str(path), _spark_format(spark, str(path))) for number, path in enumerate(paths)]
+    local_paths = [path for _, path, _ in kinds if not _is_uri(path)]
+    root = read.id_root(local_paths) if local_paths else None  # as dedup.read's, when no path is a URI
     on_driver = [(n, p) for n, p, kind in kinds if kind is None]
-    parts = [_spark_records(spark, n, p, kind, fields, stages) for n, p, kind in kinds if kind is not None]
+    parts = [_spark_records(spark, n, p, kind, fields, dayfirst, root, stages) for n, p, kind in kinds
+             if kind is not None]
     if on_driver or metadata is not None or not parts:
-        local = _driver_records(on_driver, fields, metadata)
+        local = _driver_records(on_driver, fields, metadata, root, others=bool(parts), dayfirst=dayfirst)
         parts.insert(0, spark.createDataFrame(local, RECORDS.schema()))
     frame = parts[0]
     for part in parts[1:]:
@@ -938,7 +951,7 @@ def _fingerprints(scan: SparkScan, params: Params) -> Fingerprints:
 def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None, *,
          fields: Fields = Fields(), metadata: str | Path | None = None, strict: bool = False,
          out: str | Path | None = None, master: str | None = None, spark: SparkSession | None = None,
-         collect: bool = True) -> ScanResult | None:
+         collect: bool = True, dayfirst: bool | None = None) -> ScanResult | None:
     """`dedup.api.scan` on Spark: the same tables from the same input.
 
     paths: Parquet and JSONL files or folders (any file system Spark reads), and
@@ -949,6 +962,7 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
         (collect the result and call ``result.write`` for those).
     collect: return a ScanResult with pandas tables (the driver must hold them);
         its fingerprints hold document ids and signatures only. Else return None.
+    dayfirst: as in `dedup.api.scan`.
     """
     params = params or Params()
     spark = spark or session(master)
@@ -956,7 +970,11 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
     stages = _Stages()
     try:
         with stages.stage("read"):
-            records = stages.keep(validate(read_records(spark, paths, stages, fields, metadata), stages, strict))
+            records = stages.keep(validate(read_records(spark, paths, stages, fields, metadata, dayfirst), stages,
+                                           strict))
+            if records.isEmpty():
+                given = [paths] if isinstance(paths, (str, Path)) else paths
+                raise read.no_records([p if _is_uri(str(p)) else Path(p) for p in given])
         result = run(records, params, stages)
         with stages.stage("collect"):
             tables = {name: result.collect(name) for name in result.PUBLIC} if collect else {}

@@ -431,12 +431,12 @@ class StoredScan:
 def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Params | None = None, *,
          fields: Fields = Fields(), metadata: str | Path | None = None, strict: bool = False,
          progress: bool | None = None, jobs: int = 1, parquet: bool | None = None,
-         csv_raw: bool = False) -> StoredScan:
+         csv_raw: bool = False, dayfirst: bool | None = None) -> StoredScan:
     """`dedup.api.scan` for corpora larger than memory: the tables and manifest.json written to
     out (no summary or HTML pages), a block at a time, in place of an earlier run's files, the
     completion marker last (`dedup.report`); returns where they are.
 
-    paths, fields, metadata, strict, progress, jobs: as in `dedup.api.scan`.
+    paths, fields, metadata, strict, progress, jobs, dayfirst: as in `dedup.api.scan`.
     parquet: also write each table as Parquet (default: yes; pyarrow is needed anyway).
     csv_raw: CSV cells as they are (see `dedup.api.ScanResult.write`).
     A folder out that cannot be written raises `dedup.report.OutputError` before anything is read.
@@ -452,8 +452,8 @@ def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Para
         with _stages(show) as stage:
             with Workers(jobs) as workers:  # their memory is given back before grouping, the parent's largest stage
                 stage("prepare", "reading, segmenting and fingerprinting")
-                corpus = _prepare(iter_documents(paths, fields, metadata, strict, batch_size=BLOCK_DOCS),
-                                  params, workers, work)
+                batches = iter_documents(paths, fields, metadata, strict, batch_size=BLOCK_DOCS, dayfirst=dayfirst)
+                corpus = _prepare(batches, params, workers, work)
                 number = pd.Index(corpus.doc_ids)
                 stage("candidates", "finding candidates")
                 candidates, stats = candidates_of(corpus.doc_ids, corpus.doc_sigs, corpus.sent_sigs,

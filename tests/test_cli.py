@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import dedup
 from dedup import report
 from dedup.cli import app
 from dedup.report import TABLES
@@ -126,3 +127,113 @@ def test_help_shows_every_default_and_the_extras_to_install():
         assert re.search(rf"--{option} .*?\[default: {re.escape(default)}[];]", text), option
     assert "pip install 'dedup[spark]'" in text and "pip install 'dedup[parquet]'" in text
     assert "[default: (reports/<first path's name>)]" in text
+
+
+def test_compare_two_files_with_the_same_name_in_different_folders(tmp_path):
+    a, b = tmp_path / "a" / "001.txt", tmp_path / "b" / "001.txt"
+    for path, text in ((a, STORY), (b, TRIMMED)):
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+    run = runner.invoke(app, ["compare", str(a), str(b), "--html", str(tmp_path / "pair.html")])
+    assert run.exit_code == 0, run.output
+    assert run.output.startswith("copy:")
+    page = (tmp_path / "pair.html").read_text(encoding="utf-8")
+    assert str(a) in page and str(b) in page  # the two texts keep distinct names
+
+
+def test_compare_api_refuses_two_texts_of_the_same_name():
+    with pytest.raises(ValueError, match="two different names, got '001' twice"):
+        dedup.compare(STORY, TRIMMED, names=("001", "001"))
+
+
+CHINESE = ("国务院总理今天在北京主持召开国务院常务会议，部署进一步扩大内需、促进消费的政策措施。会议指出，当前我国经济运行总体平稳，"
+           "但仍面临需求收缩、供给冲击、预期转弱三重压力。会议要求，各地区各部门要认真落实已经出台的各项政策，加快推进重大项目建设，"
+           "稳定就业和物价，保障基本民生。会议还研究了支持中小企业发展的具体办法，决定对符合条件的小微企业减免税费。")
+JAPANESE = ("東京都は本日、新しい防災計画を発表しました。計画では、大地震が発生した場合に備えて避難所の数を増やし、食料や飲料水の備蓄を"
+            "強化することが盛り込まれています。知事は記者会見で、都民の安全を最優先に考え、関係機関と連携して対策を進めると述べました。"
+            "また、高齢者や障害のある人への支援体制を整えるため、地域の自治会との協力を深める方針も示されました。")
+
+
+def test_gb18030_and_shift_jis_files_are_decoded_and_found_as_copies_of_their_utf8_twins(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "zh-utf8.txt").write_text(CHINESE, encoding="utf-8")
+    (corpus / "zh-gb.txt").write_bytes(CHINESE.encode("gb18030"))
+    (corpus / "ja-utf8.txt").write_text(JAPANESE, encoding="utf-8")
+    (corpus / "ja-sjis.txt").write_bytes(JAPANESE.encode("shift_jis"))
+    out = tmp_path / "report"
+    assert runner.invoke(app, ["scan", str(corpus), "--out", str(out), "--tables-only"]).exit_code == 0
+    documents = pd.read_csv(out / "documents.csv", keep_default_na=False).set_index("doc_id")
+    assert documents.loc["zh-gb", "encoding"] == "gb18030"
+    assert documents.loc["ja-sjis", "encoding"] in ("shift_jis", "cp932")  # cp932: Microsoft's superset
+    pairs = pd.read_csv(out / "pairs.csv", keep_default_na=False)
+    found = {frozenset((a, b)): relation for a, b, relation in pairs[["doc_a", "doc_b", "relation"]].itertuples(index=False)}
+    assert found == {frozenset(("zh-gb", "zh-utf8")): "duplicate", frozenset(("ja-sjis", "ja-utf8")): "duplicate"}
+
+
+def test_nul_bytes_and_terminal_escapes_reach_no_output_file(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = STORY * 8  # over 8 KB: the NUL byte lies past the binary sniff
+    dirty = text[:9000] + "\0" + text[9000:]
+    (corpus / "dirty.txt").write_text(dirty.replace("Marlow Bend", "Marlow \x1b[5mBend\x1b[0m"), encoding="utf-8")
+    (corpus / "feed.jsonl").write_text(json.dumps({"id": "copy", "text": text, "source": "Wire\x1b[2J",
+                                                   "title": "Barriers \x1b]0;pwned\x07hold"}) + "\n", encoding="utf-8")
+    out = tmp_path / "report"
+    run = runner.invoke(app, ["scan", str(corpus / "dirty.txt"), str(corpus / "feed.jsonl"), "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    documents = pd.read_csv(out / "documents.csv", keep_default_na=False).set_index("doc_id")
+    assert documents.loc["copy", "title"] == "Barriers hold"
+    assert "control characters" in documents.loc["dirty", "warning"]
+    pairs = pd.read_csv(out / "pairs.csv", keep_default_na=False)
+    assert pairs.relation.tolist() == ["duplicate"]
+    written = [path for path in out.rglob("*") if path.suffix in (".csv", ".md", ".html", ".json")]
+    assert {"documents.csv", "passages.csv", "summary.md", "index.html"} <= {path.name for path in written}
+    assert any(path.parent.name == "pairs" for path in written)  # the pair's page
+    for path in written:
+        content = path.read_text(encoding="utf-8")
+        assert "\0" not in content and "\x1b" not in content and "\x07" not in content, path.name
+
+
+@pytest.mark.parametrize("engine", [[], ["--low-memory"]])
+def test_a_folder_of_unsupported_files_gives_a_report_of_rejected_records(tmp_path, engine):
+    """The Reuters layout: .sgm files in a folder are records too, rejected with their reason."""
+    corpus = tmp_path / "reuters"
+    corpus.mkdir()
+    for name in ("reut2-000.sgm", "reut2-001.sgm", ".DS_Store"):
+        (corpus / name).write_text(f"<REUTERS>{STORY}</REUTERS>", encoding="utf-8")
+    out = tmp_path / "report"
+    run = runner.invoke(app, ["scan", str(corpus), "--out", str(out), *engine])
+    assert run.exit_code == 0, run.output
+    documents = pd.read_csv(out / "documents.csv", keep_default_na=False)
+    assert documents.doc_id.tolist() == ["reut2-000.sgm", "reut2-001.sgm"]  # the hidden file stays unread
+    assert set(documents.status) == {"rejected"}
+    assert set(documents.reason) == {"unsupported file type '.sgm' in a folder (folders are read for .txt and .md "
+                                     "files; pass record files by path)"}
+    assert "0 documents scanned (2 rejected)" in run.output
+    assert "all 2 records were rejected" in run.output
+
+
+@pytest.mark.parametrize("engine", [[], ["--low-memory"]])
+def test_inputs_without_records_give_a_one_line_error(tmp_path, engine):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "header.csv").write_text("id,text\n", encoding="utf-8")
+    run = runner.invoke(app, ["scan", str(tmp_path / "empty"), str(tmp_path / "header.csv"),
+                              "--out", str(tmp_path / "report"), *engine])
+    assert run.exit_code == 2
+    assert run.output == (f"dedup: error: no records in {(tmp_path / 'empty').as_posix()}: the folder holds no files "
+                          f"(names starting with '.' are skipped); {(tmp_path / 'header.csv').as_posix()}: "
+                          "the file has no rows below its header\n")
+
+
+@pytest.mark.parametrize("option, day, warned", [([], "2024-02-03", True), (["--dayfirst"], "2024-03-02", False),
+                                                 (["--monthfirst"], "2024-02-03", False),
+                                                 (["--dayfirst", "--low-memory"], "2024-03-02", False)])
+def test_ambiguous_dates_follow_dayfirst_and_are_warned_by_default(tmp_path, option, day, warned):
+    path = tmp_path / "dated.jsonl"
+    path.write_text(json.dumps({"id": "story", "text": STORY, "date": "02/03/2024"}) + "\n", encoding="utf-8")
+    run = runner.invoke(app, ["scan", str(path), "--out", str(tmp_path / "r"), "--tables-only", *option])
+    assert run.exit_code == 0, run.output
+    row = pd.read_csv(tmp_path / "r" / "documents.csv", keep_default_na=False).iloc[0]
+    assert row.date == day
+    assert ("ambiguous date '02/03/2024'" in row.warning) == warned

@@ -130,3 +130,59 @@ def test_strict_stops_at_the_first_rejected_record_as_locally(inputs, session):
     with pytest.raises(InputError) as spark_error:
         spark.scan(inputs[2:], PARAMS, strict=True, spark=session)
     assert str(spark_error.value) == str(local_error.value)
+
+
+def test_files_of_the_same_name_get_the_local_ids(tmp_path, session):
+    """Fallback ids are paths relative to the inputs' common folder, for the files Spark reads too."""
+    for folder in ("a", "b", "c", "d"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "a" / "feed.jsonl").write_text(json.dumps({"text": synthetic.STORY}) + "\n", encoding="utf-8")
+    pd.DataFrame({"text": [synthetic.NEAR_COPY]}).to_parquet(tmp_path / "b" / "feed.parquet")
+    (tmp_path / "c" / "001.txt").write_text(synthetic.TRIMMED, encoding="utf-8")
+    (tmp_path / "d" / "001.txt").write_text(synthetic.SAME_TOPIC, encoding="utf-8")
+    paths = [str(tmp_path / name) for name in ("a/feed.jsonl", "b/feed.parquet", "c", "d")]
+
+    local = dedup.scan(paths, PARAMS)
+    distributed = spark.scan(paths, PARAMS, spark=session)
+
+    assert local.documents.doc_id.tolist() == ["a/feed:1", "b/feed:1", "c/001", "d/001"]
+    assert set(local.documents.status) == {"ok"}
+    pd.testing.assert_frame_equal(distributed.documents, local.documents)
+
+
+def test_a_corpus_of_rejected_records_and_an_empty_one_as_locally(tmp_path, session):
+    (tmp_path / "reuters").mkdir()
+    (tmp_path / "reuters" / "reut2-000.sgm").write_text(synthetic.STORY, encoding="utf-8")
+    (tmp_path / "empty.jsonl").write_text("\n", encoding="utf-8")
+    paths = [str(tmp_path / "reuters"), str(tmp_path / "empty.jsonl")]
+
+    local = dedup.scan(paths, PARAMS)
+    distributed = spark.scan(paths, PARAMS, spark=session)
+
+    assert local.documents.status.tolist() == ["rejected"]
+    pd.testing.assert_frame_equal(distributed.documents, local.documents)
+    assert distributed.manifest == local.manifest
+    assert all(getattr(result, name).empty for result in (local, distributed) for name in TABLES[1:])
+    with pytest.raises(InputError) as local_error:
+        dedup.scan(paths[1:], PARAMS)
+    with pytest.raises(InputError) as spark_error:
+        spark.scan(paths[1:], PARAMS, spark=session)
+    assert str(spark_error.value) == str(local_error.value) == \
+        f"no records in {paths[1]}: the file holds only blank lines"
+
+
+@pytest.mark.parametrize("dayfirst", [None, True])
+def test_ambiguous_dates_are_read_as_locally(tmp_path, session, dayfirst):
+    dates = ["02/03/2005", "13/03/2005", "2005/02/03", "2.3.05"]
+    texts = [synthetic.STORY, synthetic.NEAR_COPY, synthetic.TRIMMED, synthetic.SAME_TOPIC]
+    (tmp_path / "feed.jsonl").write_text("".join(json.dumps({"text": text, "date": day}) + "\n"
+                                                 for text, day in zip(texts, dates)), encoding="utf-8")
+    pd.DataFrame({"text": texts, "date": dates}).to_parquet(tmp_path / "feed.parquet")
+    paths = [str(tmp_path / "feed.jsonl"), str(tmp_path / "feed.parquet")]
+
+    local = dedup.scan(paths, PARAMS, dayfirst=dayfirst)
+    distributed = spark.scan(paths, PARAMS, spark=session, dayfirst=dayfirst)
+
+    assert local.documents.date.tolist()[:2] == ["2005-03-02" if dayfirst else "2005-02-03", "2005-03-13"]
+    assert local.documents.warning.str.contains("ambiguous date").sum() == (0 if dayfirst else 4)
+    pd.testing.assert_frame_equal(distributed.documents, local.documents)
