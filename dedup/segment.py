@@ -11,9 +11,16 @@ Rules, chosen to work for any language:
 * a paragraph ends at a blank line, or at a line break after sentence-final
   punctuation (hard-wrapped lines, as in wire copy, stay one paragraph);
 * a sentence ends at ``. ! ? …`` (plus closing quotes or brackets) followed by
-  space and a character that is not lower case, or at ``。！？``; a full stop
-  after a single letter or a short capitalised word (``U.S.``, ``Gen.``,
-  ``Sgt.``) is taken for an abbreviation.
+  space and a character that is not lower case; a full stop after a single
+  letter or a short capitalised word (``U.S.``, ``Gen.``, ``Sgt.``) is taken for
+  an abbreviation;
+* it also ends at a full stop, question or exclamation mark glued to the next
+  sentence, a word of two or more lower-case letters then the mark then a
+  capitalised word (``channels.As the``: scraped pages lose the space), which
+  no abbreviation or number looks like;
+* and at the sentence marks of scripts that need no space after them: ``。！？``
+  (Chinese, Japanese), ``۔ ؟`` (Urdu, Arabic, Persian), ``। ॥`` (Devanagari,
+  Bengali), ``։`` (Armenian), ``።`` (Ethiopic), ``။`` (Myanmar), ``។`` (Khmer).
 """
 
 from __future__ import annotations
@@ -29,7 +36,10 @@ from dedup.params import Params
 from dedup.text import hash_units, normalize, units
 
 _CLOSERS = re.escape("\"'”’»)]」』")
-_PARA_END = rf"[.!?…。！？:{_CLOSERS}]"  # a line break right after these ends a paragraph
+# Sentence marks that end a sentence with or without a space after them (CJK, Arabic script,
+# Indic, Armenian, Ethiopic, Myanmar, Khmer).
+_SCRIPT_ENDS = "。！？۔؟।॥։።။។"
+_PARA_END = rf"[.!?…:{_SCRIPT_ENDS}{_CLOSERS}]"  # a line break right after these ends a paragraph
 # A paragraph break is a blank line, or a line break after _PARA_END (spaces or tabs may
 # come between); the match runs to the end of the whitespace. The pattern begins with one
 # character class, so the regex engine skips ahead to those characters instead of trying
@@ -38,7 +48,9 @@ _PARAGRAPH_BREAK = re.compile(rf"[ \t\r\n](?:(?<={_PARA_END}[ \t])[ \t]*\r?\n|(?
                               rf"|(?<={_PARA_END}\n)|(?<=\n)[ \t]*\r?\n)\s*")
 # Sentence-final punctuation: . ! ? … before whitespace, or 。！？, with closing quotes or
 # brackets; led by one character class for the same reason (2.4x faster).
-_SENTENCE_END = re.compile(rf"[.!?…。！？](?:(?<=[.!?…])[.!?…]*[{_CLOSERS}]*(?=\s)|(?<=[。！？])[。！？]*[{_CLOSERS}]*)")
+_SENTENCE_END = re.compile(rf"[.!?…{_SCRIPT_ENDS}](?:(?<=[.!?…])[.!?…]*[{_CLOSERS}]*(?=\s)"
+                           rf"|(?<=[{_SCRIPT_ENDS}])[{_SCRIPT_ENDS}]*[{_CLOSERS}]*"
+                           rf"|(?<=[.!?])(?=[^\W\d_][^\W\d_]))")
 _ABBREVIATION = re.compile(r"(?:^|[^\w])(?:\w|[A-Z][a-z]{0,3})\.$")
 
 SEGMENT_COLUMNS = ["doc_id", "seg_no", "para_no", "start", "end", "text", "n_units"]
@@ -55,11 +67,21 @@ def _stripped(text: str, start: int, end: int) -> tuple[int, int] | None:
 
 
 def _is_sentence_end(text: str, m: re.Match[str]) -> bool:
+    if m.end() < len(text) and not text[m.end()].isspace() and m.group()[-1] in ".!?":
+        return _is_glued_end(text, m.start(), m.end())
     rest = text[m.end():m.end() + 20].lstrip()
     if rest[:1].islower():
         return False
     return not (m.group().startswith(".") and len(m.group()) == 1
                 and _ABBREVIATION.search(text[max(0, m.start() - 6):m.end()]))
+
+
+def _is_glued_end(text: str, mark: int, after: int) -> bool:
+    """A mark with no space after it ends a sentence when two lower-case letters come before it
+    and a capitalised word after it: "channels.As", not "U.S.Army", "e.g.Ten" or "3.5"."""
+    before = text[max(0, mark - 2):mark]
+    return (len(before) == 2 and before.isalpha() and before.islower()
+            and text[after].isupper() and text[after + 1:after + 2].islower())
 
 
 def sentence_spans(text: str) -> list[tuple[int, int, int]]:

@@ -299,3 +299,25 @@ def test_segment_without_ok_documents_is_empty():
     segments, hashes = segment(documents([("a", "Some text here.", "rejected")]), DEFAULT)
     assert segments.empty and list(segments.columns) == SEGMENT_COLUMNS
     assert len(hashes) == 0
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Watch it on all channels.As the media reported, it rose.", ["Watch it on all channels.", "As the media reported, it rose."]),
+    ("The U.S.Army said so.", ["The U.S.Army said so."]),  # an abbreviation, not a glued sentence
+    ("It rose 3.5 percent.Then it fell.", ["It rose 3.5 percent.", "Then it fell."]),
+    ("See e.g.Ten Downing Street.", ["See e.g.Ten Downing Street."]),
+    ("Visit example.com today.", ["Visit example.com today."]),
+])
+def test_sentences_glued_by_a_scraper_are_split_and_abbreviations_are_not(text, expected):
+    assert sentences(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("یہ ایک جملہ ہے۔دوسرا جملہ یہاں ہے۔ کیا یہ تیسرا ہے؟ ہاں", ["یہ ایک جملہ ہے۔", "دوسرا جملہ یہاں ہے۔",
+                                                           "کیا یہ تیسرا ہے؟", "ہاں"]),
+    ("राम घर गया। सीता भी गई।", ["राम घर गया।", "सीता भी गई।"]),
+    ("Նա տուն գնաց։ Նա վերադարձավ։", ["Նա տուն գնաց։", "Նա վերադարձավ։"]),
+    ("هل جاء؟ نعم جاء.", ["هل جاء؟", "نعم جاء."]),
+])
+def test_sentence_marks_of_other_scripts_end_sentences(text, expected):
+    assert sentences(text) == expected
