@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import csv
 import html
-import io
-import itertools
 import json
-import random
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -31,13 +30,18 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _GLUED_SENTENCE = re.compile(r"(?<=[a-z0-9%)'\"][.!?])(?=[A-Z\"'])")
 
 
-def _decode(raw: bytes) -> str:
+def _decoded(raw: bytes) -> tuple[str, str]:
+    """(text, encoding): UTF-8 (a BOM dropped), else cp1252, else latin-1."""
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):
         try:
-            return raw.decode(encoding)
+            return raw.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
     raise AssertionError("latin-1 decodes any bytes")
+
+
+def _decode(raw: bytes) -> str:
+    return _decoded(raw)[0]
 
 
 def bbc(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -105,173 +109,192 @@ def reuters(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return documents_table(rows), pd.DataFrame(truth)
 
 
-# --- pair sets: (text a, text b, derived or not), for the verification tasks -----------------
+# --- Issue 16: rewrites in any language ---------------------------------------------------------
 
-PAIR_COLUMNS = ["dataset", "group", "kind", "a_id", "b_id", "a", "b", "label"]
-
-
-def _pairs(rows: list[dict[str, object]]) -> pd.DataFrame:
-    """A pair set: dataset, group (the source article, for grouped cross-validation), kind (the
-    fine label), a_id, b_id, a, b (texts), label (1 when b derives from a)."""
-    return pd.DataFrame(rows, columns=PAIR_COLUMNS)
+SHEEPDOG_STYLES = ("objective", "neutral", "emotionally_triggering", "sensational")
 
 
-def _derangement(n: int, seed: int) -> list[int]:
-    """A seeded permutation of range(n) moving every item (n >= 2): negatives from other items."""
-    rng = random.Random(seed)
-    while True:
-        order = list(range(n))
-        rng.shuffle(order)
-        if all(i != j for i, j in enumerate(order)):
-            return order
+def sheepdog(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """SheepDog PolitiFact train: the 360 originals and their 1,440 LLM rewrites as one corpus.
+
+    doc_id ``original:<article_id>`` and ``rewrite:<article_id>:<style>``. Truth has one row
+    per (original, rewrite) pair: article_id, style, original, rewrite (doc ids). The same
+    original comes on four lines (one per style); a line whose original differs from the
+    article's first is an error, as is an unknown style.
+    """
+    originals: dict[str, str] = {}
+    rows, truth = [], []
+    path = root / "sheepdog-llm-rewrites" / "politifact_train.jsonl"
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        record = json.loads(line)
+        article, style = record["article_id"], record["style"]
+        if style not in SHEEPDOG_STYLES:
+            raise ValueError(f"{path.name} line {number}: unknown style {style!r}")
+        if originals.setdefault(article, record["original"]) != record["original"]:
+            raise ValueError(f"{path.name} line {number}: {article} has another original than on its first line")
+        rows.append({"doc_id": f"rewrite:{article}:{style}", "text": record["rewrite"]})
+        truth.append({"article_id": article, "style": style, "original": f"original:{article}",
+                      "rewrite": f"rewrite:{article}:{style}"})
+    rows += [{"doc_id": f"original:{article}", "text": text} for article, text in originals.items()]
+    return documents_table(rows), pd.DataFrame(truth)
 
 
-def sheepdog(root: Path) -> pd.DataFrame:
-    """SheepDog PolitiFact: 1,440 (original, LLM rewrite) pairs in four styles, and as many
-    negatives: each original against another article's rewrite in the same style (a seeded
-    derangement per style)."""
-    records = [json.loads(line) for line in (root / "sheepdog-llm-rewrites" / "politifact_train.jsonl")
-               .read_text(encoding="utf-8").splitlines() if line.strip()]
-    rows = []
-    for style in sorted({r["style"] for r in records}):
-        mine = [r for r in records if r["style"] == style]
-        for r, other in zip(mine, (mine[k] for k in _derangement(len(mine), seed=len(style)))):
-            base = {"dataset": "sheepdog", "group": r["article_id"], "a_id": r["article_id"], "a": r["original"]}
-            rows.append({**base, "kind": style, "b_id": f"{r['article_id']}:{style}", "b": r["rewrite"], "label": 1})
-            rows.append({**base, "kind": f"{style} negative", "b_id": f"{other['article_id']}:{style}",
-                         "b": other["rewrite"], "label": 0})
-    return _pairs(rows)
+def uppc(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """UPPC Urdu: the 160 documents (doc_id = file name without .xml; title = the person) and
+    the 140 rows of all_files.txt as truth: source, derived, label (P or NP).
 
-
-def uppc(root: Path) -> pd.DataFrame:
-    """UPPC Urdu: each (original, derived) pair of all_files.txt; P = paraphrased (1), NP =
-    written independently on the same person (0). The class comes from the list, not file names."""
+    Classes come from the ``classification`` attribute, never from file names (the original
+    ``016_task_p.xml`` looks like a paraphrase); all_files.txt must agree with it, every source
+    must be an original (O), and every file must be in the list. The text is the element's text
+    as it is (layout newlines and double spaces are left to the systems).
+    """
     folder = root / "uppc_urdu" / "UPPC Corpus"
-    texts = {path.name: ET.parse(path).getroot().text or "" for path in sorted((folder / "data").glob("*.xml"))}
-    rows = [{"dataset": "uppc", "group": source, "kind": label, "a_id": source, "b_id": derived,
-             "a": texts[source], "b": texts[derived], "label": int(label == "P")}
-            for source, derived, label in csv.reader(io.StringIO((folder / "all_files.txt").read_text("utf-8")))]
-    return _pairs(rows)
+    elements = {path.name: ET.parse(path).getroot() for path in sorted((folder / "data").glob("*.xml"))}
+    with open(folder / "all_files.txt", encoding="utf-8", newline="") as listing:
+        truth = pd.DataFrame(list(csv.reader(listing)), columns=["source", "derived", "label"])
+    for row in truth.itertuples():
+        for name, wanted in ((row.source, "O"), (row.derived, row.label)):
+            found = elements[name].get("classification")
+            if found != wanted:
+                raise ValueError(f"all_files.txt row {row.Index + 1}: {name} is classified {found!r}, "
+                                 f"listed as {wanted}")
+    if unlisted := set(elements) - set(truth.source) - set(truth.derived):
+        raise ValueError(f"UPPC files missing from all_files.txt: {', '.join(sorted(unlisted))}")
+    documents = documents_table({"doc_id": name.removesuffix(".xml"), "text": (element.text or "").strip(),
+                                 "title": element.get("title", "")} for name, element in elements.items())
+    return documents, truth.assign(source=truth.source.str.removesuffix(".xml"),
+                                   derived=truth.derived.str.removesuffix(".xml"))
 
 
-_ONESTOP_WRONG = {"Royal Baby-ele", "WNL Arctic Ramadan-ele", "WNL The millenials-ele"}  # SOURCE.md: other stories
+ONESTOP_LEVELS = {"adv": "Adv-Txt", "int": "Int-Txt/Int-Txt", "ele": "Ele-Txt"}
+# Elementary files holding another article (SOURCE.md: zero word 5-grams shared with their Adv
+# and Int versions, and another story): left out, their titles' Adv↔Int pairs kept.
+ONESTOP_WRONG = {("ele", "Royal Baby"), ("ele", "WNL Arctic Ramadan"), ("ele", "WNL The millenials")}
 
 
-def _onestop_texts(root: Path) -> dict[str, dict[str, str]]:
-    """level -> title -> text, the UTF-8 copies (Int-Txt/Int-Txt), without the wrong Ele files."""
-    base = root / "onestopenglish_news_rewrites" / "Texts-SeparatedByReadingLevel"
-    folders = {"adv": base / "Adv-Txt", "int": base / "Int-Txt" / "Int-Txt", "ele": base / "Ele-Txt"}
-    texts: dict[str, dict[str, str]] = {}
-    for level, folder in folders.items():
-        for path in sorted(folder.glob("*.txt")):
-            if path.stem not in _ONESTOP_WRONG:
-                texts.setdefault(level, {})[path.stem.rsplit("-", 1)[0]] = _decode(path.read_bytes())
-    return texts
+def onestop(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """OneStopEnglish: each title at three reading levels (doc_id ``<level>:<title>``).
+
+    Intermediate is read from ``Int-Txt/Int-Txt`` (the copy one level up is ASCII-stripped);
+    files are UTF-8 (BOM dropped), cp1252 where they are not (the encoding column says which).
+    Truth has one row per title: title and the doc id at each level, "" for the three
+    Elementary files of `ONESTOP_WRONG`, which are not loaded. Every title must exist at all levels.
+    """
+    folder = root / "onestopenglish_news_rewrites" / "Texts-SeparatedByReadingLevel"
+    rows, titles = [], {}
+    for level, sub in ONESTOP_LEVELS.items():
+        paths = {path.name.removesuffix(f"-{level}.txt"): path for path in (folder / sub).glob(f"*-{level}.txt")}
+        titles[level] = set(paths)
+        for title, path in sorted(paths.items()):
+            if (level, title) not in ONESTOP_WRONG:
+                text, encoding = _decoded(path.read_bytes())
+                rows.append({"doc_id": f"{level}:{title}", "text": text, "title": title, "encoding": encoding})
+    if len({frozenset(names) for names in titles.values()}) != 1:
+        raise ValueError("OneStopEnglish: the reading levels hold different titles")
+    truth = pd.DataFrame([{"title": title, **{level: "" if (level, title) in ONESTOP_WRONG else f"{level}:{title}"
+                                              for level in ONESTOP_LEVELS}} for title in sorted(titles["adv"])])
+    return documents_table(rows), truth
 
 
-def _shares_a_topic(title_a: str, title_b: str) -> bool:
-    """Two OneStopEnglish titles on one topic ("NSA scandal" / "NSA 2"): a word in common."""
-    words = [set(re.findall(r"\w+", t.lower().removeprefix("wnl "))) for t in (title_a, title_b)]
-    return bool(words[0] & words[1])
+# PTB tokens that join the token before (no space) or the one after, when a sentence is rebuilt.
+_JOIN_BEFORE = {".", ",", ";", ":", "!", "?", "%", ")", "]", "}", "...", "''", "”", "’", "'",
+                "n't", "'s", "'m", "'re", "'ve", "'ll", "'d"}
+_JOIN_AFTER = {"(", "[", "{", "$", "``", "“", "‘"}
+_CLOSES_QUOTE = {".", ",", ";", "!", "?", "..."}  # a straight quote after these closes a quotation
+_CONTRACTION_TAILS = {"s", "t", "re", "ve", "ll", "d", "m"}  # "couldn ’ t", "company ’ s"
+_PTB_QUOTES = {"``": '"', "''": '"'}
 
 
-def onestop(root: Path) -> pd.DataFrame:
-    """OneStopEnglish: adv→int, adv→ele, int→ele per title (teachers' rewrites, 1), and each Adv
-    against another title's Int (0; a seeded derangement, titles sharing a word left out)."""
-    texts = _onestop_texts(root)
-    rows = []
-    for a_level, b_level in (("adv", "int"), ("adv", "ele"), ("int", "ele")):
-        for title in sorted(set(texts[a_level]) & set(texts[b_level])):
-            rows.append({"dataset": "onestop", "group": title, "kind": f"{a_level}→{b_level}",
-                         "a_id": f"{title}-{a_level}", "b_id": f"{title}-{b_level}",
-                         "a": texts[a_level][title], "b": texts[b_level][title], "label": 1})
-    titles = sorted(set(texts["adv"]) & set(texts["int"]))
-    for title, other in zip(titles, (titles[k] for k in _derangement(len(titles), seed=5))):
-        if not _shares_a_topic(title, other):
-            rows.append({"dataset": "onestop", "group": title, "kind": "negative", "a_id": f"{title}-adv",
-                         "b_id": f"{other}-int", "a": texts["adv"][title], "b": texts["int"][other], "label": 0})
-    return _pairs(rows)
+def _joins_next(tokens: Sequence[str], i: int, joined_before: bool) -> bool:
+    """Whether tokens[i + 1] follows tokens[i] without a space."""
+    token, following = tokens[i], tokens[i + 1]
+    if token in _JOIN_AFTER or (token == '"' and not joined_before):  # an opening straight quote
+        return True
+    if token in ("’", "'") and following in _CONTRACTION_TAILS:
+        return True
+    numbers = tokens[i - 1][-1:].isdigit() and following[:1].isdigit() if i else False
+    return numbers and (token == ":" or (token == "," and len(following) == 3 and following.isdigit()))
 
 
-_DETOKENISE = [(re.compile(r"\s+([.,;:!?%)\]}'])"), r"\1"), (re.compile(r"([(\[{$])\s+"), r"\1"),
-               (re.compile(r"\s+(n't|'s|'re|'ve|'ll|'d|'m)\b"), r"\1"), (re.compile(r"``\s*|\s*''"), '"')]
+def detokenise(tokens: Sequence[str]) -> str:
+    """A tokenised sentence as text: tokens joined with spaces, except before closing
+    punctuation and clitics ("Calif .," → "Calif.,", "do n't" → "don't") and after opening
+    brackets, quotes and "$"; "8 : 39" and "1 , 000" rejoined. PTB quotes ``/'' become ".
+    A straight " closes a quotation after . , ; ! ? or at the end, else opens one."""
+    pieces: list[str] = []
+    joined = [False] * (len(tokens) + 1)  # joined[i]: tokens[i] follows the previous one without a space
+    for i, token in enumerate(tokens):
+        closes = token == '"' and i > 0 and (tokens[i - 1] in _CLOSES_QUOTE or i == len(tokens) - 1)
+        joined[i] = joined[i] or (i > 0 and (token in _JOIN_BEFORE or closes))
+        if i + 1 < len(tokens):
+            joined[i + 1] = _joins_next(tokens, i, joined[i])
+        pieces.append(("" if joined[i] or i == 0 else " ") + _PTB_QUOTES.get(token, token))
+    return "".join(pieces)
 
 
-def _ecb_text(path: Path) -> tuple[str, str]:
-    """An ECB+ article's text, sentences joined and tokens put back together, and its outlet
-    (from the ecbplus URL in sentence 0, which is dropped)."""
+def _ecb_sentences(path: Path) -> dict[int, list[str]]:
+    """sentence number → its tokens in order, read with iterparse (the token XML is verbose)."""
     sentences: dict[int, list[str]] = {}
-    for token in ET.parse(path).getroot().iter("token"):
-        sentences.setdefault(int(token.get("sentence")), []).append(token.text or "")
-    outlet = ""
-    if path.name.endswith("ecbplus.xml") and 0 in sentences:
-        outlet = "".join(sentences.pop(0))
-    lines = []
-    for number in sorted(sentences):
-        line = " ".join(sentences[number])
-        for pattern, replacement in _DETOKENISE:
-            line = pattern.sub(replacement, line)
-        lines.append(line)
-    return "\n".join(lines), outlet
+    for _, element in ET.iterparse(path):
+        if element.tag == "token":
+            sentences.setdefault(int(element.get("sentence")), []).append(element.text or "")
+            element.clear()
+    return sentences
 
 
-def ecbplus(root: Path) -> pd.DataFrame:
-    """ECB+: pairs of articles of one topic. Same sub-topic (one event, written by different
-    outlets) and other sub-topic (a similar event): 0, but for near-verbatim wire copies (word
-    5-gram Jaccard > 0.5, SOURCE.md's 2%), kind "wire copy", 1."""
-    rows = []
-    for folder in sorted((root / "ecbplus_news_events" / "ECB+_LREC2014" / "ECB+").iterdir(), key=lambda p: int(p.name)):
-        docs = [(path.stem, *_ecb_text(path)) for path in sorted(folder.glob("*.xml"))]
-        for (id_a, text_a, _), (id_b, text_b, _) in itertools.combinations(docs, 2):
-            same = id_a.endswith("plus") == id_b.endswith("plus")
-            copied = _word_jaccard(text_a, text_b) > 0.5
-            rows.append({"dataset": "ecbplus", "group": folder.name,
-                         "kind": "wire copy" if copied else ("same event" if same else "similar event"),
-                         "a_id": id_a, "b_id": id_b, "a": text_a, "b": text_b, "label": int(copied)})
-    return _pairs(rows)
+def ecbplus(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ECB+: the 982 articles (doc_id = file name without .xml, e.g. ``1_10ecbplus``).
+
+    The text is rebuilt from the tokens, a sentence at a time (`detokenise`), sentences
+    separated by a blank line (the files keep no paragraphs; this keeps the annotated sentence
+    boundaries). In ``ecbplus`` files sentence 0 is the article's URL: dropped from the text,
+    kept as url, its host as source. Truth: doc_id, topic, subtopic (``<topic>/ecb`` or
+    ``<topic>/ecbplus``).
+    """
+    rows, truth = [], []
+    for path in sorted((root / "ecbplus_news_events" / "ECB+_LREC2014" / "ECB+").glob("*/*.xml")):
+        topic, kind = re.fullmatch(r"(\d+)_\d+(ecb|ecbplus)", path.stem).groups()
+        sentences = _ecb_sentences(path)
+        url = "".join(sentences.pop(0)) if kind == "ecbplus" else ""
+        text = "\n\n".join(detokenise(tokens) for _, tokens in sorted(sentences.items()))
+        rows.append({"doc_id": path.stem, "text": text, "url": url, "source": urlsplit(url).hostname or ""})
+        truth.append({"doc_id": path.stem, "topic": topic, "subtopic": f"{topic}/{kind}"})
+    return documents_table(rows), pd.DataFrame(truth)
 
 
-def _word_jaccard(a: str, b: str, k: int = 5) -> float:
-    grams = [{tuple(words[i:i + k]) for i in range(len(words) - k + 1)}
-             for words in (re.findall(r"\w+", t.lower()) for t in (a, b))]
-    return len(grams[0] & grams[1]) / max(len(grams[0] | grams[1]), 1)
+_CASE_COLUMNS = ["suspicious", "source", "type", "obfuscation", "this_offset", "this_length",
+                 "source_offset", "source_length"]
 
 
-def clough_pairs(root: Path) -> pd.DataFrame:
-    """Clough–Stevenson: each answer against its task's source; cut/light/heavy derived (1), non 0."""
-    documents, truth = clough_stevenson(root)
-    text = dict(zip(documents.doc_id, documents.text))
-    rows = [{"dataset": "clough", "group": t.source, "kind": t.label, "a_id": t.source, "b_id": t.answer,
-             "a": text[t.source], "b": text[t.answer], "label": int(t.label != "non")} for t in truth.itertuples()]
-    return _pairs(rows)
+def _plagiarism_cases(path: Path, texts: dict[str, str]) -> list[dict[str, object]]:
+    """The cases of one suspicious document's XML, checked against both texts' lengths.
+
+    A case is any child with ``name="plagiarism"`` (suspicious-document00028.xml spells one
+    tag ``featue``); simulated cases have no obfuscation, given here as "human paraphrase"."""
+    suspicious, cases = path.stem, []
+    for number, element in enumerate(ET.parse(path).getroot(), 1):
+        if element.get("name") != "plagiarism":
+            raise ValueError(f"{path.name}: element {number} <{element.tag}> is not a plagiarism case")
+        case = {"suspicious": suspicious, "source": element.get("source_reference").removesuffix(".txt"),
+                "type": element.get("type"), "obfuscation": element.get("obfuscation", "human paraphrase"),
+                **{key: int(element.get(key)) for key in _CASE_COLUMNS[4:]}}
+        for doc, offset, length in ((suspicious, case["this_offset"], case["this_length"]),
+                                    (case["source"], case["source_offset"], case["source_length"])):
+            if doc not in texts or length <= 0 or offset + length > len(texts[doc]):
+                raise ValueError(f"{path.name}: case {number} points outside {doc} ({offset}+{length})")
+        cases.append(case)
+    return cases
 
 
-def bbc_pairs(root: Path, seed: int = 0) -> pd.DataFrame:
-    """BBC News: each article against its own summary (1, an excerpt), and against the summary of
-    another article of its category (0, same topic; a seeded derangement per category; twins of
-    identical articles left out of the negatives)."""
-    documents, truth = bbc(root)
-    text = dict(zip(documents.doc_id, documents.text))
-    rows = []
-    for category in sorted({a.split(":")[1].split("/")[0] for a in truth.article}):
-        mine = truth[truth.article.str.startswith(f"article:{category}/")].reset_index(drop=True)
-        for k, other in enumerate(_derangement(len(mine), seed=seed + len(category))):
-            article, summary, foreign = mine.article[k], mine.summary[k], mine.summary[other]
-            base = {"dataset": "bbc", "group": article, "a_id": article, "a": text[article]}
-            rows.append({**base, "kind": "own summary", "b_id": summary, "b": text[summary], "label": 1})
-            if text[mine.article[other]].split() != text[article].split():
-                rows.append({**base, "kind": "other summary", "b_id": foreign, "b": text[foreign], "label": 0})
-    return _pairs(rows)
-
-
-def msrp_pairs(root: Path) -> pd.DataFrame:
-    """MSRP train: sentence pairs, paraphrase (1) or not (0)."""
-    lines = (root / "msrp" / "msr_paraphrase_train.txt").read_text(encoding="utf-8-sig").splitlines()
-    rows = [{"dataset": "msrp", "group": f"msrp:{fields[1]}", "kind": "paraphrase" if fields[0] == "1" else "not",
-             "a_id": fields[1], "b_id": fields[2], "a": fields[3], "b": fields[4], "label": int(fields[0])}
-            for fields in (line.split("\t") for line in lines[1:] if line)]
-    return _pairs(rows)
-
-
-PAIR_SETS = {"sheepdog": sheepdog, "uppc": uppc, "onestop": onestop, "ecbplus": ecbplus, "clough": clough_pairs,
-             "bbc": bbc_pairs, "msrp": msrp_pairs}
+def indonesian(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Indonesian PAN-2011-style corpus: 30 source and 35 suspicious documents (doc_id =
+    file name without .txt, texts as in the files, so the case offsets apply) and the cases:
+    suspicious, source, type, obfuscation, this_offset, this_length, source_offset, source_length
+    (character offsets into the texts). Suspicious documents without cases have none here."""
+    folder = root / "indonesian_plagiarism_pan11style"
+    texts = {path.stem: path.read_bytes().decode("utf-8")  # no newline translation: offsets count every character
+             for sub in ("source-documents", "suspicious-documents") for path in sorted((folder / sub).glob("*.txt"))}
+    cases = [case for path in sorted((folder / "suspicious-documents").glob("*.xml"))
+             for case in _plagiarism_cases(path, texts)]
+    return (documents_table({"doc_id": doc, "text": text} for doc, text in texts.items()),
+            pd.DataFrame(cases, columns=_CASE_COLUMNS))

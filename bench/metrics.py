@@ -6,8 +6,10 @@ A pair is a ``frozenset`` of two doc ids; "related" means a relation in
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+import random
+import re
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -23,6 +25,10 @@ ALLOWED = {
     "non": ("rejected",),
 }
 DERIVED = ("cut", "light", "heavy")
+
+Span = tuple[int, int]  # character offsets, start inclusive, end exclusive
+
+_WORD = re.compile(r"\w+")
 
 
 def pairs_of(doc_a: Iterable[str], doc_b: Iterable[str]) -> set[Pair]:
@@ -76,11 +82,39 @@ def collapse(groups: Sequence[Sequence[str]], cluster_of: Mapping[str, str]) -> 
     return {"groups": len(groups), "collapsed": sum(collapsed), "exact": sum(exact)}
 
 
+def _grams(words: Sequence[str], k: int) -> set[tuple[str, ...]]:
+    return {tuple(words[i:i + k]) for i in range(len(words) - k + 1)}
+
+
 def containment(a: str, b: str, k: int = 5) -> float:
     """Share of the smaller text's lowercased word k-grams found in the other (0 if either has none)."""
-    grams = [{tuple(words[i:i + k]) for i in range(len(words) - k + 1)} for words in (a.lower().split(), b.lower().split())]
+    grams = [_grams(text.lower().split(), k) for text in (a, b)]
     smaller = min(len(g) for g in grams)
     return len(grams[0] & grams[1]) / smaller if smaller else 0.0
+
+
+def near_twins(doc_ids: Sequence[str], texts: Sequence[str], threshold: float, k: int = 5) -> set[Pair]:
+    """The pairs whose `containment` is at least threshold, found through an index of the
+    k-grams (each doc meets only the docs it shares a k-gram with) instead of every pair."""
+    grams = [_grams(text.lower().split(), k) for text in texts]
+    holders: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for i, own in enumerate(grams):
+        for gram in own:
+            holders[gram].append(i)
+    found = set()
+    for i, own in enumerate(grams):
+        shared = Counter(j for gram in own for j in holders[gram] if j > i)
+        found |= {frozenset((doc_ids[i], doc_ids[j])) for j, n in shared.items()
+                  if n / min(len(own), len(grams[j])) >= threshold}
+    return found
+
+
+def jaccard(a: str, b: str, k: int = 5) -> float:
+    """Jaccard similarity of the two texts' word k-grams, words being the lowercased ``\\w+``
+    runs (so punctuation and its spacing do not count); 0 if neither has a k-gram."""
+    grams = [_grams(_WORD.findall(text.lower()), k) for text in (a, b)]
+    union = len(grams[0] | grams[1])
+    return len(grams[0] & grams[1]) / union if union else 0.0
 
 
 def recall(truth: Iterable[Pair], found: set[Pair]) -> float:
@@ -120,3 +154,39 @@ def confusion(labels: Sequence[str], predicted: Sequence[str], rows: Sequence[st
     """Counts of label × prediction, every listed row and column present, in the order given."""
     table = pd.crosstab(pd.Series(list(labels), name="label"), pd.Series(list(predicted), name="predicted"))
     return table.reindex(index=list(rows), columns=list(columns), fill_value=0)
+
+
+def same_label_share(found: Iterable[Pair], label_of: Mapping[str, str]) -> float:
+    """Share of the pairs whose two docs carry the same label: precision, when the label is the story."""
+    same = [len({label_of[doc] for doc in pair}) == 1 for pair in found]
+    return sum(same) / len(same) if same else float("nan")
+
+
+def derangement(labels: Sequence[Hashable], seed: int) -> list[int]:
+    """A permutation p of range(len(labels)) sending no item to one of its own label
+    (labels[p[i]] != labels[i] for every i, so no fixed point either): shuffles with
+    random.Random(seed) until one qualifies, so a seed gives one permutation.
+
+    Negatives by construction: item i against the p[i]-th item's counterpart. Raises
+    ValueError when no such permutation exists (a label on more than half the items).
+    """
+    counts = pd.Series(list(labels)).value_counts()
+    if len(labels) and counts.iloc[0] > len(labels) / 2:
+        raise ValueError(f"no derangement: {counts.index[0]!r} labels {counts.iloc[0]} of {len(labels)} items")
+    rng, order = random.Random(seed), list(range(len(labels)))
+    while True:
+        rng.shuffle(order)
+        if all(labels[i] != labels[j] for i, j in enumerate(order)):
+            return order
+
+
+def spans_overlap(a: Span, b: Span) -> bool:
+    """Whether two character spans share at least one character."""
+    return max(a[0], b[0]) < min(a[1], b[1])
+
+
+def case_recovered(suspicious: Span, source: Span, passages: Iterable[tuple[Span, Span]]) -> bool:
+    """Whether some passage (its suspicious span, its source span) overlaps an annotated
+    reuse case on both sides: the passage found the case, and on the right source text."""
+    return any(spans_overlap(suspicious, found_suspicious) and spans_overlap(source, found_source)
+               for found_suspicious, found_source in passages)

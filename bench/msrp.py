@@ -40,15 +40,15 @@ FOLDS, SEED = 10, 0
 
 
 def load(data_dir: Path) -> pd.DataFrame:
-    """MSRP train pairs: label (1 = paraphrase), text_a, text_b (raw strings).
+    """MSRP train pairs: label (1 = paraphrase), id_a, id_b (sentence ids), text_a, text_b (raw strings).
 
     UTF-8 with a BOM, tab separated, split on plain tabs (strings contain quotes)."""
     path = data_dir / "msrp" / "msr_paraphrase_train.txt"
     lines = path.read_text(encoding="utf-8-sig").splitlines()
     header, rows = lines[0].split("\t"), [line.split("\t") for line in lines[1:] if line]
     assert header[0] == "Quality" and all(len(r) == 5 for r in rows), f"unexpected format in {path}"
-    return pd.DataFrame({"label": [int(r[0]) for r in rows], "text_a": [r[3] for r in rows],
-                         "text_b": [r[4] for r in rows]})
+    return pd.DataFrame({"label": [int(r[0]) for r in rows], "id_a": [r[1] for r in rows], "id_b": [r[2] for r in rows],
+                         "text_a": [r[3] for r in rows], "text_b": [r[4] for r in rows]})
 
 
 def _model() -> LogisticRegression:
