@@ -137,13 +137,11 @@ def _reject_unfingerprintable(documents: pd.DataFrame, segments: pd.DataFrame, u
     return documents, segments[kept].reset_index(drop=True), unit_hashes
 
 
-def prepare(documents: pd.DataFrame, params: Params, jobs: int = 1,
-            keep_short: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, Fingerprints]:
+def prepare(documents: pd.DataFrame, params: Params,
+            jobs: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, Fingerprints]:
     """Segment and fingerprint, in batches of PREPARE_BATCH documents on up to jobs processes;
-    documents too short to fingerprint become rejected, unless keep_short (two texts
-    compared alone need no fingerprint to be verified)."""
-    parts = map_chunks(_prepare_batch, (documents, params, keep_short), chunks(len(documents), jobs, PREPARE_BATCH),
-                       jobs)
+    documents too short to fingerprint become rejected."""
+    parts = map_chunks(_prepare_batch, (documents, params), chunks(len(documents), jobs, PREPARE_BATCH), jobs)
     documents = documents.copy()
     documents["status"] = [status for part in parts for status in part[0]]
     documents["reason"] = [reason for part in parts for reason in part[1]]
@@ -152,13 +150,11 @@ def prepare(documents: pd.DataFrame, params: Params, jobs: int = 1,
     return documents, segments, np.concatenate([part[3] for part in parts]), fingerprints
 
 
-def _prepare_batch(state: tuple[pd.DataFrame, Params, bool], part: slice) -> tuple:
+def _prepare_batch(state: tuple[pd.DataFrame, Params], part: slice) -> tuple:
     """(status, reason, segments, unit hashes, fingerprints) of one batch of documents."""
-    documents, params, keep_short = state
+    documents, params = state
     segments, unit_hashes = segment(documents.iloc[part], params)
-    documents = documents.iloc[part]
-    if not keep_short:
-        documents, segments, unit_hashes = _reject_unfingerprintable(documents, segments, unit_hashes, params)
+    documents, segments, unit_hashes = _reject_unfingerprintable(documents.iloc[part], segments, unit_hashes, params)
     return (documents.status.tolist(), documents.reason.tolist(), segments, unit_hashes,
             fingerprint(segments, unit_hashes, params))
 
@@ -288,19 +284,9 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
     return result
 
 
-def _score(value: Any) -> bool | int | float:
-    """An evidence value as a plain number for `Comparison.scores` (counts stay whole)."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    return round(float(value), 4)
-
-
 def compare(text_a: str, text_b: str, params: Params | None = None,
             names: tuple[str, str] = ("A", "B"), dates: tuple[str, str] = ("", "")) -> Comparison:
-    """Verify, explain and align one pair of texts, whether or not LSH would pair them: any two
-    texts with something to read, a headline or a sentence as well as an article.
+    """Verify, explain and align one pair of texts, whether or not LSH would pair them.
 
     names: the two texts' ids in the result's tables; they must differ.
     dates: ``YYYY-MM-DD`` (or "") of each text; the earlier is read as the source.
@@ -310,7 +296,7 @@ def compare(text_a: str, text_b: str, params: Params | None = None,
     params = params or Params()
     documents = documents_table({"doc_id": name, "text": text, "date": date}
                                 for name, text, date in zip(names, (text_a, text_b), dates))
-    documents, segments, unit_hashes, fp = prepare(documents, params, keep_short=True)
+    documents, segments, unit_hashes, fp = prepare(documents, params)
     rejected = documents[documents.status == "rejected"]
     if len(rejected):
         raise ValueError("; ".join(f"text {r.doc_id}: {r.reason}" for r in rejected.itertuples()))
@@ -322,5 +308,8 @@ def compare(text_a: str, text_b: str, params: Params | None = None,
     orientation, passages, facts = align(pairs, documents, segments, None, params, index=index)
     pairs = pairs.join(orientation)
     pair = pairs.iloc[0]
-    scores = {"estimate": round(estimate, 4), **{k: _score(evidence[k].iat[0]) for k in evidence.columns}}
+    scores = {"estimate": round(estimate, 4),
+              **{k: int(pair[k]) if k.startswith("sentences_") or k == "figures_changed"
+                 else bool(pair[k]) if k == "bounded"
+                 else round(float(pair[k]), 4) for k in evidence.columns}}
     return Comparison(pair.relation, pair.reason, scores, matches, documents, pair, passages, facts)

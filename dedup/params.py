@@ -69,8 +69,6 @@ class Params:
         rewrite_order: ... with at least this share of its matches in the same order.
         partial_share: at least this share of one text matched, and at least
             ``min_shared_sentences`` sentences, for a ``partial`` relation.
-        confidence: the probability (`dedup.confidence`) from which a pair that is no duplicate
-            or copy counts as derived; 0.5 is the cut of a calibrated model.
         max_numbers_changed: a pair whose aligned sentences holding numbers carry
             other numbers in more than this share of them is one template with
             other facts, not a copy, and is rejected (a correction changes a few).
@@ -113,7 +111,6 @@ class Params:
     rewrite_order: float = 0.7
     partial_share: float = 0.15
     max_numbers_changed: float = 0.5
-    confidence: float = 0.5
 
     story_link: float = 0.15
     keep: KeepPolicy = "earliest"
