@@ -43,8 +43,8 @@ from dedup.boilerplate import furniture
 from dedup.facts import FACT_COLUMNS, number_drift, quotation_drift, shared_quotations
 from dedup.parallel import concat_parts, map_chunks, pair_chunks, shared_strings, strings_at
 from dedup.params import Params
-from dedup.relate import ORIENT_COLUMNS, document_dates, orient_pair
-from dedup.verify import (MERGED_SHARE, SentenceIndex, Similarity, monotone_alignment, pair_documents,
+from dedup.relate import LINKED, ORIENT_COLUMNS, document_dates, orient_pair
+from dedup.verify import (LOOSE, MERGED_SHARE, SentenceIndex, Similarity, monotone_alignment, pair_documents,
                           sentence_similarity, statements)
 
 PASSAGE_COLUMNS = ["doc_a", "doc_b", "passage_no", "kind", "a_start", "a_end", "b_start", "b_end",
@@ -111,10 +111,12 @@ def _sentence_links(similarity: Similarity, size_a: np.ndarray,
             moved.append((i, j))
             used_a.add(i)
             used_b.add(j)
-    shared = dict(zip(zip(similarity.i.tolist(), similarity.j.tolist()), similarity.shared_units.tolist()))
+    shared = dict(zip(zip(similarity.i.tolist(), similarity.j.tolist()),
+                      zip(similarity.shared_units.tolist(), similarity.shared.tolist())))
 
     def holds_most(i: int, j: int, units: int) -> bool:  # a sentence without units is held by any
-        return shared.get((i, j), 0) >= MERGED_SHARE * units
+        held_units, held_information = shared.get((i, j), (0, 0.0))
+        return held_units >= MERGED_SHARE * units or held_information >= LOOSE
 
     partner_of_a, partner_of_b = dict(aligned), {j: i for i, j in aligned}
     merged = []
@@ -212,6 +214,18 @@ def _quotation_anchors(a: _Side, b: _Side, similarity: Similarity, params: Param
     return similarity.raised(np.array(sorted(i * n + j for i, j in anchors), dtype=np.int64), 1, params.reworded)
 
 
+LOOSE_WEIGHT = 0.5  # a loose link counts for this much of its shared information in the order-keeping chain
+
+
+def _with_loose_links(similarity: Similarity) -> Similarity:
+    """In a pair known to be derived, two sentences sharing at least LOOSE of each one's
+    information are one passage, reworded: an LLM or an editor restyled, merged or split it.
+    They weigh less in the chain than sentences matched on their own (LOOSE_WEIGHT)."""
+    loose = (similarity.level == 0) & (similarity.shared >= LOOSE)
+    return replace(similarity, level=np.where(loose, 1, similarity.level).astype(np.int8),
+                   score=np.where(loose, LOOSE_WEIGHT * similarity.shared, similarity.score))
+
+
 def _without_furniture(a: _Side, b: _Side, similarity: Similarity) -> Similarity:
     """Furniture matches only the same furniture: never a sentence of the story."""
     furniture_a, furniture_b = a.furniture[similarity.i], b.furniture[similarity.j]
@@ -220,9 +234,12 @@ def _without_furniture(a: _Side, b: _Side, similarity: Similarity) -> Similarity
                    score=np.where(mismatched, 0.0, similarity.score))
 
 
-def align_pair(a: _Side, b: _Side, index: SentenceIndex, params: Params) -> list[_Passage]:
-    """The passages of one pair, read from a to b."""
+def align_pair(a: _Side, b: _Side, index: SentenceIndex, params: Params, related: bool) -> list[_Passage]:
+    """The passages of one pair, read from a to b; related: the pair was found derived, so its
+    loosely linked sentences are the same passage restructured (`_with_loose_links`)."""
     similarity = index.verified.get((a.doc, b.doc)) or sentence_similarity(index, a.rows, b.rows, params)
+    if related:
+        similarity = _with_loose_links(similarity)
     similarity = _without_furniture(a, b, _quotation_anchors(a, b, similarity, params))
     units_a, units_b = index.items.sizes("unit", a.rows), index.items.sizes("unit", b.rows)
     return _runs(_passages(similarity, units_a, units_b), a, b)
@@ -358,7 +375,7 @@ def _align_rows(corpus: _Corpus, part: slice) -> tuple[list[list], pd.DataFrame,
     for pair in corpus.pairs.iloc[part].itertuples():
         a, b = (_side(doc, corpus.text_of(doc), corpus.index.rows[doc], corpus.columns)
                 for doc in (pair.doc_a, pair.doc_b))
-        pair_passages = align_pair(a, b, corpus.index, corpus.params)
+        pair_passages = align_pair(a, b, corpus.index, corpus.params, pair.relation in LINKED)
         inserted = {side.doc for side, kind in ((a, "dropped"), (b, "added")) if _inserts(pair_passages, kind)}
         first, *oriented = orient_pair(pair, corpus.dates, corpus.params, inserted)
         orientation.append(oriented)

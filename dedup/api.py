@@ -33,9 +33,11 @@ from dedup.read import Fields, documents_table, read_documents
 from dedup.relate import LINKED, ORIENT_COLUMNS, RELATIONS, relate
 from dedup.segment import segment
 from dedup.verify import SentenceIndex, pair_documents, verify
+from dedup.weights import DocumentFrequencies
 
 LIBRARIES = ("dedup", "datasketch", "rapidfuzz", "pandas", "numpy", "scipy", "numba")
 PREPARE_BATCH = 10_000  # documents segmented at a time: bounds a worker's memory
+DEFAULT_PARAMS = Params()  # built once: a Params checks its LSH banding, which takes tens of milliseconds
 
 
 @dataclass
@@ -124,24 +126,27 @@ def _stages(show: bool) -> Iterator[_Stages]:
 
 
 def _reject_unfingerprintable(documents: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray,
-                              params: Params) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """Mark ok documents with too few units to fingerprint as rejected, and drop their sentences."""
+                              minimum: int) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Mark ok documents with fewer than minimum text units as rejected, and drop their sentences."""
     units = documents.doc_id.map(segments.groupby("doc_id", sort=False).n_units.sum()).fillna(0).astype(int)
-    too_short = (documents.status == "ok") & (units < params.min_sentence_units)
+    too_short = (documents.status == "ok") & (units < minimum)
     documents = documents.copy()
     documents.loc[too_short, "status"] = "rejected"
     documents.loc[too_short, "reason"] = [
-        f"too short to fingerprint ({n} text units; need {params.min_sentence_units})" for n in units[too_short]]
+        f"too short to fingerprint ({n} text units; need {minimum})" if minimum > 1 else "no words to compare"
+        for n in units[too_short]]
     kept = ~segments.doc_id.isin(documents.doc_id[too_short]).to_numpy()
     unit_hashes = unit_hashes[np.repeat(kept, segments.n_units.to_numpy())]
     return documents, segments[kept].reset_index(drop=True), unit_hashes
 
 
-def prepare(documents: pd.DataFrame, params: Params,
-            jobs: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, Fingerprints]:
+def prepare(documents: pd.DataFrame, params: Params, jobs: int = 1,
+            keep_short: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, Fingerprints]:
     """Segment and fingerprint, in batches of PREPARE_BATCH documents on up to jobs processes;
-    documents too short to fingerprint become rejected."""
-    parts = map_chunks(_prepare_batch, (documents, params), chunks(len(documents), jobs, PREPARE_BATCH), jobs)
+    documents too short to fingerprint become rejected; with keep_short only those without a
+    word (two texts compared alone need no fingerprint to be verified)."""
+    parts = map_chunks(_prepare_batch, (documents, params, keep_short), chunks(len(documents), jobs, PREPARE_BATCH),
+                       jobs)
     documents = documents.copy()
     documents["status"] = [status for part in parts for status in part[0]]
     documents["reason"] = [reason for part in parts for reason in part[1]]
@@ -150,11 +155,13 @@ def prepare(documents: pd.DataFrame, params: Params,
     return documents, segments, np.concatenate([part[3] for part in parts]), fingerprints
 
 
-def _prepare_batch(state: tuple[pd.DataFrame, Params], part: slice) -> tuple:
+def _prepare_batch(state: tuple[pd.DataFrame, Params, bool], part: slice) -> tuple:
     """(status, reason, segments, unit hashes, fingerprints) of one batch of documents."""
-    documents, params = state
+    documents, params, keep_short = state
     segments, unit_hashes = segment(documents.iloc[part], params)
-    documents, segments, unit_hashes = _reject_unfingerprintable(documents.iloc[part], segments, unit_hashes, params)
+    documents = documents.iloc[part]
+    minimum = 1 if keep_short else params.min_sentence_units
+    documents, segments, unit_hashes = _reject_unfingerprintable(documents, segments, unit_hashes, minimum)
     return (documents.status.tolist(), documents.reason.tolist(), segments, unit_hashes,
             fingerprint(segments, unit_hashes, params))
 
@@ -231,7 +238,8 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
         fingerprinted = len(fp.sent_rows)
         fp = fp.without_sentences()  # the sentence signatures' last reader is done: 250 MB at 100k documents
         stage("verify", f"verifying {len(candidates)} candidate pairs")
-        index = SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(candidates))
+        frequencies = DocumentFrequencies.of(segments).common()  # how informative each word is in this corpus
+        index = SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(candidates), frequencies)
         del unit_hashes  # the index holds all that verify and align read of them
         evidence, matches = verify(candidates, segments, None, fp, params, index=index, jobs=jobs)
         fp = fp.signatures_only()  # and the shingle sets'
@@ -284,19 +292,29 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
     return result
 
 
+def _score(value: Any) -> bool | int | float:
+    """An evidence value as a plain number for `Comparison.scores` (counts stay whole)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return round(float(value), 4)
+
+
 def compare(text_a: str, text_b: str, params: Params | None = None,
             names: tuple[str, str] = ("A", "B"), dates: tuple[str, str] = ("", "")) -> Comparison:
-    """Verify, explain and align one pair of texts, whether or not LSH would pair them.
+    """Verify, explain and align one pair of texts, whether or not LSH would pair them: any two
+    texts with something to read, a headline or a sentence as well as an article.
 
     names: the two texts' ids in the result's tables; they must differ.
     dates: ``YYYY-MM-DD`` (or "") of each text; the earlier is read as the source.
     """
     if names[0] == names[1]:
         raise ValueError(f"compare needs two different names, got {names[0]!r} twice")
-    params = params or Params()
+    params = params or DEFAULT_PARAMS
     documents = documents_table({"doc_id": name, "text": text, "date": date}
                                 for name, text, date in zip(names, (text_a, text_b), dates))
-    documents, segments, unit_hashes, fp = prepare(documents, params)
+    documents, segments, unit_hashes, fp = prepare(documents, params, keep_short=True)
     rejected = documents[documents.status == "rejected"]
     if len(rejected):
         raise ValueError("; ".join(f"text {r.doc_id}: {r.reason}" for r in rejected.itertuples()))
@@ -308,8 +326,5 @@ def compare(text_a: str, text_b: str, params: Params | None = None,
     orientation, passages, facts = align(pairs, documents, segments, None, params, index=index)
     pairs = pairs.join(orientation)
     pair = pairs.iloc[0]
-    scores = {"estimate": round(estimate, 4),
-              **{k: int(pair[k]) if k.startswith("sentences_") or k == "figures_changed"
-                 else bool(pair[k]) if k == "bounded"
-                 else round(float(pair[k]), 4) for k in evidence.columns}}
+    scores = {"estimate": round(estimate, 4), **{k: _score(evidence[k].iat[0]) for k in evidence.columns}}
     return Comparison(pair.relation, pair.reason, scores, matches, documents, pair, passages, facts)

@@ -555,3 +555,89 @@ def _agreement(signatures, pairs, out):
         for p in range(width):
             equal += a[p] == b[p]
         out[k] = equal / width
+
+
+def weighted_overlap(hashes_a: np.ndarray, info_a: np.ndarray, rarity_a: np.ndarray, first_a: np.ndarray,
+                     hashes_b: np.ndarray, info_b: np.ndarray, rarity_b: np.ndarray, first_b: np.ndarray,
+                     anchor: float) -> tuple[float, float, int, int]:
+    """Of two documents' distinct words (sorted hashes, information, rarity outside the pair, first
+    sentence), in one merge: the share of a's information among shared words, the same for b, how
+    many shared words are anchors (rarity ≥ anchor in both), and how many of those keep their
+    order: the longest chain of anchors whose first sentences rise (or stay) in both texts."""
+    return _weighted_overlap(hashes_a, info_a, rarity_a, first_a, hashes_b, info_b, rarity_b, first_b, anchor)
+
+
+@_jit
+def _weighted_overlap(hashes_a, info_a, rarity_a, first_a, hashes_b, info_b, rarity_b, first_b, anchor):
+    i, j, shared_a, shared_b = 0, 0, 0.0, 0.0
+    found = np.empty((min(len(hashes_a), len(hashes_b)), 2), dtype=np.int64)
+    anchors = 0
+    while i < len(hashes_a) and j < len(hashes_b):
+        if hashes_a[i] < hashes_b[j]:
+            i += 1
+        elif hashes_a[i] > hashes_b[j]:
+            j += 1
+        else:
+            shared_a += info_a[i]
+            shared_b += info_b[j]
+            if rarity_a[i] >= anchor and rarity_b[j] >= anchor:
+                found[anchors, 0], found[anchors, 1] = first_a[i], first_b[j]
+                anchors += 1
+            i += 1
+            j += 1
+    total_a, total_b = info_a.sum(), info_b.sum()
+    return (shared_a / total_a if total_a > 0 else 0.0, shared_b / total_b if total_b > 0 else 0.0,
+            anchors, _longest_rising(found[:anchors]))
+
+
+@_inlined
+def _longest_rising(points):
+    """The longest chain of points ordered by (first, second) whose second coordinates never fall
+    (patience sorting: tails[k] is the smallest last value of a chain of k + 1)."""
+    if len(points) == 0:
+        return 0
+    order = np.argsort(points[:, 0] * (points[:, 1].max() + 1) + points[:, 1])
+    tails = np.empty(len(points), dtype=np.int64)
+    length = 0
+    for k in order:
+        value = points[k, 1]
+        low, high = 0, length
+        while low < high:  # the first tail greater than value
+            middle = (low + high) // 2
+            if tails[middle] <= value:
+                low = middle + 1
+            else:
+                high = middle
+        tails[low] = value
+        if low == length:
+            length += 1
+    return length
+
+
+def weighted_shared(values: np.ndarray, offsets: np.ndarray, info: np.ndarray, cells_a: np.ndarray,
+                    cells_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For sentence pairs (cells_a[k], cells_b[k]) of CSR word sets (sorted values, offsets) whose
+    words carry information (info, parallel to values): the information the two share, counted
+    in the first sentence's words and in the second's."""
+    shared_a = np.zeros(len(cells_a))
+    shared_b = np.zeros(len(cells_a))
+    _weighted_shared(values, offsets, info, np.asarray(cells_a, np.int64), np.asarray(cells_b, np.int64),
+                     shared_a, shared_b)
+    return shared_a, shared_b
+
+
+@_jit
+def _weighted_shared(values, offsets, info, cells_a, cells_b, shared_a, shared_b):
+    for k in range(len(cells_a)):
+        i, i_end = offsets[cells_a[k]], offsets[cells_a[k] + 1]
+        j, j_end = offsets[cells_b[k]], offsets[cells_b[k] + 1]
+        while i < i_end and j < j_end:
+            if values[i] < values[j]:
+                i += 1
+            elif values[i] > values[j]:
+                j += 1
+            else:
+                shared_a[k] += info[i]
+                shared_b[k] += info[j]
+                i += 1
+                j += 1

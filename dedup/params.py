@@ -65,10 +65,16 @@ class Params:
         copy_share: one text at least this share nearly verbatim in the other ...
         cover_share: ... and the shared part at least this share of the other (most
             of it); below it the reuse is ``partial``, as for a summary or an excerpt.
-        rewrite_share: one text at least this share matched (any level) in the other,
-        rewrite_order: ... with at least this share of its matches in the same order.
-        partial_share: at least this share of one text matched, and at least
-            ``min_shared_sentences`` sentences, for a ``partial`` relation.
+        rewrite_share: one text at least this share covered in the other (matched at
+            any level in order, or aligned with loosely matching sentences, which
+            follows merged, split and restyled sentences),
+        rewrite_order: ... counting matches only when at least this share of them is
+            in the same order.
+        partial_share: at least this share of one text covered or matched for a
+            ``partial`` relation (no count of sentences: a one-sentence text is
+            judged as an article is).
+        confidence: the probability (`dedup.confidence`) from which a pair that is no duplicate
+            or copy counts as derived; 0.5 is the cut of a calibrated model.
         max_numbers_changed: a pair whose aligned sentences holding numbers carry
             other numbers in more than this share of them is one template with
             other facts, not a copy, and is rejected (a correction changes a few).
@@ -111,6 +117,7 @@ class Params:
     rewrite_order: float = 0.7
     partial_share: float = 0.15
     max_numbers_changed: float = 0.5
+    confidence: float = 0.5
 
     story_link: float = 0.15
     keep: KeepPolicy = "earliest"

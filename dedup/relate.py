@@ -1,45 +1,52 @@
 """Name the relation of each verified pair: evidence → pairs.
 
 With ``kept`` = the share of a text's characters matched verbatim or nearly
-verbatim in the other, and ``shared`` = kept plus the share matched as reworded
-(see `dedup.verify`), the first rule that holds names the pair:
+verbatim in the other, ``shared`` = kept plus the share matched as reworded (see
+`dedup.verify`), ``covered`` = the larger of ``shared`` (when its matches keep
+``rewrite_order`` of their order) and ``aligned`` (the share of the text's
+information in sentences aligned in order with loosely matching ones: a sentence
+reworded, merged or split still counts), and ``confidence`` = the probability that
+one text derives from the other (`dedup.confidence`), the first rule that holds
+names the pair:
 
 ==========  ==========================================================================
-duplicate   both texts kept ≥ ``duplicate_share``: the same article up to headline,
-            byline, furniture and small edits
-copy        one text kept ≥ ``copy_share`` in the other, and the shared part is at
-            least ``cover_share`` of the other: a trimmed wire copy, or a
-            republication with a new lede and comments
-rewrite     one text shared ≥ ``rewrite_share``, the shared part ≥ ``cover_share``
-            of the other, ≥ ``rewrite_order`` of the matches in the same order, in
-            at least ``min_shared_sentences`` sentences: the same passages in the
-            same order, reworded (one reworded sentence is a template, not a rewrite)
-partial     one text shared ≥ ``partial_share``, in at least ``min_shared_sentences``
-            sentences: an excerpt, or a summary quoting the original
-rejected    anything less; the reason says what was missing. Also, first of all,
-            one template filled with other facts: a pair whose matched sentences
+rejected    one template filled with other facts: a pair whose matched sentences
             holding numbers mostly (more than ``max_numbers_changed``) hold other
             numbers, and whose sentences with conflicting numbers outweigh the text
             the two share word for word (a_numbers_differ + b_numbers_differ >
             a_verbatim + b_verbatim): the same frame, other facts, nothing else
             repeated. A copy that edits a figure repeats the rest verbatim.
+duplicate   both texts kept ≥ ``duplicate_share``: the same article up to headline,
+            byline, furniture and small edits
+copy        one text kept ≥ ``copy_share`` in the other, and the shared part is at
+            least ``cover_share`` of the other: a trimmed wire copy, or a
+            republication with a new lede and comments
+rejected    confidence below ``confidence``: independent writing on one topic or
+            event, however many names it shares; the reason gives the evidence
+rewrite     one text covered ≥ ``rewrite_share``, the other ≥ ``cover_share``: the
+            whole story told again in its order, reworded, restyled or condensed
+partial     one text covered or shared ≥ ``partial_share``: a summary or an excerpt
+rejected    anything less
 ==========  ==========================================================================
 
-A related pair whose aligned statements carry conflicting numbers (``figures_changed``
-> 0) says so in its reason, and is not folded into a duplicate cluster
-(`dedup.cluster`): a copy that changed a figure is what a researcher wants shown,
-and an archive that folded it would lose the variant.
+No rule counts sentences, so two headlines or two posts of one sentence each are
+judged as two articles are. A related pair whose aligned statements carry
+conflicting numbers (``figures_changed`` > 0) says so in its reason, and is not
+folded into a duplicate cluster (`dedup.cluster`): a copy that changed a figure is
+what a researcher wants shown, and an archive that folded it would lose the variant.
 
-All shares are of characters, so a headline or a one-line byline weighs what it
-is: little.
+All shares are of characters or of information, so a headline or a one-line byline
+weighs what it is: little.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from dedup.confidence import probability
 from dedup.params import Params
 
 RELATIONS = ("duplicate", "copy", "rewrite", "partial", "rejected")
@@ -51,22 +58,27 @@ def _pct(x: float) -> str:
     return f"{round(100 * x)}%"
 
 
+def _shared(frame: Any, side: str) -> Any:
+    return getattr(frame, f"{side}_verbatim") + getattr(frame, f"{side}_near") + getattr(frame, f"{side}_reworded")
+
+
 def link_strength(pairs: pd.DataFrame) -> pd.Series:
-    """Share of the more-contained text of each pair that is found in the other."""
-    shared_a = pairs.a_verbatim + pairs.a_near + pairs.a_reworded
-    shared_b = pairs.b_verbatim + pairs.b_near + pairs.b_reworded
+    """How much of the more-covered text of each pair is found in the other: the larger of
+    its shared and aligned shares."""
+    covered = [np.maximum(_shared(pairs, side), getattr(pairs, f"{side}_aligned")) for side in ("a", "b")]
     # Three shares of one whole, summed in floating point, can pass 1 by a hair (9/28 + 18/28
     # + 1/28), which made a distance 1 - strength negative for the story grouping's linkage.
-    return shared_a.where(shared_a >= shared_b, shared_b).clip(upper=1.0)
+    return pd.Series(np.maximum(*covered), index=pairs.index).clip(upper=1.0)
 
 
-def relate_pair(row: Any, params: Params) -> tuple[str, str]:
-    """(relation, reason) for one row (a Series or a named tuple) holding doc_a, doc_b and the evidence columns."""
+def relate_pair(row: Any, confidence: float, params: Params) -> tuple[str, str]:
+    """(relation, reason) for one row (a Series or a named tuple) holding doc_a, doc_b and the
+    evidence columns; confidence: the pair's probability of being derived."""
     matched = min(row.sentences_matched_a, row.sentences_matched_b)
     if _is_template(row, params) and matched >= params.min_shared_sentences:
         return "rejected", (f"one template with other facts: the numbers differ in {_pct(row.numbers_changed)} of the "
                             f"matched sentences that hold numbers, which outweigh the text repeated word for word")
-    relation, reason = _relation(row, matched, params)
+    relation, reason = _relation(row, confidence, params)
     if relation in LINKED and row.figures_changed > 0:
         reason += (f"; figures differ in {row.figures_changed} matched sentence{'s' if row.figures_changed > 1 else ''}"
                    + (", so it is not folded" if relation in FOLDED else ""))
@@ -76,20 +88,18 @@ def relate_pair(row: Any, params: Params) -> tuple[str, str]:
 
 
 def _is_template(row: Any, params: Params) -> bool:
-    """Most matched sentences holding numbers hold other numbers, and those sentences outweigh
-    the text both share word for word."""
-    return (row.numbers_changed > params.max_numbers_changed
+    """Most matched sentences holding numbers (two at least: one changed figure in a rewrite is
+    an edit) hold other numbers, and those sentences outweigh the text both share word for word."""
+    return (row.numbers_conflicting >= 2 and row.numbers_changed > params.max_numbers_changed
             and row.a_numbers_differ + row.b_numbers_differ > row.a_verbatim + row.b_verbatim)
 
 
-def _relation(row: Any, matched: int, params: Params) -> tuple[str, str]:
-    """The first relation rule that holds (see the module docstring), and its reason;
-    matched: the sentences matched in the text with fewer."""
+def _relation(row: Any, confidence: float, params: Params) -> tuple[str, str]:
+    """The first relation rule that holds (see the module docstring), and its reason."""
     kept = {"a": row.a_verbatim + row.a_near, "b": row.b_verbatim + row.b_near}
     shared = {side: kept[side] + getattr(row, f"{side}_reworded") for side in kept}
     name = {"a": row.doc_a, "b": row.doc_b}
-    # The text more contained in the other leads the explanation.
-    inner, outer = ("a", "b") if shared["a"] >= shared["b"] else ("b", "a")
+    sure = f"confidence {confidence:.2f}"
     if kept["a"] >= params.duplicate_share and kept["b"] >= params.duplicate_share:
         return "duplicate", (f"the same text: {_pct(kept['a'])} of {row.doc_a} and "
                              f"{_pct(kept['b'])} of {row.doc_b} match nearly verbatim")
@@ -97,26 +107,44 @@ def _relation(row: Any, matched: int, params: Params) -> tuple[str, str]:
     if kept[copier] >= params.copy_share and kept[source] >= params.cover_share:
         return "copy", (f"{_pct(kept[copier])} of {name[copier]} is nearly verbatim in {name[source]}, "
                         f"covering {_pct(kept[source])} of it; the rest was added or dropped")
-    if (shared[inner] >= params.rewrite_share and shared[outer] >= params.cover_share
-            and row.order >= params.rewrite_order and matched >= params.min_shared_sentences):
-        reworded = getattr(row, f"{inner}_reworded") / max(shared[inner], 1e-9)
-        return "rewrite", (f"{_pct(shared[inner])} of {name[inner]} reappears in {name[outer]} "
-                           f"({_pct(reworded)} of it reworded), {_pct(row.order)} in the same order")
-    if shared[inner] >= params.partial_share and matched >= params.min_shared_sentences:
-        return "partial", (f"{_pct(shared[inner])} of {name[inner]} ({getattr(row, f'sentences_matched_{inner}')} "
-                           f"sentences) is shared with {name[outer]}, which is {_pct(shared[outer])} of it")
-    if matched < params.min_shared_sentences:
-        return "rejected", (f"{matched} matching sentence{'s' if matched != 1 else ''} "
-                            f"(need {params.min_shared_sentences})")
-    return "rejected", (f"only {_pct(shared[inner])} of {name[inner]} is shared "
-                        f"(need {_pct(params.partial_share)} for partial)")
+    if confidence < params.confidence:
+        return "rejected", f"not derived ({sure}): {_evidence(row)}"
+    in_order = row.order >= params.rewrite_order
+    covered = {side: max(shared[side] if in_order else 0.0, getattr(row, f"{side}_aligned")) for side in kept}
+    inner, outer = ("a", "b") if covered["a"] >= covered["b"] else ("b", "a")
+    if covered[inner] >= params.rewrite_share and covered[outer] >= params.cover_share:
+        return "rewrite", (f"{_pct(covered[inner])} of {name[inner]} reappears in {name[outer]} in the same order, "
+                           f"{_pct(covered[outer])} of {name[outer]} in {name[inner]} ({_reworded(row, inner)}; {sure})")
+    widest = max(covered[inner], shared["a"], shared["b"])
+    if widest >= params.partial_share:
+        part = inner if covered[inner] >= max(shared.values()) else max(shared, key=shared.get)
+        other = "b" if part == "a" else "a"
+        return "partial", (f"{_pct(widest)} of {name[part]} is shared with {name[other]}, which is "
+                           f"{_pct(max(covered[other], shared[other]))} of it ({sure})")
+    return "rejected", f"only {_pct(widest)} of either text is shared (need {_pct(params.partial_share)}; {sure})"
+
+
+def _reworded(row: Any, side: str) -> str:
+    """How the covered text came across: the share of its matched sentences reworded."""
+    shared = _shared(row, side)
+    return f"{_pct(getattr(row, f'{side}_reworded') / shared)} of the matched text reworded" if shared > 0 \
+        else "reworded throughout"
+
+
+def _evidence(row: Any) -> str:
+    """A rejected pair's evidence in words: information shared, rare words, order."""
+    return (f"{_pct(max(row.a_information, row.b_information))} of a text's information is among the other's words, "
+            f"{row.anchors} rare word{'s' if row.anchors != 1 else ''} shared, "
+            f"{_pct(max(row.a_aligned, row.b_aligned))} of a text aligned in order")
 
 
 def relate(candidates: pd.DataFrame, evidence: pd.DataFrame, params: Params) -> pd.DataFrame:
-    """The `pairs` table: candidates joined with their evidence, relation and reason."""
+    """The `pairs` table: candidates joined with their evidence, relation, confidence and reason."""
     pairs = pd.concat([candidates.reset_index(drop=True), evidence.reset_index(drop=True)], axis=1)
-    named = [relate_pair(row, params) for row in pairs.itertuples(index=False)]
+    confidence = probability(pairs) if len(pairs) else np.empty(0)
+    named = [relate_pair(row, p, params) for row, p in zip(pairs.itertuples(index=False), confidence)]
     pairs.insert(2, "relation", [relation for relation, _ in named])
+    pairs.insert(3, "confidence", np.round(confidence, 4))
     pairs["reason"] = [reason for _, reason in named]
     return pairs
 

@@ -11,7 +11,8 @@ Rules, chosen to work for any language:
 * a paragraph ends at a blank line, or at a line break after sentence-final
   punctuation (hard-wrapped lines, as in wire copy, stay one paragraph);
 * a sentence ends at ``. ! ? …`` (plus closing quotes or brackets) followed by
-  space and a character that is not lower case; a full stop after a single
+  space and a character that is not lower case nor another full stop (a spaced
+  ellipsis ``. . .`` goes on); a full stop after a single
   letter or a short capitalised word (``U.S.``, ``Gen.``, ``Sgt.``) is taken for
   an abbreviation;
 * it also ends at a full stop, question or exclamation mark glued to the next
@@ -70,8 +71,8 @@ def _is_sentence_end(text: str, m: re.Match[str]) -> bool:
     if m.end() < len(text) and not text[m.end()].isspace() and m.group()[-1] in ".!?":
         return _is_glued_end(text, m.start(), m.end())
     rest = text[m.end():m.end() + 20].lstrip()
-    if rest[:1].islower():
-        return False
+    if rest[:1].islower() or rest[:1] in (".", "…") or text[max(0, m.start() - 2):m.start()] == ". ":
+        return False  # lower case goes on, and so does a spaced ellipsis: "100 Years . . . 100 Heroes"
     return not (m.group().startswith(".") and len(m.group()) == 1
                 and _ABBREVIATION.search(text[max(0, m.start() - 6):m.end()]))
 

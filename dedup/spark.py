@@ -91,6 +91,7 @@ from urllib.parse import unquote
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pyspark import Broadcast
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -107,10 +108,11 @@ from dedup.params import Params
 from dedup.read import COLUMNS, Fields, InputError
 from dedup.relate import LINKED, ORIENT_COLUMNS, relate
 from dedup.segment import SEGMENT_COLUMNS
-from dedup.verify import EVIDENCE_COLUMNS, MATCH_COLUMNS, verify
+from dedup.verify import EVIDENCE_COLUMNS, EVIDENCE_DTYPES, MATCH_COLUMNS, SentenceIndex, pair_documents, verify
+from dedup.weights import DocumentFrequencies
 
 SPARK_FORMATS = {".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-PAIR_COLUMNS = [*CANDIDATE_COLUMNS[:2], "relation", *CANDIDATE_COLUMNS[2:], *EVIDENCE_COLUMNS, "reason",
+PAIR_COLUMNS = [*CANDIDATE_COLUMNS[:2], "relation", "confidence", *CANDIDATE_COLUMNS[2:], *EVIDENCE_COLUMNS, "reason",
                 *ORIENT_COLUMNS]
 KEY = "idx"           # a record's place in the input: path, file, row (see `_order_key`)
 PAIR_KEY = ["a_idx", "b_idx"]
@@ -160,16 +162,15 @@ class Table:
                              if d not in ("binary", "longs", "ints")})
 
 
-_EVIDENCE_DTYPES = {c: "int64" if c.startswith("sentences_") or c == "figures_changed" else "bool" if c == "bounded"
-                    else "float64" for c in EVIDENCE_COLUMNS}
 _COUNTS = {"lsh_sentences_a": "int64", "lsh_sentences_b": "int64"}
 RECORDS = Table.of("records", COLUMNS, keys=[KEY])
 DOCUMENTS = Table.of("documents", [*COLUMNS, "n_sentences", "signature", "bands"], keys=[KEY],
                      n_sentences="Int64", signature="binary", bands="longs")
 SEGMENTS = Table.of("segments", [*SEGMENT_COLUMNS, "signature", "bands"], keys=[KEY], seg_no="int32",
                     para_no="int32", start="int64", end="int64", n_units="int32", signature="ints", bands="longs")
+WORDS = Table.of("words", ["hash", "documents"], hash="int64", documents="int64")  # a batch's document frequencies
 CANDIDATES = Table.of("candidates", CANDIDATE_COLUMNS, keys=PAIR_KEY, estimate="float64", **_COUNTS)
-PAIRS = Table.of("pairs", PAIR_COLUMNS, keys=PAIR_KEY, estimate="float64", **_COUNTS, **_EVIDENCE_DTYPES,
+PAIRS = Table.of("pairs", PAIR_COLUMNS, keys=PAIR_KEY, estimate="float64", confidence="float64", **_COUNTS, **EVIDENCE_DTYPES,
                  **{c: "object" for c in ORIENT_COLUMNS})
 ORIENTATION = Table.of("orientation", ORIENT_COLUMNS, keys=PAIR_KEY, **{c: "object" for c in ORIENT_COLUMNS})
 MATCHES = Table.of("matches", MATCH_COLUMNS, keys=[*PAIR_KEY, ROW], seg_a="int64", seg_b="int64",
@@ -526,7 +527,20 @@ def _prepare_batches(batches: Iterator[pd.DataFrame], params: Params) -> Iterato
             signatures[row], keys[row] = signature, key
         segments = segments.assign(**{KEY: segments.doc_id.map(idx_of).to_numpy(np.int64),
                                       "signature": signatures, "bands": keys})
-        yield _pack([DOCUMENTS, SEGMENTS], {"documents": documents, "segments": segments})
+        counted = DocumentFrequencies.of(segments)
+        words = pd.DataFrame({"hash": counted.hashes.view(np.int64), "documents": counted.counts})
+        yield _pack([DOCUMENTS, SEGMENTS, WORDS], {"documents": documents, "segments": segments, "words": words})
+
+
+def corpus_frequencies(words: DataFrame, documents: DataFrame) -> DocumentFrequencies:
+    """The corpus's `DocumentFrequencies` from the batches' counts (a batch holds whole documents),
+    the words two or more documents hold, on the driver to be shipped with the pair batches."""
+    common = words.groupBy("hash").agg(F.sum("documents").alias("documents")).filter(F.col("documents") >= 2)
+    counted = common.toPandas()
+    hashes = counted.hash.to_numpy(np.int64).view(np.uint64)
+    order = np.argsort(hashes)
+    return DocumentFrequencies(hashes[order], counted.documents.to_numpy(np.int64)[order],
+                               documents.filter(F.col("status") == "ok").count())
 
 
 # --- candidates ----------------------------------------------------------------
@@ -675,7 +689,8 @@ def _keyed(rows: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     return rows.assign(**{ROW: rows.groupby(PAIR_KEY).cumcount()})
 
 
-def _verify_batches(batches: Iterator[pd.DataFrame], params: Params) -> Iterator[pd.DataFrame]:
+def _verify_batches(batches: Iterator[pd.DataFrame], params: Params,
+                    frequencies: Broadcast) -> Iterator[pd.DataFrame]:
     """`verify` and `relate` on a batch of candidates, with its own documents prepared."""
     for batch in batches:
         if batch.empty:
@@ -684,13 +699,15 @@ def _verify_batches(batches: Iterator[pd.DataFrame], params: Params) -> Iterator
         _, segments, unit_hashes, fp = prepare(docs[list(COLUMNS)], params)
         batch = batch.sort_values(PAIR_KEY).reset_index(drop=True)
         candidates = batch[CANDIDATE_COLUMNS]
-        evidence, matches = verify(candidates, segments, unit_hashes, fp, params)
+        index = SentenceIndex.build(segments, unit_hashes, params, 1, pair_documents(candidates), frequencies.value)
+        evidence, matches = verify(candidates, segments, unit_hashes, fp, params, index=index)
         pairs = relate(candidates, evidence, params).assign(a_idx=batch.a_idx, b_idx=batch.b_idx)
         pairs = pairs.assign(**{c: None for c in ORIENT_COLUMNS})
         yield _pack([PAIRS, MATCHES], {"pairs": pairs, "matches": _keyed(matches, batch)})
 
 
-def _align_batches(batches: Iterator[pd.DataFrame], params: Params) -> Iterator[pd.DataFrame]:
+def _align_batches(batches: Iterator[pd.DataFrame], params: Params,
+                   frequencies: Broadcast) -> Iterator[pd.DataFrame]:
     """`align` on a batch of related pairs, with the corpus's furniture flags for their sentences."""
     for batch in batches:
         if batch.empty:
@@ -702,8 +719,9 @@ def _align_batches(batches: Iterator[pd.DataFrame], params: Params) -> Iterator[
         repeated = np.array([(doc, seg) in flagged for doc, seg in zip(segments.doc_id, segments.seg_no)],
                             dtype=bool)
         pairs = batch.sort_values(PAIR_KEY).reset_index(drop=True)
+        index = SentenceIndex.build(segments, unit_hashes, params, 1, pair_documents(pairs), frequencies.value)
         orientation, passages, facts = align(pairs[PAIRS.names], docs[list(COLUMNS)], segments, unit_hashes,
-                                             params, repeated_furniture=repeated)
+                                             params, repeated_furniture=repeated, index=index)
         yield _pack([ORIENTATION, PASSAGES, FACTS], {
             "orientation": orientation.assign(a_idx=pairs.a_idx, b_idx=pairs.b_idx),
             "passages": _keyed(passages, pairs), "facts": _keyed(facts, pairs)})
@@ -855,14 +873,17 @@ def run(records: DataFrame, params: Params, stages: _Stages) -> SparkScan:
     with stages.stage("prepare"):
         records = _spread(records, records.count())
         prepared = stages.keep(records.mapInPandas(partial(_prepare_batches, params=params),
-                                                   _packed_schema([DOCUMENTS, SEGMENTS])))
+                                                   _packed_schema([DOCUMENTS, SEGMENTS, WORDS])))
         documents, segments = _unpack(prepared, DOCUMENTS), _unpack(prepared, SEGMENTS)
+        # Broadcast: at a million documents the table is tens of MB, shipped once per executor, not per task.
+        frequencies = records.sparkSession.sparkContext.broadcast(
+            corpus_frequencies(_unpack(prepared, WORDS), documents))
     with stages.stage("candidates"):
         candidates, capped = find_candidates(documents, segments, params, stages)
     with stages.stage("verify"):
         shipped = _with_documents(candidates, documents)
         verified = stages.keep(_spread(shipped, candidates.count()).mapInPandas(
-            partial(_verify_batches, params=params), _packed_schema([PAIRS, MATCHES])))
+            partial(_verify_batches, params=params, frequencies=frequencies), _packed_schema([PAIRS, MATCHES])))
         pairs, matches = _unpack(verified, PAIRS), _unpack(verified, MATCHES)
         related = pairs.filter(F.col("relation").isin(*LINKED))
     with stages.stage("furniture"):
@@ -871,7 +892,8 @@ def run(records: DataFrame, params: Params, stages: _Stages) -> SparkScan:
         flagged = documents.join(furniture, KEY, "left")
         shipped = _with_documents(related, flagged, extra=["furniture"])
         aligned = stages.keep(_spread(shipped, related.count()).mapInPandas(
-            partial(_align_batches, params=params), _packed_schema([ORIENTATION, PASSAGES, FACTS])))
+            partial(_align_batches, params=params, frequencies=frequencies),
+            _packed_schema([ORIENTATION, PASSAGES, FACTS])))
         orientation = _unpack(aligned, ORIENTATION)
         pairs = stages.keep(pairs.drop(*ORIENT_COLUMNS).join(orientation, PAIR_KEY, "left")
                             .fillna("", subset=ORIENT_COLUMNS))

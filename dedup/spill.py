@@ -56,6 +56,7 @@ from dedup.params import Params
 from dedup.read import COLUMNS, Fields, InputError, iter_documents
 from dedup.relate import LINKED, ORIENT_COLUMNS, relate
 from dedup.verify import EVIDENCE_COLUMNS, MATCH_COLUMNS, SentenceIndex, verify
+from dedup.weights import DocumentFrequencies
 
 try:
     import pyarrow as pa
@@ -116,7 +117,8 @@ class _SignatureFiles:
 
 
 def _block_file(work: Path, kind: str, block: int) -> Path:
-    return work / f"{kind}-{block:05d}.{'npy' if kind in ('units', 'documents', 'sentences') else 'arrow'}"
+    suffix = {"units": "npy", "documents": "npy", "sentences": "npy", "frequencies": "npz"}.get(kind, "arrow")
+    return work / f"{kind}-{block:05d}.{suffix}"
 
 
 def _write_arrow(path: Path, table: pd.DataFrame) -> None:
@@ -174,6 +176,7 @@ def _prepare_block(task: tuple[int, pd.DataFrame, Params, Path]) -> _Prepared:
     prepared = _Prepared(documents.status.tolist(), documents.reason.tolist(), words,
                          per_doc["size"].to_numpy(np.int64), per_doc["sum"].to_numpy(np.int64), lines,
                          (segment_sources != "").to_numpy(), fp.sent_docs)
+    _save_frequencies(_block_file(work, "frequencies", block), DocumentFrequencies.of(segments))
     _release_freed_memory()
     return prepared
 
@@ -280,6 +283,7 @@ def _prepare(blocks: Iterable[pd.DataFrame], params: Params, workers: Workers, w
             yield block, documents, params, work
 
     prepared = list(workers.imap(_prepare_block, tasks()))
+    _join_frequencies(work, len(prepared))
     block_starts = _starts(np.array([len(block.segments) for block in prepared], np.int64))
     doc_sigs, sent_sigs = _SignatureFiles(params.num_perm), _SignatureFiles(params.sentence_num_perm)
     for number, block in enumerate(prepared):
@@ -301,6 +305,23 @@ def _prepare(blocks: Iterable[pd.DataFrame], params: Params, workers: Workers, w
                    doc_sigs, sent_sigs, work, digest.hexdigest(), seconds)
 
 
+def _save_frequencies(path: Path, frequencies: DocumentFrequencies) -> None:
+    np.savez(path, hashes=frequencies.hashes, counts=frequencies.counts, documents=frequencies.documents)
+
+
+def _load_frequencies(path: Path) -> DocumentFrequencies:
+    with np.load(path) as stored:
+        return DocumentFrequencies(stored["hashes"], stored["counts"], int(stored["documents"]))
+
+
+def _join_frequencies(work: Path, blocks: int) -> None:
+    """The corpus's word frequencies (`dedup.weights`), from the blocks' (all counted), for the
+    pair blocks to read back."""
+    frequencies = DocumentFrequencies.summed([_load_frequencies(_block_file(work, "frequencies", block))
+                                              for block in range(blocks)])
+    _save_frequencies(work / "frequencies.npz", frequencies.common())
+
+
 def _pair_blocks(pairs: pd.DataFrame, number: pd.Index) -> Iterator[tuple[int, pd.DataFrame, np.ndarray]]:
     """(block number, PAIR_BLOCK pairs, their documents' numbers, ascending)."""
     for block, start in enumerate(range(0, len(pairs), PAIR_BLOCK)):
@@ -317,7 +338,7 @@ def _verify_block(task: tuple[int, pd.DataFrame, _Located, Params, report.TableP
     the related pairs' sentence similarities for alignment."""
     block, candidates, located, params, matches = task
     segments, unit_hashes = located.segments_and_units()
-    index = SentenceIndex.build(segments, unit_hashes, params)
+    index = SentenceIndex.build(segments, unit_hashes, params, frequencies=_load_frequencies(located.work / "frequencies.npz"))
     doc_ids, _, shingles, offsets = shingle_sets(segments, unit_hashes, params)
     fp = Fingerprints.of_sets(doc_ids, shingles, offsets)
     evidence, found = verify(candidates, segments, None, fp, params, index=index)
@@ -346,7 +367,7 @@ def _align_block(task: tuple[int, pd.DataFrame, pd.DataFrame, _Located, np.ndarr
     similarities verification kept; the passages and facts are written."""
     block, pairs, documents, located, repeated, params, passages, facts = task
     segments, unit_hashes = located.segments_and_units()
-    index = SentenceIndex.build(segments, unit_hashes, params)
+    index = SentenceIndex.build(segments, unit_hashes, params, frequencies=_load_frequencies(located.work / "frequencies.npz"))
     with _levels_file(located.work, block).open("rb") as levels:
         index.verified.update(pickle.load(levels))
     documents = documents.assign(text=located.texts())

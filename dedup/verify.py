@@ -51,18 +51,26 @@ import pandas as pd
 
 from dedup import fused
 from dedup.boilerplate import is_furniture_line
+from dedup.weights import DocumentFrequencies, DocumentWords
 from dedup.fingerprint import Fingerprints
-from dedup.paraphrase import FEATURES, SentenceItems, item_features, probability
+from dedup.paraphrase import FEATURES, KINDS, SentenceItems, item_features, probability
 from dedup.parallel import chunks, concat_parts, map_chunks, pair_chunks, shared_strings, strings_at
 from dedup.params import Params
+from dedup.confidence import probability as derived_probability
 from dedup.relate import LINKED, relate_pair
 
 LEVELS = ("none", "reworded", "near", "verbatim")  # index = strength
 MATCH_COLUMNS = ["doc_a", "doc_b", "seg_a", "seg_b", "level", "score", "in_order"]
-EVIDENCE_COLUMNS = ["jaccard", "contained_a_in_b", "contained_b_in_a",
-                    "a_verbatim", "a_near", "a_reworded", "b_verbatim", "b_near", "b_reworded",
-                    "order", "sentences_matched_a", "sentences_matched_b", "numbers_changed",
-                    "a_numbers_differ", "b_numbers_differ", "figures_changed", "bounded"]
+# The evidence table's columns and dtypes, declared once (shares are float64, counts int64).
+EVIDENCE_DTYPES = {
+    **dict.fromkeys(["jaccard", "contained_a_in_b", "contained_b_in_a", "a_verbatim", "a_near", "a_reworded",
+                     "b_verbatim", "b_near", "b_reworded", "order"], "float64"),
+    "sentences_matched_a": "int64", "sentences_matched_b": "int64", "numbers_changed": "float64",
+    "numbers_conflicting": "int64", "a_numbers_differ": "float64", "b_numbers_differ": "float64",
+    "figures_changed": "int64", "a_information": "float64", "b_information": "float64", "anchors": "int64",
+    "anchor_order": "float64", "a_aligned": "float64", "b_aligned": "float64", "longest_run": "int64",
+    "bounded": "bool"}
+EVIDENCE_COLUMNS = list(EVIDENCE_DTYPES)
 
 
 @dataclass
@@ -78,16 +86,22 @@ class SentenceIndex:
     texts: Any                       # normalised sentence texts (`dedup.parallel.shared_strings`)
     lengths: np.ndarray              # characters of each sentence in the original text
     items: SentenceItems             # each sentence's unit, bigram, word and number sets
+    words: DocumentWords             # each document's distinct words, weighted (`dedup.weights`)
+    numbers: dict[str, int]          # doc_id -> its number in words (the order of rows)
+    information: np.ndarray          # each sentence's information: its distinct words' summed
     verified: dict[tuple[str, str], Similarity] = field(default_factory=dict)
 
     @classmethod
     def build(cls, segments: pd.DataFrame, unit_hashes: np.ndarray, params: Params, jobs: int = 1,
-              docs: Collection[str] | None = None) -> SentenceIndex:
+              docs: Collection[str] | None = None,
+              frequencies: DocumentFrequencies | None = None) -> SentenceIndex:
         """The index of a segments table and its unit hashes; jobs: worker processes.
 
         docs: index only these documents' sentences (default: all). Verification and
         alignment read only the documents of candidate pairs, and the index holds each
         sentence's hash sets, so a corpus whose documents are mostly unique keeps little.
+        frequencies: the corpus's document frequencies of words, which weigh them with the
+        language's (`dedup.weights`); none for two texts compared alone.
         """
         segment_rows = np.arange(len(segments))
         if docs is not None:
@@ -102,11 +116,35 @@ class SentenceIndex:
         unit_offsets = np.concatenate([[0], np.cumsum(n_units)])
         items = SentenceItems.concat(map_chunks(_items, (texts, unit_hashes, n_units, unit_offsets, params),
                                                 chunks(len(segments), jobs), jobs) or [SentenceItems.of([], params)])
-        return cls(rows, segment_rows, texts, (segments.end - segments.start).to_numpy(np.int64), items)
+        words = _document_words(items, [len(idx) for idx in rows.values()], frequencies or DocumentFrequencies.none())
+        word_offsets = items.offsets[KINDS.index("word")]
+        information = np.add.reduceat(np.append(words.token_info, 0.0), word_offsets[:-1]) if len(segments) else \
+            np.empty(0)
+        information[np.diff(word_offsets) == 0] = 0.0  # reduceat gives a sentence without words the next value
+        return cls(rows, segment_rows, texts, (segments.end - segments.start).to_numpy(np.int64), items, words,
+                   {doc: k for k, doc in enumerate(rows)}, information)
+
+    def document(self, doc: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """One document's distinct words: (hashes, information, rarity outside a pair, first sentence)."""
+        k = self.numbers[doc]  # documents are numbered in the order of rows
+        start, stop = self.words.offsets[k], self.words.offsets[k + 1]
+        words = self.words
+        return words.hashes[start:stop], words.info[start:stop], words.rarity[start:stop], words.first[start:stop]
+
 
     def texts_of(self, rows: np.ndarray) -> list[str]:
         """The normalised texts of one document's sentences (rows as in ``rows``)."""
         return strings_at(self.texts, int(rows[0]), int(rows[-1]) + 1) if len(rows) else []
+
+
+def _document_words(items: SentenceItems, sentences: list[int], frequencies: DocumentFrequencies) -> DocumentWords:
+    """The weighted distinct words of consecutive documents of these many sentences each."""
+    values, offsets = items.values[KINDS.index("word")], items.offsets[KINDS.index("word")]
+    sentence = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    document_of = np.repeat(np.arange(len(sentences)), sentences)
+    first_sentence = np.concatenate([[0], np.cumsum(sentences)])[:-1]
+    document = document_of[sentence]
+    return DocumentWords.of(values, sentence - first_sentence[document], document, len(sentences), frequencies)
 
 
 def _items(state: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Params], part: slice) -> SentenceItems:
@@ -120,14 +158,17 @@ MERGED_SHARE = 0.5  # a sentence holding most of another's units: the two may be
 # thousands of sentences each), only sentences sharing a rare unit or their whole text are compared.
 DENSE_CELLS = 1 << 20
 RARE_UNIT = 32  # a unit in more sentences than this, on either side, does not make sentences comparable
+LOOSE = 0.3  # two sentences sharing this much of each one's information may be one passage, restructured
 
 
 @dataclass(frozen=True)
 class Similarity:
     """The sentence similarity of one pair of texts (m and n sentences), sparse: the cells
-    (i, j) with a level, or where one sentence holds at least MERGED_SHARE of the other's
-    units, in (i, j) order; every other cell has level 0, score 0 and no shared units that
-    matter. Verification keeps it for each related pair, and `dedup.align` reuses it.
+    (i, j) with a level, where one sentence holds at least MERGED_SHARE of the other's
+    units, or whose sentences share at least LOOSE of each one's information (``shared``:
+    the smaller of the two shares), in (i, j) order; every other cell has level 0, score 0
+    and nothing shared that matters. Verification keeps it for each related pair, and
+    `dedup.align` reuses it.
 
     bounded: the texts were too long to compare every sentence with every other (more than
     DENSE_CELLS pairs): only sentences sharing their text or a unit found in at most
@@ -140,12 +181,13 @@ class Similarity:
     level: np.ndarray         # int8 index into LEVELS
     score: np.ndarray         # float64
     shared_units: np.ndarray  # int32 |Ua ∩ Ub|
+    shared: np.ndarray        # float64 the smaller share of either sentence's information the other holds
     bounded: bool
 
     def select(self, kept: np.ndarray) -> Similarity:
         """These cells only (a boolean per cell)."""
         return replace(self, i=self.i[kept], j=self.j[kept], level=self.level[kept], score=self.score[kept],
-                       shared_units=self.shared_units[kept])
+                       shared_units=self.shared_units[kept], shared=self.shared[kept])
 
     def raised(self, cells: np.ndarray, level: int, score: float) -> Similarity:
         """These cells (flat indices i * n + j, ascending) at the given level and score where they
@@ -157,11 +199,12 @@ class Similarity:
         merged = np.union1d(flat, cells)
         at = np.searchsorted(merged, flat)
         levels, scores = np.zeros(len(merged), np.int8), np.zeros(len(merged))
-        shared = np.zeros(len(merged), np.int32)
-        levels[at], scores[at], shared[at] = self.level, self.score, self.shared_units
+        units, shared = np.zeros(len(merged), np.int32), np.zeros(len(merged))
+        levels[at], scores[at], units[at], shared[at] = self.level, self.score, self.shared_units, self.shared
         raise_ = np.isin(merged, cells) & (levels == 0)
         levels[raise_], scores[raise_] = level, score
-        return replace(self, i=merged // n, j=merged % n, level=levels, score=scores, shared_units=shared)
+        return replace(self, i=merged // n, j=merged % n, level=levels, score=scores, shared_units=units,
+                       shared=shared)
 
     def linked(self) -> Similarity:
         """The cells with a level: the sentence pairs that match."""
@@ -197,8 +240,21 @@ def sentence_similarity(index: SentenceIndex, rows_a: np.ndarray, rows_b: np.nda
     level[ratio >= params.near_verbatim] = 2
     level[ratio >= 1.0] = 3
     score = np.where(level >= 2, ratio, np.where(level == 1, np.maximum(reworded, trimmed), 0.0))
-    kept = (level > 0) | _holds_most(shared_units, units_a, units_b)
-    return Similarity((m, n), i, j, level, score, shared_units, bounded).select(kept)
+    shared = _shared_information(index, rows_a[i], rows_b[j])
+    kept = (level > 0) | _holds_most(shared_units, units_a, units_b) | (shared >= LOOSE)
+    return Similarity((m, n), i, j, level, score, shared_units, shared, bounded).select(kept)
+
+
+def _shared_information(index: SentenceIndex, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
+    """For sentence pairs (rows_a[k], rows_b[k]) of the index: the smaller of the two shares of a
+    sentence's information (`dedup.weights`) found among the other's words; 0 for a sentence
+    without information."""
+    word = KINDS.index("word")
+    shared_a, shared_b = fused.weighted_shared(index.items.values[word], index.items.offsets[word],
+                                               index.words.token_info, rows_a, rows_b)
+    info_a, info_b = index.information[rows_a], index.information[rows_b]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where((info_a > 0) & (info_b > 0), np.minimum(shared_a / info_a, shared_b / info_b), 0.0)
 
 
 def _holds_most(shared_units: np.ndarray, units_a: np.ndarray, units_b: np.ndarray) -> np.ndarray:
@@ -285,12 +341,62 @@ def verify_pair(doc_a: str, doc_b: str, index: SentenceIndex, set_a: np.ndarray,
         "sentences_matched_a": int((best_a > 0).sum()),
         "sentences_matched_b": int((best_b > 0).sum()),
         "numbers_changed": float(conflicting.sum() / numbered.sum()) if numbered.any() else 0.0,
+        "numbers_conflicting": int(conflicting.sum()),
         "a_numbers_differ": float(len_a[aligned[conflicting, 0]].sum() / max(int(len_a.sum()), 1)),
         "b_numbers_differ": float(len_b[aligned[conflicting, 1]].sum() / max(int(len_b.sum()), 1)),
         "figures_changed": int((conflicting & stated).sum()),
+        **_informative_overlap(index, doc_a, doc_b),
+        **_aligned_information(similarity, index.information[rows_a], index.information[rows_b]),
+        "longest_run": _longest_run(similarity, aligned, len_a, len_b),
         "bounded": similarity.bounded,
     }
     return evidence, _matches(similarity.linked(), aligned), similarity
+
+
+def _longest_run(similarity: Similarity, aligned: np.ndarray, len_a: np.ndarray, len_b: np.ndarray) -> int:
+    """The characters (of the shorter side) of the longest run of consecutive sentences both
+    texts hold verbatim or nearly so, in the same order: a copied passage, however long the
+    texts around it."""
+    linked = similarity.linked()
+    level = dict(zip(zip(linked.i.tolist(), linked.j.tolist()), linked.level.tolist()))
+    best = run_a = run_b = 0
+    previous = (-2, -2)
+    for i, j in aligned.tolist():
+        if level[i, j] < LEVELS.index("near"):
+            run_a = run_b = 0
+            previous = (-2, -2)
+            continue
+        if (i, j) != (previous[0] + 1, previous[1] + 1):
+            run_a = run_b = 0
+        run_a, run_b = run_a + int(len_a[i]), run_b + int(len_b[j])
+        best = max(best, min(run_a, run_b))
+        previous = (i, j)
+    return best
+
+
+def _aligned_information(similarity: Similarity, info_a: np.ndarray, info_b: np.ndarray) -> dict[str, float]:
+    """The share of each text's information in sentences that an order-keeping chain of loosely
+    linked sentence pairs (each sharing at least LOOSE of either's information) aligns: high
+    when one text follows the other sentence by sentence, however reworded, merged or split;
+    low for two texts on one event that share names in other places."""
+    loose = similarity.select(similarity.shared >= LOOSE)
+    chain = fused.monotone_alignment(loose.i, loose.j, loose.shared)
+    rows_a, rows_b = np.unique(loose.i[chain]), np.unique(loose.j[chain])
+    return {"a_aligned": float(info_a[rows_a].sum() / info_a.sum()) if info_a.sum() > 0 else 0.0,
+            "b_aligned": float(info_b[rows_b].sum() / info_b.sum()) if info_b.sum() > 0 else 0.0}
+
+
+ANCHOR_INFORMATION = float(np.log(1000))  # an anchor: a word fewer than one document in 1,000 holds besides the pair
+
+
+def _informative_overlap(index: SentenceIndex, doc_a: str, doc_b: str) -> dict[str, float]:
+    """The shares of each text's information (word by word, `dedup.weights`) among the words both
+    hold, the shared anchors (words rare outside the pair: names, numbers, terms), and the share of those in the
+    same order in both texts (by the sentence each first appears in)."""
+    info_a, info_b, anchors, in_order = fused.weighted_overlap(*index.document(doc_a), *index.document(doc_b),
+                                                               ANCHOR_INFORMATION)
+    return {"a_information": float(info_a), "b_information": float(info_b), "anchors": int(anchors),
+            "anchor_order": in_order / anchors if anchors else 0.0}
 
 
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -374,6 +480,7 @@ def _verify_rows(state: tuple[pd.DataFrame, SentenceIndex, Fingerprints, dict[st
                                                          fp.doc_set(position[doc_b]), params)
         rows.append(evidence)
         matches += [(doc_a, doc_b, *match) for match in pair_matches]
-        if relate_pair(SimpleNamespace(doc_a=doc_a, doc_b=doc_b, **evidence), params)[0] in LINKED:
+        row = SimpleNamespace(doc_a=doc_a, doc_b=doc_b, **evidence)
+        if relate_pair(row, float(derived_probability(evidence)[0]), params)[0] in LINKED:
             levels[doc_a, doc_b] = similarity
     return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS), pd.DataFrame(matches, columns=MATCH_COLUMNS), levels

@@ -90,9 +90,15 @@ def test_compare_explains_a_pair():
     assert "nearly verbatim" in comparison.reason
 
 
-def test_compare_rejects_text_too_short_to_fingerprint():
-    with pytest.raises(ValueError, match="too short to fingerprint"):
-        dedup.compare(STORY, "Hi.")
+def test_compare_judges_texts_too_short_to_fingerprint():
+    # MSRP 1st pair: one sentence each, reordered and reworded; a scan could never pair them
+    # (under min_sentence_units), but compare must still tell a paraphrase from another story.
+    sentence = "Amrozi accused his brother, whom he called the witness, of deliberately distorting his evidence."
+    paraphrase = "Referring to him as only the witness, Amrozi accused his brother of deliberately distorting his evidence."
+    assert dedup.compare(sentence, paraphrase).relation in ("duplicate", "copy", "rewrite")
+    assert dedup.compare(sentence, "Markets fell in Tokyo.").relation == "rejected"
+    with pytest.raises(ValueError, match="text B: no words to compare"):
+        dedup.compare(STORY, " -- ")
 
 
 def test_parameters_that_cannot_work_fail_before_any_work():

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -28,6 +29,7 @@ from dedup import report, spark  # noqa: E402
 from dedup.candidates import CANDIDATE_COLUMNS  # noqa: E402
 from dedup.read import InputError, read_documents  # noqa: E402
 from dedup.verify import EVIDENCE_COLUMNS  # noqa: E402
+from dedup.weights import DocumentFrequencies  # noqa: E402
 from tests import synthetic  # noqa: E402
 
 # pyspark 4 with pandas 3 warns on every conversion; nothing here depends on what it warns about.
@@ -105,7 +107,9 @@ def test_spark_writes_a_parquet_folder_per_table_and_the_manifest(local, distrib
 
 
 def test_verification_of_a_pair_does_not_depend_on_the_other_documents_of_its_batch(local):
-    """Batches of one pair give the rows the whole corpus gave (what lets Spark cut the work anywhere)."""
+    """Batches of one pair give the rows the whole corpus gave (what lets Spark cut the work anywhere),
+    given the corpus's word frequencies as the scan broadcasts them."""
+    frequencies = SimpleNamespace(value=DocumentFrequencies.of(local.segments).common())
     documents = local.documents.set_index("doc_id")
     position = {doc: i for i, doc in enumerate(local.documents.doc_id)}
     for row in local.pairs.groupby("relation").head(2).itertuples():
@@ -114,7 +118,7 @@ def test_verification_of_a_pair_does_not_depend_on_the_other_documents_of_its_ba
                   for side in ("a", "b") for c in ("doc_id", "text", "source", "date")}
         batch = pd.DataFrame([{"a_idx": position[row.doc_a], "b_idx": position[row.doc_b],
                                **{c: getattr(row, c) for c in CANDIDATE_COLUMNS}, **fields}])
-        packed = pd.concat(spark._verify_batches(iter([batch]), PARAMS))
+        packed = pd.concat(spark._verify_batches(iter([batch]), PARAMS, frequencies))
         pair = packed[packed._table == "pairs"]
         for column in EVIDENCE_COLUMNS + ["relation", "reason"]:
             assert pair[f"pairs__{column}"].iloc[0] == getattr(row, column)

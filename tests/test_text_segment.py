@@ -321,3 +321,8 @@ def test_sentences_glued_by_a_scraper_are_split_and_abbreviations_are_not(text, 
 ])
 def test_sentence_marks_of_other_scripts_end_sentences(text, expected):
     assert sentences(text) == expected
+
+
+def test_a_spaced_ellipsis_does_not_end_a_sentence():
+    assert sentences("AFI's 100 Years . . . 100 Heroes list was named. Next one.") == [
+        "AFI's 100 Years . . . 100 Heroes list was named.", "Next one."]
