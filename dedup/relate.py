@@ -12,10 +12,11 @@ names the pair:
 ==========  ==========================================================================
 rejected    one template filled with other facts: a pair whose matched sentences
             holding numbers mostly (more than ``max_numbers_changed``) hold other
-            numbers, and whose sentences with conflicting numbers outweigh the text
-            the two share word for word (a_numbers_differ + b_numbers_differ >
-            a_verbatim + b_verbatim): the same frame, other facts, nothing else
-            repeated. A copy that edits a figure repeats the rest verbatim.
+            numbers, and whose sentences with conflicting numbers outweigh all the
+            other text the two share (differ > shared - differ, summed over both
+            texts): the same frame, other facts, nothing else repeated. A copy that
+            edits a figure repeats the rest, verbatim or reworded; a one-sentence
+            dividend notice of another company with other dates repeats nothing.
 duplicate   both texts kept ≥ ``duplicate_share``: the same article up to headline,
             byline, furniture and small edits
 copy        one text kept ≥ ``copy_share`` in the other, and the shared part is at
@@ -74,10 +75,9 @@ def link_strength(pairs: pd.DataFrame) -> pd.Series:
 def relate_pair(row: Any, confidence: float, params: Params) -> tuple[str, str]:
     """(relation, reason) for one row (a Series or a named tuple) holding doc_a, doc_b and the
     evidence columns; confidence: the pair's probability of being derived."""
-    matched = min(row.sentences_matched_a, row.sentences_matched_b)
-    if _is_template(row, params) and matched >= params.min_shared_sentences:
+    if _is_template(row, params):
         return "rejected", (f"one template with other facts: the numbers differ in {_pct(row.numbers_changed)} of the "
-                            f"matched sentences that hold numbers, which outweigh the text repeated word for word")
+                            f"matched sentences that hold numbers, which outweigh the rest of the text the two share")
     relation, reason = _relation(row, confidence, params)
     if relation in LINKED and row.figures_changed > 0:
         reason += (f"; figures differ in {row.figures_changed} matched sentence{'s' if row.figures_changed > 1 else ''}"
@@ -88,10 +88,12 @@ def relate_pair(row: Any, confidence: float, params: Params) -> tuple[str, str]:
 
 
 def _is_template(row: Any, params: Params) -> bool:
-    """Most matched sentences holding numbers (two at least: one changed figure in a rewrite is
-    an edit) hold other numbers, and those sentences outweigh the text both share word for word."""
-    return (row.numbers_conflicting >= 2 and row.numbers_changed > params.max_numbers_changed
-            and row.a_numbers_differ + row.b_numbers_differ > row.a_verbatim + row.b_verbatim)
+    """Most matched sentences holding numbers hold other numbers, and those sentences outweigh
+    the rest of the text both share (at any level: a rewrite that changed one figure still
+    shares its other sentences)."""
+    differ = row.a_numbers_differ + row.b_numbers_differ
+    return (row.numbers_changed > params.max_numbers_changed
+            and differ > _shared(row, "a") + _shared(row, "b") - differ)
 
 
 def _relation(row: Any, confidence: float, params: Params) -> tuple[str, str]:

@@ -70,10 +70,10 @@ def hostile_report(tmp_path_factory) -> Path:
          "source": IMG, "date": "2024-03-02"},
         {"doc_id": f"copy {IMG}", "text": _hostile(NEAR_COPY), "title": IMG, "url": JS_URL,
          "source": SCRIPT, "date": "2024-03-03"},
-        {"doc_id": f"short {SCRIPT}", "text": SCRIPT},  # rejected: too short to fingerprint
+        {"doc_id": f"short {SCRIPT}", "text": SCRIPT},  # one sentence of the copy: an excerpt of it
     ])
     result = dedup.analyse(documents)
-    assert result.pairs.relation.isin(LINKED).sum() == 1, result.pairs.reason.tolist()
+    assert result.pairs.relation.isin(LINKED).sum() == 2, result.pairs.reason.tolist()
     out = tmp_path_factory.mktemp("hostile")
     write_html(result, out)
     return out

@@ -110,16 +110,19 @@ def test_parameters_that_cannot_work_fail_before_any_work():
         dedup.Params(keep="sources")
 
 
-def test_one_shared_template_sentence_is_not_a_rewrite():
-    """Wire notices built from one template share a reworded sentence, not a story."""
-    notice_a = ("Walter Industries declared a quarterly dividend of 35 cents per share, payable April 1 "
-                "to shareholders of record on March 13.")
-    notice_b = ("The board of Health Group Holdings approved a quarterly dividend of 35 cents a share, "
-                "to be paid on April 1 to holders of record March 13.")
-    guarded = dedup.compare(notice_a, notice_b)
-    unguarded = dedup.compare(notice_a, notice_b, dedup.Params(min_shared_sentences=1))
-    assert unguarded.relation in ("rewrite", "copy", "duplicate")  # the case the guard is for
-    assert guarded.relation == "rejected", guarded.reason
+NOTICE = ("The board of {company} approved a quarterly dividend of {cents} cents a share, to be paid on "
+          "{paid} to holders of record {record}.")
+
+
+def test_one_sentence_notices_of_one_template_with_other_figures_are_not_linked():
+    """Wire dividend notices are one sentence from one template: with other companies and other
+    figures they share the frame, not a story, however short. No sentence count decides it."""
+    first = NOTICE.format(company="Walter Industries", cents=15, paid="June 1", record="March 2")
+    other = NOTICE.format(company="Loral Systems", cents=20, paid="June 15", record="March 20")
+    refiled = first.replace("The board of", "On Tuesday the board of")
+    assert dedup.compare(first, other).relation == "rejected"
+    assert "template" in dedup.compare(first, other).reason
+    assert dedup.compare(first, refiled).relation in ("duplicate", "copy")
 
 
 def test_one_template_filled_with_other_figures_is_not_a_copy_but_a_refiling_is():
@@ -138,7 +141,7 @@ def _linked(*links: tuple[str, str, float]) -> pd.DataFrame:
     """A pairs table of partial relations, each text sharing the given share with the other."""
     return pd.DataFrame([{"doc_a": a, "doc_b": b, "relation": "partial", "a_verbatim": share, "a_near": 0.0,
                           "a_reworded": 0.0, "b_verbatim": share, "b_near": 0.0, "b_reworded": 0.0,
-                          "figures_changed": 0} for a, b, share in links])
+                          "a_aligned": share, "b_aligned": share, "figures_changed": 0} for a, b, share in links])
 
 
 @pytest.mark.parametrize("extra", [[], [("c", "d", 0.9), ("d", "e", 0.9), ("c", "e", 0.9)]])
@@ -159,7 +162,8 @@ def test_whole_texts_matched_in_three_kinds_group_into_one_story():
     "negative distances" (seen in a 1M-document scan)."""
     documents = _corpus(**{name: STORY for name in "abc"})
     shares = {"verbatim": 9 / 28, "near": 18 / 28, "reworded": 1 / 28}
-    whole = {"relation": "rewrite", "figures_changed": 0, **{f"{side}_{level}": share for side in "ab" for level, share in shares.items()}}
+    whole = {"relation": "rewrite", "figures_changed": 0, "a_aligned": 1.0, "b_aligned": 1.0,
+             **{f"{side}_{level}": share for side in "ab" for level, share in shares.items()}}
     pairs = pd.DataFrame([{"doc_a": a, "doc_b": b, **whole} for a, b in ("ab", "bc", "ac")])
     assert (pairs.a_verbatim + pairs.a_near + pairs.a_reworded > 1).all()  # the premise: the sum overshoots
     clusters, groups = group(documents, pairs, dedup.Params())
