@@ -399,7 +399,9 @@ def _informative_overlap(index: SentenceIndex, doc_a: str, doc_b: str) -> dict[s
             "anchor_order": in_order / anchors if anchors else 0.0}
 
 
-_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+# A number as written: 1,500.25; a fraction 1/2; a mixed one 27-1/2 (wire prices and dividends),
+# one figure each, so "27-1/2 cts" against "2-1/2 cts" is a changed figure, not a subset.
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:[- ]?\d+/\d+|/\d+)?")
 
 
 def number_conflicts(texts_a: list[str], texts_b: list[str], aligned: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -421,7 +423,7 @@ def statements(index: SentenceIndex, rows: np.ndarray, params: Params) -> np.nda
 @lru_cache(maxsize=65536)
 def _numbers_in(text: str) -> frozenset[str]:
     """Cached: a sentence is compared once per candidate its document is in."""
-    return frozenset() if is_furniture_line(text) else frozenset(_DIGITS.findall(text))
+    return frozenset() if is_furniture_line(text) else frozenset(_NUMBER.findall(text))
 
 
 def _matches(linked: Similarity, aligned: np.ndarray) -> list[tuple]:
@@ -474,13 +476,18 @@ def _verify_rows(state: tuple[pd.DataFrame, SentenceIndex, Fingerprints, dict[st
     """The evidence and matches tables of some pairs, and the similarity of the pairs that
     will be aligned (related ones)."""
     candidates, index, fp, position, params = state
-    rows, matches, levels = [], [], {}
-    for doc_a, doc_b in candidates[["doc_a", "doc_b"]].iloc[part].itertuples(index=False):
+    pairs = list(candidates[["doc_a", "doc_b"]].iloc[part].itertuples(index=False, name=None))
+    rows, matches, similarities = [], [], []
+    for doc_a, doc_b in pairs:
         evidence, pair_matches, similarity = verify_pair(doc_a, doc_b, index, fp.doc_set(position[doc_a]),
                                                          fp.doc_set(position[doc_b]), params)
         rows.append(evidence)
+        similarities.append(similarity)
         matches += [(doc_a, doc_b, *match) for match in pair_matches]
-        row = SimpleNamespace(doc_a=doc_a, doc_b=doc_b, **evidence)
-        if relate_pair(row, float(derived_probability(evidence)[0]), params)[0] in LINKED:
-            levels[doc_a, doc_b] = similarity
-    return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS), pd.DataFrame(matches, columns=MATCH_COLUMNS), levels
+    evidence = pd.DataFrame(rows, columns=EVIDENCE_COLUMNS)
+    # The model scores the chunk at once: per pair, building its one-row frame cost more than verifying it.
+    confidence = derived_probability(evidence) if rows else np.empty(0)
+    levels = {(doc_a, doc_b): similarity
+              for (doc_a, doc_b), row, p, similarity in zip(pairs, rows, confidence.tolist(), similarities)
+              if relate_pair(SimpleNamespace(doc_a=doc_a, doc_b=doc_b, **row), p, params)[0] in LINKED}
+    return evidence, pd.DataFrame(matches, columns=MATCH_COLUMNS), levels
