@@ -22,6 +22,11 @@ duplicate   both texts kept ≥ ``duplicate_share``: the same article up to head
 copy        one text kept ≥ ``copy_share`` in the other, and the shared part is at
             least ``cover_share`` of the other: a trimmed wire copy, or a
             republication with a new lede and comments
+rejected    no rare word shared (``anchors`` = 0: no word that fewer than one document
+            in 1,000 of its language holds and that at most ``max_bucket`` other
+            documents of the corpus print, `dedup.weights.rarity_of`): common words
+            only, as dividend notices or price postings written from one formula share
+            them; a rewrite keeps its source's names, numbers and terms
 rejected    confidence below ``confidence``: independent writing on one topic or
             event, however many names it shares; the reason gives the evidence
 rewrite     one text covered ≥ ``rewrite_share``, the other ≥ ``cover_share``: the
@@ -109,6 +114,9 @@ def _relation(row: Any, confidence: float, params: Params) -> tuple[str, str]:
     if kept[copier] >= params.copy_share and kept[source] >= params.cover_share:
         return "copy", (f"{_pct(kept[copier])} of {name[copier]} is nearly verbatim in {name[source]}, "
                         f"covering {_pct(kept[source])} of it; the rest was added or dropped")
+    if row.anchors == 0:
+        return "rejected", (f"no rare word shared ({sure}): the two share common words only, as texts written "
+                            f"from one formula do, and nothing that shows one was made from the other")
     if confidence < params.confidence:
         return "rejected", f"not derived ({sure}): {_evidence(row)}"
     in_order = row.order >= params.rewrite_order

@@ -116,7 +116,8 @@ class SentenceIndex:
         unit_offsets = np.concatenate([[0], np.cumsum(n_units)])
         items = SentenceItems.concat(map_chunks(_items, (texts, unit_hashes, n_units, unit_offsets, params),
                                                 chunks(len(segments), jobs), jobs) or [SentenceItems.of([], params)])
-        words = _document_words(items, [len(idx) for idx in rows.values()], frequencies or DocumentFrequencies.none())
+        words = _document_words(items, [len(idx) for idx in rows.values()], frequencies or DocumentFrequencies.none(),
+                                params.max_bucket)
         word_offsets = items.offsets[KINDS.index("word")]
         information = np.add.reduceat(np.append(words.token_info, 0.0), word_offsets[:-1]) if len(segments) else \
             np.empty(0)
@@ -137,14 +138,17 @@ class SentenceIndex:
         return strings_at(self.texts, int(rows[0]), int(rows[-1]) + 1) if len(rows) else []
 
 
-def _document_words(items: SentenceItems, sentences: list[int], frequencies: DocumentFrequencies) -> DocumentWords:
-    """The weighted distinct words of consecutive documents of these many sentences each."""
+def _document_words(items: SentenceItems, sentences: list[int], frequencies: DocumentFrequencies,
+                    widest: int) -> DocumentWords:
+    """The weighted distinct words of consecutive documents of these many sentences each
+    (widest: see `dedup.weights.rarity_of`)."""
     values, offsets = items.values[KINDS.index("word")], items.offsets[KINDS.index("word")]
     sentence = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
     document_of = np.repeat(np.arange(len(sentences)), sentences)
     first_sentence = np.concatenate([[0], np.cumsum(sentences)])[:-1]
     document = document_of[sentence]
-    return DocumentWords.of(values, sentence - first_sentence[document], document, len(sentences), frequencies)
+    return DocumentWords.of(values, sentence - first_sentence[document], document, len(sentences), frequencies,
+                            widest)
 
 
 def _items(state: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Params], part: slice) -> SentenceItems:
@@ -386,7 +390,7 @@ def _aligned_information(similarity: Similarity, info_a: np.ndarray, info_b: np.
             "b_aligned": float(info_b[rows_b].sum() / info_b.sum()) if info_b.sum() > 0 else 0.0}
 
 
-ANCHOR_INFORMATION = float(np.log(1000))  # an anchor: a word fewer than one document in 1,000 holds besides the pair
+ANCHOR_INFORMATION = float(np.log(1000))  # an anchor: a word fewer than one document in 1,000 of its language holds
 
 
 def _informative_overlap(index: SentenceIndex, doc_a: str, doc_b: str) -> dict[str, float]:

@@ -8,14 +8,20 @@ the scanned corpus says with what the language says, as k pseudo-documents:
     p(w) = (df(w) + k · q(w)) / (N + k),     q(w) = 1 - exp(-f(w) · L)
 
 df(w) is the number of the corpus's N documents holding w, the document at hand left
-out (N - 1, df - 1: its own words say nothing of how common they are; for anchors, the
-rare words a pair shares, both texts of the pair are left out); f(w) is w's frequency
+out (N - 1, df - 1: its own words say nothing of how common they are); f(w) is w's frequency
 per word in the document's language (the ``wordfreq`` lists, 42 languages), so
 q(w) is the chance that a document of L = TYPICAL_WORDS words holds w. A word a
 list does not hold (a name, a number, a misspelling) takes f = RARE. In a scan
 of many documents the corpus decides (a word every page of one site prints is
 uninformative there, however rare in the language); for `dedup.compare` of two
 texts, N = 0 and the language decides.
+
+A word's *rarity* (`rarity`), which tells the anchors a pair shares (names, numbers,
+terms), is its information in the language alone, -log q(w), set to 0 when more than
+``max_bucket`` other documents of the corpus hold it. Not the blend above: a story
+copied to twenty sites holds its names twenty times, and a rewrite of it still shares
+them with its source; but a word that hundreds of documents print is a formula's
+(dividend notices print "qtly div cts" by the thousand), however rare in the language.
 
 The language of a document is the wordfreq language whose LANGUAGE_WORDS most
 frequent words cover most of its words (at least MIN_COVERAGE of them); a
@@ -170,7 +176,7 @@ class DocumentFrequencies:
 @dataclass(frozen=True)
 class DocumentWords:
     """Each document's distinct words, CSR: hashes (sorted within a document), their information
-    (`information`), their rarity outside a pair holding them (`information` with held=2), and
+    (`information`), their rarity (`rarity`), and
     the first sentence (numbered within the document) holding each; and token_info, the
     information of each word token given, in the order given."""
 
@@ -183,9 +189,9 @@ class DocumentWords:
 
     @classmethod
     def of(cls, words: np.ndarray, sentence: np.ndarray, document: np.ndarray, documents: int,
-           frequencies: DocumentFrequencies) -> DocumentWords:
+           frequencies: DocumentFrequencies, widest: int) -> DocumentWords:
         """From word tokens (hashes), each one's sentence within its document, and its document
-        (0 ... documents - 1, in order)."""
+        (0 ... documents - 1, in order); widest: `rarity`'s."""
         languages = guess_languages(words, document, documents)
         order = np.lexsort((sentence, words, document))
         first = np.r_[True, (words[order][1:] != words[order][:-1]) | (document[order][1:] != document[order][:-1])] \
@@ -197,7 +203,7 @@ class DocumentWords:
         for language in set(languages):
             mine = np.isin(document_kept, [d for d, lang in enumerate(languages) if lang == language])
             info[mine] = information(words_kept[mine], language, frequencies)
-            rarity[mine] = information(words_kept[mine], language, frequencies, held=2)
+            rarity[mine] = rarity_of(words_kept[mine], language, frequencies, widest)
         token_info = np.empty(len(words), np.float32)
         token_info[order] = info[distinct]
         offsets = np.concatenate([[0], np.cumsum(np.bincount(document_kept, minlength=documents))]).astype(np.int64)
@@ -205,21 +211,33 @@ class DocumentWords:
                    offsets, token_info)
 
 
-def information(words: np.ndarray, language: str | None, frequencies: DocumentFrequencies,
-                held: int = 1) -> np.ndarray:
+def information(words: np.ndarray, language: str | None, frequencies: DocumentFrequencies) -> np.ndarray:
     """-log p(w) of each word hash of a document in this language (see the module docstring),
-    counting the corpus without the held documents that are known to hold the word: 1, the
-    document itself (its own words say nothing of how common they are), or 2, the two texts of a
-    pair (is the word rare *outside* the pair? how anchors are told, so that a name two texts share
-    is rare in a corpus of six as in one of a million)."""
+    counting the corpus without the document itself (its own words say nothing of how common
+    they are)."""
+    background = _background(words, language)
+    others = np.maximum(frequencies.frequency(words) - 1, 0)
+    documents = max(frequencies.documents - 1, 0)
+    p = (others + PSEUDO_DOCUMENTS * background) / (documents + PSEUDO_DOCUMENTS)
+    return -np.log(np.clip(p, 1e-12, 1.0))
+
+
+def rarity_of(words: np.ndarray, language: str | None, frequencies: DocumentFrequencies,
+              widest: int) -> np.ndarray:
+    """-log q(w) of each word hash of a document in this language, or 0 for a word that more
+    than widest other documents of the corpus hold besides a pair's two (see the module
+    docstring)."""
+    rarity = -np.log(np.clip(_background(words, language), 1e-12, 1.0))
+    rarity[frequencies.frequency(words) - 2 > widest] = 0.0
+    return rarity
+
+
+def _background(words: np.ndarray, language: str | None) -> np.ndarray:
+    """q(w): the chance that a document of TYPICAL_WORDS words in this language holds w."""
     f = np.full(len(words), RARE)
     if language is not None:
         values, known = _language_list(language)
         at = np.minimum(np.searchsorted(values, words), max(len(values) - 1, 0))
         listed = values[at] == words if len(values) else np.zeros(len(words), bool)
         f[listed] = known[at[listed]]
-    background = -np.expm1(-f * TYPICAL_WORDS)
-    others = np.maximum(frequencies.frequency(words) - held, 0)
-    documents = max(frequencies.documents - held, 0)
-    p = (others + PSEUDO_DOCUMENTS * background) / (documents + PSEUDO_DOCUMENTS)
-    return -np.log(np.clip(p, 1e-12, 1.0))
+    return -np.expm1(-f * TYPICAL_WORDS)
