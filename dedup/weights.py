@@ -16,7 +16,7 @@ of many documents the corpus decides (a word every page of one site prints is
 uninformative there, however rare in the language); for `dedup.compare` of two
 texts, N = 0 and the language decides.
 
-A word's *rarity* (`rarity`), which tells the anchors a pair shares (names, numbers,
+A word's *rarity* (`rarity_of`), which tells the anchors a pair shares (names, numbers,
 terms), is its information in the language alone, -log q(w), set to 0 when more than
 ``max_bucket`` other documents of the corpus hold it. Not the blend above: a story
 copied to twenty sites holds its names twenty times, and a rewrite of it still shares
@@ -176,7 +176,7 @@ class DocumentFrequencies:
 @dataclass(frozen=True)
 class DocumentWords:
     """Each document's distinct words, CSR: hashes (sorted within a document), their information
-    (`information`), their rarity (`rarity`), and
+    (`information`), their rarity (`rarity_of`), and
     the first sentence (numbered within the document) holding each; and token_info, the
     information of each word token given, in the order given."""
 
@@ -191,7 +191,7 @@ class DocumentWords:
     def of(cls, words: np.ndarray, sentence: np.ndarray, document: np.ndarray, documents: int,
            frequencies: DocumentFrequencies, widest: int) -> DocumentWords:
         """From word tokens (hashes), each one's sentence within its document, and its document
-        (0 ... documents - 1, in order); widest: `rarity`'s."""
+        (0 ... documents - 1, in order); widest: see `rarity_of`."""
         languages = guess_languages(words, document, documents)
         order = np.lexsort((sentence, words, document))
         first = np.r_[True, (words[order][1:] != words[order][:-1]) | (document[order][1:] != document[order][:-1])] \
@@ -199,36 +199,35 @@ class DocumentWords:
         distinct = np.cumsum(first) - 1  # each sorted token's distinct word
         kept = order[first]
         words_kept, sentence_kept, document_kept = words[kept], sentence[kept], document[kept]
-        info, rarity = np.empty(len(kept)), np.empty(len(kept))
-        for language in set(languages):
-            mine = np.isin(document_kept, [d for d, lang in enumerate(languages) if lang == language])
-            info[mine] = information(words_kept[mine], language, frequencies)
-            rarity[mine] = rarity_of(words_kept[mine], language, frequencies, widest)
+        background = np.empty(len(kept))
+        named = sorted(set(languages), key=str)
+        language_of = np.array([named.index(language) for language in languages], dtype=np.int64)[document_kept]
+        for number, language in enumerate(named):
+            mine = language_of == number
+            background[mine] = _background(words_kept[mine], language)
+        held = frequencies.frequency(words_kept)
+        info = information(background, held, frequencies.documents)
         token_info = np.empty(len(words), np.float32)
         token_info[order] = info[distinct]
         offsets = np.concatenate([[0], np.cumsum(np.bincount(document_kept, minlength=documents))]).astype(np.int64)
-        return cls(words_kept, info.astype(np.float32), rarity.astype(np.float32), sentence_kept.astype(np.int32),
-                   offsets, token_info)
+        return cls(words_kept, info.astype(np.float32), rarity_of(background, held, widest).astype(np.float32),
+                   sentence_kept.astype(np.int32), offsets, token_info)
 
 
-def information(words: np.ndarray, language: str | None, frequencies: DocumentFrequencies) -> np.ndarray:
-    """-log p(w) of each word hash of a document in this language (see the module docstring),
-    counting the corpus without the document itself (its own words say nothing of how common
-    they are)."""
-    background = _background(words, language)
-    others = np.maximum(frequencies.frequency(words) - 1, 0)
-    documents = max(frequencies.documents - 1, 0)
-    p = (others + PSEUDO_DOCUMENTS * background) / (documents + PSEUDO_DOCUMENTS)
+def information(background: np.ndarray, held: np.ndarray, documents: int) -> np.ndarray:
+    """-log p(w) of words of a document (see the module docstring) from their q(w) (background),
+    how many of the corpus's documents hold each (held) and how many it has, counting the corpus
+    without the document itself (its own words say nothing of how common they are)."""
+    others = np.maximum(held - 1, 0)
+    p = (others + PSEUDO_DOCUMENTS * background) / (max(documents - 1, 0) + PSEUDO_DOCUMENTS)
     return -np.log(np.clip(p, 1e-12, 1.0))
 
 
-def rarity_of(words: np.ndarray, language: str | None, frequencies: DocumentFrequencies,
-              widest: int) -> np.ndarray:
-    """-log q(w) of each word hash of a document in this language, or 0 for a word that more
-    than widest other documents of the corpus hold besides a pair's two (see the module
-    docstring)."""
-    rarity = -np.log(np.clip(_background(words, language), 1e-12, 1.0))
-    rarity[frequencies.frequency(words) - 2 > widest] = 0.0
+def rarity_of(background: np.ndarray, held: np.ndarray, widest: int) -> np.ndarray:
+    """-log q(w) of words of a document, or 0 for a word that more than widest other documents
+    of the corpus hold besides a pair's two (see the module docstring)."""
+    rarity = -np.log(np.clip(background, 1e-12, 1.0))
+    rarity[held - 2 > widest] = 0.0
     return rarity
 
 

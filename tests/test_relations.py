@@ -125,6 +125,22 @@ def test_one_sentence_notices_of_one_template_with_other_figures_are_not_linked(
     assert dedup.compare(first, refiled).relation in ("duplicate", "copy")
 
 
+FORMULA = ("{name} said its board declared a regular quarterly dividend of ten cents a share, to be paid next "
+           "month to holders of record.")
+
+
+def test_two_notices_of_one_formula_sharing_no_rare_word_are_not_derived():
+    """Wire notices print one formula of common words, the company named only in the headline:
+    nothing in two such bodies shows that one was made from the other. A shared name does."""
+    first = FORMULA.format(name="The company")
+    other = "Its board declared a regular quarterly dividend of ten cents per share, the company said, to be " \
+            "paid next month to holders of record."
+    unrelated = dedup.compare(first, other)
+    assert unrelated.relation == "rejected" and "no rare word shared" in unrelated.reason, unrelated.reason
+    named = dedup.compare(FORMULA.format(name="Xylogics"), other.replace("the company said", "Xylogics said"))
+    assert named.relation in ("rewrite", "copy", "duplicate"), named.reason
+
+
 def test_one_template_filled_with_other_figures_is_not_a_copy_but_a_refiling_is():
     template = ("{name} said on Monday it would issue a {amount} million dollar eurobond due {year}.\n\n"
                 "The bond pays {coupon} percent and is priced at {price}.\n\n"
