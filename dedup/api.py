@@ -160,7 +160,7 @@ def _prepare_batch(state: tuple[pd.DataFrame, Params, bool], part: slice) -> tup
     documents, params, keep_short = state
     segments, unit_hashes = segment(documents.iloc[part], params)
     documents = documents.iloc[part]
-    minimum = 1 if keep_short else params.min_sentence_units
+    minimum = 1 if keep_short else params.shingle_units
     documents, segments, unit_hashes = _reject_unfingerprintable(documents, segments, unit_hashes, minimum)
     return (documents.status.tolist(), documents.reason.tolist(), segments, unit_hashes,
             fingerprint(segments, unit_hashes, params))

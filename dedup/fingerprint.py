@@ -105,8 +105,7 @@ def document_signatures(texts: Sequence[str], params: Params = Params(), engine:
         return fused.document_signatures(norm, params, *permutations(params.num_perm, params.seed))
     unit_lists = [units(t, params) for t in norm]
     offsets = np.concatenate([[0], np.cumsum([len(u) for u in unit_lists])]).astype(np.int64)
-    k = 1 if params.units == "chars" else params.shingle_k
-    shingles, shingle_offsets = kgram_hashes(hash_units(unit_lists), offsets, k)
+    shingles, shingle_offsets = kgram_hashes(hash_units(unit_lists), offsets, params.shingle_units)
     return minhash(shingles, shingle_offsets, params.num_perm, params.seed, engine="numpy")
 
 
@@ -242,8 +241,7 @@ def shingle_sets(segments: pd.DataFrame, unit_hashes: np.ndarray,
     first_of_doc = ~segments.doc_id.duplicated().to_numpy()  # segments come grouped by document
     doc_ids = segments.doc_id.to_numpy(object)[first_of_doc]
     doc_seg_offsets = np.append(np.flatnonzero(first_of_doc), len(segments))
-    k = 1 if params.units == "chars" else params.shingle_k
-    shingles, shingle_offsets = kgram_hashes(unit_hashes, unit_offsets[doc_seg_offsets], k)
+    shingles, shingle_offsets = kgram_hashes(unit_hashes, unit_offsets[doc_seg_offsets], params.shingle_units)
     return doc_ids, doc_seg_offsets, *unique_per_set(shingles, shingle_offsets)
 
 

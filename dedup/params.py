@@ -39,7 +39,10 @@ class Params:
         sentence_num_perm, sentence_threshold: MinHash size and Jaccard threshold of
             the sentence path, which compares sentences as sets of units, so a
             rewrite or a summary that keeps facts but not phrasing is still found.
-        min_sentence_units: sentences with fewer units are too short to fingerprint.
+        min_sentence_units: sentences with fewer units are left out of the sentence path;
+            a document is too short to fingerprint only with fewer units than one
+            document shingle holds (``shingle_k``), so exact copies of a headline are
+            still found through the document path.
         min_shared_sentences: a pair is a sentence-path candidate when at least this
             many sentences of one text collide with the other.
         max_bucket, bucket_representatives: an LSH bucket holding more than max_bucket
@@ -141,6 +144,11 @@ class Params:
             raise ValueError("keep='sources' needs preferred_sources")
         object.__setattr__(self, "stopwords", tuple(w.casefold() for w in self.stopwords))
         object.__setattr__(self, "preferred_sources", tuple(self.preferred_sources))
+
+    @property
+    def shingle_units(self) -> int:
+        """Units in one document shingle: a text with fewer has no shingle, so no signature."""
+        return 1 if self.units == "chars" else self.shingle_k
 
     def _check_choice(self, name: str, choices: tuple[str, ...]) -> None:
         if getattr(self, name) not in choices:

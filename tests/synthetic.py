@@ -140,4 +140,4 @@ def bad_records(corpus: pd.DataFrame) -> list[str]:
             json.dumps(last), '{"id": "extra-number", "text": 42}',
             json.dumps({"text": SAME_TOPIC.split("\n\n")[2]}),
             json.dumps({"id": "extra-date", "text": SAME_TOPIC.split("\n\n")[3], "date": "not a date"}),
-            '{"id": "extra-short", "text": "Too short to fingerprint."}']
+            '{"id": "extra-short", "text": "Too short."}']

@@ -101,6 +101,19 @@ def test_compare_judges_texts_too_short_to_fingerprint():
         dedup.compare(STORY, " -- ")
 
 
+def test_a_scan_finds_exact_copies_of_a_headline_and_accounts_for_a_word():
+    """A record of a headline's length has one document shingle: too little for the sentence
+    path, enough for its copies to collide. A record without a shingle is rejected, with why."""
+    result = dedup.analyse(_corpus(story=STORY, wire="Markets fell in Tokyo.", site="Markets fell in Tokyo.",
+                                   other="Shares rose in London.", word="Yes."))
+    assert _relation(result, "wire", "site") == "duplicate"
+    clusters = result.clusters.set_index("doc_id").cluster_id
+    assert clusters["wire"] == clusters["site"] != clusters["other"]
+    status = result.documents.set_index("doc_id")
+    assert status.status["word"] == "rejected" and "too short to fingerprint" in status.reason["word"]
+    assert (status.status.drop("word") == "ok").all()
+
+
 def test_parameters_that_cannot_work_fail_before_any_work():
     with pytest.raises(ValueError, match="cannot be banded"):
         dedup.Params(num_perm=16, doc_threshold=0.9)
