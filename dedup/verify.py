@@ -51,13 +51,13 @@ import pandas as pd
 
 from dedup import fused
 from dedup.boilerplate import is_furniture_line
-from dedup.weights import DocumentFrequencies, DocumentWords
+from dedup.confidence import probability as derived_probability
 from dedup.fingerprint import Fingerprints
 from dedup.paraphrase import FEATURES, KINDS, SentenceItems, item_features, probability
 from dedup.parallel import chunks, concat_parts, map_chunks, pair_chunks, shared_strings, strings_at
 from dedup.params import Params
-from dedup.confidence import probability as derived_probability
 from dedup.relate import LINKED, relate_pair
+from dedup.weights import DocumentFrequencies, DocumentWords
 
 LEVELS = ("none", "reworded", "near", "verbatim")  # index = strength
 MATCH_COLUMNS = ["doc_a", "doc_b", "seg_a", "seg_b", "level", "score", "in_order"]
@@ -126,12 +126,11 @@ class SentenceIndex:
                    {doc: k for k, doc in enumerate(rows)}, information)
 
     def document(self, doc: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """One document's distinct words: (hashes, information, rarity outside a pair, first sentence)."""
+        """One document's distinct words: (hashes, information, rarity, first sentence)."""
         k = self.numbers[doc]  # documents are numbered in the order of rows
-        start, stop = self.words.offsets[k], self.words.offsets[k + 1]
         words = self.words
+        start, stop = words.offsets[k], words.offsets[k + 1]
         return words.hashes[start:stop], words.info[start:stop], words.rarity[start:stop], words.first[start:stop]
-
 
     def texts_of(self, rows: np.ndarray) -> list[str]:
         """The normalised texts of one document's sentences (rows as in ``rows``)."""
@@ -395,8 +394,9 @@ ANCHOR_INFORMATION = float(np.log(1000))  # an anchor: a word fewer than one doc
 
 def _informative_overlap(index: SentenceIndex, doc_a: str, doc_b: str) -> dict[str, float]:
     """The shares of each text's information (word by word, `dedup.weights`) among the words both
-    hold, the shared anchors (words rare outside the pair: names, numbers, terms), and the share of those in the
-    same order in both texts (by the sentence each first appears in)."""
+    hold, the shared anchors (words rare in their language and not a formula's: names, numbers,
+    terms; `dedup.weights.rarity_of`), and the share of those in the same order in both texts
+    (by the sentence each first appears in)."""
     info_a, info_b, anchors, in_order = fused.weighted_overlap(*index.document(doc_a), *index.document(doc_b),
                                                                ANCHOR_INFORMATION)
     return {"a_information": float(info_a), "b_information": float(info_b), "anchors": int(anchors),
