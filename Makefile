@@ -25,8 +25,10 @@ install: $(TEST_EXTRAS)
 demo: $(CORE)
 	$(BIN)/dedup scan demo/articles --metadata demo/metadata.csv --out reports/demo
 
-## Run the test suite.
+## Lint and type-check the code, then run the test suite.
 test: $(TEST_EXTRAS)
+	$(BIN)/ruff check dedup tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 clean:

@@ -131,7 +131,8 @@ def classic_signature(text: str, k: int = 5, num_perm: int = 128) -> MinHash:
     return signature
 
 
-def classic_pairs(documents: pd.DataFrame, k: int = 5, threshold: float = 0.7, num_perm: int = 128) -> set[metrics.Pair]:
+def classic_pairs(documents: pd.DataFrame, k: int = 5, threshold: float = 0.7,
+                  num_perm: int = 128) -> set[metrics.Pair]:
     """LSH candidate pairs over word k-gram shingles of the lowercased whitespace tokens."""
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     signatures = {}

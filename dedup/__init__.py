@@ -15,5 +15,5 @@ from dedup.report import OutputError
 from dedup.spill import StoredScan
 from dedup.spill import scan as scan_to_disk
 
-__all__ = ["Comparison", "Fields", "InputError", "OutputError", "Params", "ScanResult", "StoredScan", "analyse", "compare",
-           "documents_table", "iter_documents", "read_documents", "scan", "scan_to_disk"]
+__all__ = ["Comparison", "Fields", "InputError", "OutputError", "Params", "ScanResult", "StoredScan", "analyse",
+           "compare", "documents_table", "iter_documents", "read_documents", "scan", "scan_to_disk"]

@@ -44,8 +44,16 @@ from dedup.facts import FACT_COLUMNS, number_drift, quotation_drift, shared_quot
 from dedup.parallel import concat_parts, map_chunks, pair_chunks, shared_strings, strings_at
 from dedup.params import Params
 from dedup.relate import LINKED, ORIENT_COLUMNS, document_dates, orient_pair
-from dedup.verify import (LOOSE, MERGED_SHARE, SentenceIndex, Similarity, monotone_alignment, pair_documents,
-                          sentence_similarity, statements)
+from dedup.verify import (
+    LOOSE,
+    MERGED_SHARE,
+    SentenceIndex,
+    Similarity,
+    monotone_alignment,
+    pair_documents,
+    sentence_similarity,
+    statements,
+)
 
 PASSAGE_COLUMNS = ["doc_a", "doc_b", "passage_no", "kind", "a_start", "a_end", "b_start", "b_end",
                    "a_para", "b_para", "a_text", "b_text", "score", "flags"]
@@ -121,11 +129,11 @@ def _sentence_links(similarity: Similarity, size_a: np.ndarray,
     partner_of_a, partner_of_b = dict(aligned), {j: i for i, j in aligned}
     merged = []
     for i in sorted(set(range(similarity.shape[0])) - used_a):  # joined into a neighbour's counterpart
-        j = _neighbour_partner(partner_of_a, i, lambda j: holds_most(i, j, size_a[i]))
+        j = _neighbour_partner(partner_of_a, i, lambda j: holds_most(i, j, size_a[i]))  # noqa: B023 (called now)
         if j is not None:
             merged.append((i, j))
     for j in sorted(set(range(similarity.shape[1])) - used_b):  # split off a neighbour's counterpart
-        i = _neighbour_partner(partner_of_b, j, lambda i: holds_most(i, j, size_b[j]))
+        i = _neighbour_partner(partner_of_b, j, lambda i: holds_most(i, j, size_b[j]))  # noqa: B023 (called now)
         if i is not None:
             merged.append((i, j))
     return aligned, moved, merged
@@ -148,10 +156,10 @@ def _passages(similarity: Similarity, size_a: np.ndarray, size_b: np.ndarray) ->
     anchor_of_a = {i: k for k, (i, _) in enumerate(aligned)}
     anchor_of_b = {j: k for k, (_, j) in enumerate(aligned)}
     for i, j in merged:
-        anchor = anchors[anchor_of_b[j]] if j in anchor_of_b else anchors[anchor_of_a[i]]
-        anchor.a, anchor.b = sorted({*anchor.a, i}), sorted({*anchor.b, j})
-        anchor.kind = "reworded"
-        anchor.flags.add("merged")
+        grown = anchors[anchor_of_b[j]] if j in anchor_of_b else anchors[anchor_of_a[i]]
+        grown.a, grown.b = sorted({*grown.a, i}), sorted({*grown.b, j})
+        grown.kind = "reworded"
+        grown.flags.add("merged")
     moved_at_b = {j: i for i, j in moved}
     placed_a = {i for p in anchors for i in p.a} | {i for i, _ in moved}
     placed_b = {j for p in anchors for j in p.b}
@@ -208,7 +216,8 @@ def _span(side: _Side, sentences: list[int]) -> tuple[object, object, object, st
 def _quotation_anchors(a: _Side, b: _Side, similarity: Similarity, params: Params) -> Similarity:
     """Sentences holding the same quotation word for word are the same passage, at least reworded."""
     m, n = similarity.shape
-    anchors = {(int(np.searchsorted(a.end, a_offset, side="right")), int(np.searchsorted(b.end, b_offset, side="right")))
+    anchors = {(int(np.searchsorted(a.end, a_offset, side="right")),
+                int(np.searchsorted(b.end, b_offset, side="right")))
                for a_offset, b_offset in shared_quotations(a.text, b.text)}
     anchors = {(i, j) for i, j in anchors if i < m and j < n}
     return similarity.raised(np.array(sorted(i * n + j for i, j in anchors), dtype=np.int64), 1, params.reworded)
@@ -266,7 +275,7 @@ def _rows(passages: list[_Passage], a: _Side, b: _Side, params: Params) -> tuple
     for fact in facts:
         rows[fact[2]][-1].add(fact[3])
     for row in rows:
-        row[-1] = ";".join(sorted(row[-1]))
+        row[-1] = ";".join(sorted(row[-1]))  # type: ignore[call-overload]
     return rows, sorted(facts, key=lambda f: (f[2], f[3]))
 
 
@@ -286,8 +295,9 @@ def _facts(rows: list[list], stated: list[bool], a: _Side, b: _Side, params: Par
             facts.append([a.doc, b.doc, row[2], "number_changed", *drift])
     passage_at = {side: _PassageFinder(rows, side) for side in (_A, _B)}
     for fact, a_offset, b_offset, a_value, b_value in quotation_drift(a.text, b.text, params):
-        no = passage_at[_B](b_offset) if b_offset is not None else passage_at[_A](a_offset)
-        if no is not None and (b_offset is not None or kept[no]):  # a quotation lost counts where the copy kept the passage
+        no = passage_at[_B](b_offset) if b_offset is not None else passage_at[_A](a_offset)  # type: ignore[arg-type]
+        # a quotation lost counts where the copy kept the passage
+        if no is not None and (b_offset is not None or kept[no]):
             facts.append([a.doc, b.doc, no, fact, a_value, b_value])
     return facts
 
@@ -344,7 +354,9 @@ def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, 
                 pd.DataFrame(columns=PASSAGE_COLUMNS), pd.DataFrame(columns=FACT_COLUMNS))
     # A rejected record may repeat an ok document's id: only ok documents were segmented and paired.
     documents = documents[documents.status == "ok"]
-    index = index or SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(pairs))
+    if index is None:
+        assert unit_hashes is not None, "align builds the sentence index from the unit hashes"
+        index = SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(pairs))
     columns = {c: segments[c].to_numpy() for c in ("start", "end", "para_no")}
     columns["furniture"] = furniture(segments, documents, {frozenset(p) for p in zip(pairs.doc_a, pairs.doc_b)},
                                      repeated_furniture, jobs)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import re
 import signal
-import sys
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -17,11 +16,11 @@ from rich.text import Text
 
 from dedup import report, spill
 from dedup.align import word_diff
-from dedup.candidates import capped_note
 from dedup.api import Comparison, ScanResult
 from dedup.api import compare as compare_texts
-from dedup.html import pair_page
 from dedup.api import scan as scan_corpus
+from dedup.candidates import capped_note
+from dedup.html import pair_page
 from dedup.params import Params
 from dedup.read import Fields, InputError, read_documents
 
@@ -45,7 +44,7 @@ def _default_out(first_path: Path) -> Path:
 
 def _params(**values: object) -> Params:
     try:
-        return Params(**{k: v for k, v in values.items() if v is not None})
+        return Params(**{k: v for k, v in values.items() if v is not None})  # type: ignore[arg-type]
     except ValueError as err:
         _fail(str(err))
 
@@ -53,8 +52,8 @@ def _params(**values: object) -> Params:
 @app.command()
 def scan(
     paths: Annotated[list[Path], typer.Argument(help="Folders of .txt/.md files, or .jsonl, .csv, .tsv, .parquet files.")],
-    out: Annotated[Optional[Path], typer.Option(help="Output folder; a run replaces the files an earlier run wrote there.", show_default="reports/<first path's name>")] = None,
-    metadata: Annotated[Optional[Path], typer.Option(help="CSV with a 'file' column adding id/source/title/date/url to document files.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder; a run replaces the files an earlier run wrote there.", show_default="reports/<first path's name>")] = None,
+    metadata: Annotated[Path | None, typer.Option(help="CSV with a 'file' column adding id/source/title/date/url to document files.")] = None,
     id_field: Annotated[str, typer.Option(help="Input column/key holding the document id.")] = "id",
     text_field: Annotated[str, typer.Option(help="Input column/key holding the text.")] = "text",
     date_field: Annotated[str, typer.Option(help="Input column/key holding the date.")] = "date",
@@ -62,19 +61,19 @@ def scan(
     title_field: Annotated[str, typer.Option(help="Input column/key holding the title.")] = "title",
     url_field: Annotated[str, typer.Option(help="Input column/key holding the URL.")] = "url",
     strict: Annotated[bool, typer.Option(help="Stop at the first bad record instead of reporting it.")] = False,
-    dayfirst: Annotated[Optional[bool], typer.Option("--dayfirst/--monthfirst", help="Read numeric dates that could be either (02/03/2005) day first or month first [default: month first, with a warning].")] = None,
+    dayfirst: Annotated[bool | None, typer.Option("--dayfirst/--monthfirst", help="Read numeric dates that could be either (02/03/2005) day first or month first [default: month first, with a warning].")] = None,
     keep: Annotated[str, typer.Option(help="Which copy a duplicate cluster keeps: earliest, longest or sources.")] = Params.keep,
-    prefer: Annotated[Optional[list[str]], typer.Option(help="Preferred source for --keep sources (repeat, best first).")] = None,
+    prefer: Annotated[list[str] | None, typer.Option(help="Preferred source for --keep sources (repeat, best first).")] = None,
     units: Annotated[str, typer.Option(help="Shingle units: content, words or chars.")] = Params.units,
-    stopwords: Annotated[Optional[Path], typer.Option(help="File of extra words to ignore, one per line (any language).")] = None,
+    stopwords: Annotated[Path | None, typer.Option(help="File of extra words to ignore, one per line (any language).")] = None,
     doc_threshold: Annotated[float, typer.Option(help="Jaccard threshold of the document LSH path.")] = Params.doc_threshold,
     sentence_threshold: Annotated[float, typer.Option(help="Jaccard threshold of the sentence LSH path.")] = Params.sentence_threshold,
     max_bucket: Annotated[int, typer.Option(help="LSH buckets with more items are compared through their first few items, not all with all.")] = Params.max_bucket,
-    parquet: Annotated[Optional[bool], typer.Option(help="Also write Parquet tables (exact values; needs pyarrow: pip install 'dedup[parquet]').", show_default="when pyarrow is installed")] = None,
+    parquet: Annotated[bool | None, typer.Option(help="Also write Parquet tables (exact values; needs pyarrow: pip install 'dedup[parquet]').", show_default="when pyarrow is installed")] = None,
     csv_raw: Annotated[bool, typer.Option("--csv-raw", help="Write CSV cells as they are: no ' before a cell a spreadsheet would run as a formula (=, +, -, @).")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes for the per-document and per-pair stages.")] = 1,
     engine: Annotated[str, typer.Option(help="local (this machine) or spark (Apache Spark; pip install 'dedup[spark]').")] = "local",
-    master: Annotated[Optional[str], typer.Option(help="Spark master for --engine spark, e.g. local[4] or spark://host:7077.", show_default="the session's")] = None,
+    master: Annotated[str | None, typer.Option(help="Spark master for --engine spark, e.g. local[4] or spark://host:7077.", show_default="the session's")] = None,
     tables_only: Annotated[bool, typer.Option("--tables-only", help="Write the tables and manifest only: no summary.md, no HTML pages (for big runs).")] = False,
     low_memory: Annotated[bool, typer.Option("--low-memory", help="Keep texts and the big tables on disk, so memory stays flat as the corpus grows (local engine; needs pyarrow: pip install 'dedup[parquet]'; implies --tables-only).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
@@ -126,8 +125,8 @@ def _print_counts(manifest: dict) -> None:
                    "(documents.csv gives each one's reason).")
 
 
-def _low_memory_scan(paths: list[Path], out: Path, params: Params, fields: Fields, metadata: Optional[Path],
-                     strict: bool, dayfirst: Optional[bool], jobs: int, parquet: Optional[bool], csv_raw: bool,
+def _low_memory_scan(paths: list[Path], out: Path, params: Params, fields: Fields, metadata: Path | None,
+                     strict: bool, dayfirst: bool | None, jobs: int, parquet: bool | None, csv_raw: bool,
                      quiet: bool) -> None:
     result = spill.scan(paths, out, params, fields=fields, metadata=metadata, strict=strict,
                         progress=None if not quiet else False, jobs=jobs, parquet=parquet, csv_raw=csv_raw,
@@ -137,8 +136,8 @@ def _low_memory_scan(paths: list[Path], out: Path, params: Params, fields: Field
         typer.echo(f"Tables in {out}  ({len(result.files)} files in {out})")
 
 
-def _spark_scan(paths: list[Path], params: Params, fields: Fields, metadata: Optional[Path], strict: bool,
-                dayfirst: Optional[bool], out: Path, master: Optional[str], tables_only: bool) -> ScanResult | None:
+def _spark_scan(paths: list[Path], params: Params, fields: Fields, metadata: Path | None, strict: bool,
+                dayfirst: bool | None, out: Path, master: str | None, tables_only: bool) -> ScanResult | None:
     """With --tables-only Spark writes Parquet tables from its executors; else the tables are
     collected to write the full report here."""
     try:
@@ -170,7 +169,7 @@ def compare(
     file_a: Annotated[Path, typer.Argument(help="First text file.")],
     file_b: Annotated[Path, typer.Argument(help="Second text file.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print relation, scores and reason as one JSON object.")] = False,
-    html: Annotated[Optional[Path], typer.Option(help="Also write the pair's side-by-side page to this HTML file.")] = None,
+    html: Annotated[Path | None, typer.Option(help="Also write the pair's side-by-side page to this HTML file.")] = None,
 ) -> None:
     """Verify, explain and align one pair of texts."""
     try:
@@ -244,4 +243,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

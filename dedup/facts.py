@@ -98,7 +98,8 @@ def quotation_drift(a_text: str, b_text: str, params: Params) -> list[tuple[str,
     """
     quotes_a, quotes_b = quotations(a_text), quotations(b_text)
     index = _QuotationIndex(quotes_a, quotes_b)
-    out, used_a = [], set()
+    out: list[tuple[str, int | None, int | None, str, str]] = []
+    used_a: set[Quotation] = set()
     for qb in quotes_b:
         match = _best_quotation(qb, index.candidates(qb))
         if match is not None:
@@ -172,6 +173,7 @@ def _best_quotation(qb: Quotation, quotes_a: list[Quotation]) -> tuple[Quotation
             return qa, "quote_cut"  # an excerpt: the copy quotes part of it
         if qa.norm in qb.norm:
             return qa, "quote_changed"  # the copy put more words inside the quotation marks
-    scored = [(fuzz.ratio(qb.norm, qa.norm), qa) for qa in quotes_a]
-    best = max(scored, default=(0.0, None), key=lambda s: s[0])
-    return (best[1], "quote_changed") if best[0] >= CLOSE_QUOTATION else None
+    if not quotes_a:
+        return None
+    score, best = max(((fuzz.ratio(qb.norm, qa.norm), qa) for qa in quotes_a), key=lambda s: s[0])
+    return (best, "quote_changed") if score >= CLOSE_QUOTATION else None

@@ -27,7 +27,7 @@ from datasketch import LeanMinHash, MinHash
 
 from dedup import fused
 from dedup.params import Params
-from dedup.text import FOLD_MULTIPLIER, fold_to_32, fold, hash_units, units
+from dedup.text import FOLD_MULTIPLIER, fold, fold_to_32, hash_units, units
 
 Engine = Literal["auto", "numba", "numpy"]
 

@@ -37,7 +37,7 @@ from dedup.text import _UNSPACED, FOLD_MULTIPLIER
 try:
     import numba
 except ImportError:  # pragma: no cover - exercised on machines without numba
-    numba = None
+    numba = None  # type: ignore[assignment]
 
 # Code point classes, as bit flags (a code point may have several).
 WORD, DECIMAL, UNSPACED, DIGIT = 1, 2, 4, 8
@@ -101,7 +101,9 @@ def minhash(values: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarra
 
 
 def _jit(function, inline: str = "never"):
-    return numba.njit(cache=True, nogil=True, inline=inline)(function) if numba is not None else function
+    if numba is None:
+        return function
+    return numba.njit(cache=True, nogil=True, inline=inline)(function)  # type: ignore[call-overload]
 
 
 def _inlined(function):
@@ -432,7 +434,8 @@ def monotone_alignment(rows: np.ndarray, columns: np.ndarray, score: np.ndarray)
 @_inlined
 def _before(value, row, column, best_value, best_row, best_column):
     """The chain order: a higher value first; of equal values, the earlier row, then column."""
-    return value > best_value or (value == best_value and (row < best_row or (row == best_row and column < best_column)))
+    return value > best_value or (value == best_value
+                                  and (row < best_row or (row == best_row and column < best_column)))
 
 
 @_jit

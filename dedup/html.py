@@ -155,11 +155,11 @@ def _text(value: object) -> str:
 
 
 def _pct(value: object) -> str:
-    return "–" if _text(value) == "" else f"{round(100 * float(value))}%"
+    return "–" if _text(value) == "" else f"{round(100 * float(value))}%"  # type: ignore[arg-type]
 
 
 def _number(value: object) -> str:
-    return "–" if _text(value) == "" else f"{float(value):.2f}"
+    return "–" if _text(value) == "" else f"{float(value):.2f}"  # type: ignore[arg-type]
 
 
 def _related(pairs: pd.DataFrame) -> pd.DataFrame:
@@ -216,7 +216,7 @@ def _passage(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def _para(value: object) -> str:
     """Paragraph number as people count them (from 1), "" where the side is absent."""
-    return "" if _text(value) == "" else str(int(value) + 1)
+    return "" if _text(value) == "" else str(int(value) + 1)  # type: ignore[call-overload]
 
 
 def _sides(a_text: str, b_text: str) -> tuple[Parts, Parts]:

@@ -38,7 +38,7 @@ except ImportError:  # an optional dependency: without it, texts stay Python obj
 try:  # Linux: a worker asks to be killed when its parent dies (prctl(2))
     _prctl = ctypes.CDLL(None, use_errno=True).prctl
 except (OSError, AttributeError):  # elsewhere nothing asks for it
-    _prctl = None
+    _prctl = None  # type: ignore[assignment]
 PR_SET_PDEATHSIG = 1
 
 Result = TypeVar("Result")
@@ -153,7 +153,8 @@ class Workers:
     def __init__(self, jobs: int) -> None:
         if jobs < 1:
             raise ValueError(f"jobs must be at least 1, got {jobs}")
-        self.jobs, self.pool = jobs, None
+        self.jobs = jobs
+        self.pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> Workers:
         if self.jobs > 1 and "fork" in multiprocessing.get_all_start_methods():

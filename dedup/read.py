@@ -84,6 +84,7 @@ DOCUMENT_SUFFIXES = (".txt", ".md")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 DELIMITERS = {".csv": ",", ".tsv": "\t"}
 PARQUET_SUFFIX = ".parquet"
+Paths = str | Path | Sequence[str | Path]  # one input path, or several
 TITLE_CHARS = 200  # a title taken from a document's first line is cut to this, "…" included
 PARQUET_BATCH_ROWS = 10_000  # rows decoded at a time: a big file is read as it is needed
 BINARY_SNIFF_BYTES = 8192
@@ -148,7 +149,7 @@ def documents_table(records: Iterable[Mapping[str, str]]) -> pd.DataFrame:
 
 
 def read_documents(
-    paths: Sequence[str | Path],
+    paths: Paths,
     fields: Fields = Fields(),
     metadata: str | Path | None = None,
     strict: bool = False,
@@ -164,7 +165,7 @@ def read_documents(
 
 
 def iter_documents(
-    paths: Sequence[str | Path],
+    paths: Paths,
     fields: Fields = Fields(),
     metadata: str | Path | None = None,
     strict: bool = False,
@@ -220,7 +221,7 @@ def _why_empty(path: Path) -> str:
     return "the file has no rows" if suffix == PARQUET_SUFFIX else "the file holds only blank lines"
 
 
-def _input_paths(paths: Sequence[str | Path]) -> list[Path]:
+def _input_paths(paths: Paths) -> list[Path]:
     if isinstance(paths, (str, Path)):  # a lone path, not a sequence of one-character paths
         paths = [paths]
     if not paths:
@@ -379,17 +380,17 @@ def _read_text(path: Path) -> tuple[str, str]:
 def _decode(data: bytes) -> tuple[str, str]:
     """Text (without its BOM) and the encoding that decoded it, as the module docstring says;
     raises _NotText with the reason."""
-    for mark, encoding in BYTE_ORDER_MARKS:
+    for mark, marked in BYTE_ORDER_MARKS:
         if data.startswith(mark):
-            return _decoded(data[len(mark):], encoding), encoding
+            return _decoded(data[len(mark):], marked), marked
     nul = b"\0" in data[:BINARY_SNIFF_BYTES]
     if not nul:  # UTF-16 text of ASCII letters is valid UTF-8 too, NULs and all
         try:
             return data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             pass
-    encoding = chardet.detect(data, encoding_era=EncodingEra.MODERN_WEB, prefer_superset=True,
-                              compat_names=False)["encoding"]
+    encoding: str | None = chardet.detect(data, encoding_era=EncodingEra.MODERN_WEB, prefer_superset=True,
+                                          compat_names=False)["encoding"]
     if nul and not (encoding or "").startswith(("utf-16", "utf-32")):
         raise _NotText("binary file (NUL byte)")
     if encoding is None:
@@ -439,7 +440,7 @@ def _document_finder(records: list[_Record]) -> Callable[[str, str], _Record]:
     return find
 
 
-def _read_metadata(path: Path, fields: Fields) -> Iterator[tuple[str, str, dict[str, object]]]:
+def _read_metadata(path: Path, fields: Fields) -> Iterator[tuple[str, str, dict[str, str]]]:
     """(where, file, overrides) for each metadata row; empty cells override nothing."""
     if not path.is_file():
         raise InputError(f"no such metadata file: {path.as_posix()}")

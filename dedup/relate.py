@@ -124,10 +124,11 @@ def _relation(row: Any, confidence: float, params: Params) -> tuple[str, str]:
     inner, outer = ("a", "b") if covered["a"] >= covered["b"] else ("b", "a")
     if covered[inner] >= params.rewrite_share and covered[outer] >= params.cover_share:
         return "rewrite", (f"{_pct(covered[inner])} of {name[inner]} reappears in {name[outer]} in the same order, "
-                           f"{_pct(covered[outer])} of {name[outer]} in {name[inner]} ({_reworded(row, inner)}; {sure})")
+                           f"{_pct(covered[outer])} of {name[outer]} in {name[inner]} "
+                           f"({_reworded(row, inner)}; {sure})")
     widest = max(covered[inner], shared["a"], shared["b"])
     if widest >= params.partial_share:
-        part = inner if covered[inner] >= max(shared.values()) else max(shared, key=shared.get)
+        part = inner if covered[inner] >= max(shared.values()) else max(shared, key=lambda side: shared[side])
         other = "b" if part == "a" else "a"
         return "partial", (f"{_pct(widest)} of {name[part]} is shared with {name[other]}, which is "
                            f"{_pct(max(covered[other], shared[other]))} of it ({sure})")
@@ -183,7 +184,7 @@ def orient_pair(row, dates: dict[str, pd.Timestamp], params: Params,
                                        f"{then} {max(date_a, date_b):%Y-%m-%d}")
     shared = {row.doc_a: row.a_verbatim + row.a_near + row.a_reworded,
               row.doc_b: row.b_verbatim + row.b_near + row.b_reworded}
-    inner, outer = sorted(shared, key=shared.get, reverse=True)
+    inner, outer = sorted(shared, key=lambda doc: shared[doc], reverse=True)
     nearly_whole = shared[inner] >= params.copy_share and shared[outer] >= params.cover_share
     if nearly_whole and outer in inserted:
         return inner, inner, "contained", (

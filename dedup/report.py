@@ -241,7 +241,8 @@ class TableParts:
 
 
 def _join_parquet(parts: list[Path], path: Path) -> None:
-    """One Parquet file of the parts' rows, in order; a column all null in some parts takes the type the others give it."""
+    """One Parquet file of the parts' rows, in order; a column all null in some parts takes the type the
+    others give it."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -85,7 +85,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from importlib.metadata import version
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote
 
 import numpy as np
@@ -170,8 +170,8 @@ SEGMENTS = Table.of("segments", [*SEGMENT_COLUMNS, "signature", "bands"], keys=[
                     para_no="int32", start="int64", end="int64", n_units="int32", signature="ints", bands="longs")
 WORDS = Table.of("words", ["hash", "documents"], hash="int64", documents="int64")  # a batch's document frequencies
 CANDIDATES = Table.of("candidates", CANDIDATE_COLUMNS, keys=PAIR_KEY, estimate="float64", **_COUNTS)
-PAIRS = Table.of("pairs", PAIR_COLUMNS, keys=PAIR_KEY, estimate="float64", confidence="float64", **_COUNTS, **EVIDENCE_DTYPES,
-                 **{c: "object" for c in ORIENT_COLUMNS})
+PAIRS = Table.of("pairs", PAIR_COLUMNS, keys=PAIR_KEY, estimate="float64", confidence="float64", **_COUNTS,
+                 **EVIDENCE_DTYPES, **{c: "object" for c in ORIENT_COLUMNS})
 ORIENTATION = Table.of("orientation", ORIENT_COLUMNS, keys=PAIR_KEY, **{c: "object" for c in ORIENT_COLUMNS})
 MATCHES = Table.of("matches", MATCH_COLUMNS, keys=[*PAIR_KEY, ROW], seg_a="int64", seg_b="int64",
                    score="float64", in_order="bool")
@@ -330,7 +330,7 @@ def _spark_format(spark: SparkSession, path: str) -> str | None:
     found = SPARK_FORMATS.get(PurePosixPath(path.rstrip("/")).suffix.lower())
     if found is not None or not _is_uri(path):
         return found
-    folder = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path)
+    folder = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path)  # type: ignore[union-attr]
     system = folder.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
     if not system.exists(folder):
         raise InputError(f"no such file or folder: {path}")
@@ -356,6 +356,7 @@ def _driver_records(paths: list[tuple[int, str]], fields: Fields, metadata: str 
     for path_no, path in paths:
         if _is_uri(path):
             raise InputError(f"unsupported input '{path}': only .parquet and .jsonl/.ndjson are read from URIs")
+        assert root is not None, "a local path has a root (dedup.read.id_root)"
         for row, record in enumerate(read._read_path(Path(path), fields, root)):
             records.append(record)
             keys.append(_order_key(path_no, 0, row))
@@ -472,7 +473,7 @@ def validate(records: DataFrame, stages: _Stages, strict: bool = False) -> DataF
     return validated
 
 
-def read_records(spark: SparkSession, paths: Sequence[str | Path], stages: _Stages, fields: Fields = Fields(),
+def read_records(spark: SparkSession, paths: read.Paths, stages: _Stages, fields: Fields = Fields(),
                  metadata: str | Path | None = None, dayfirst: bool | None = None) -> DataFrame:
     """Every record of the paths, before validation: Parquet/JSONL by Spark, the rest on the driver;
     dayfirst: as in `dedup.read.read_documents`."""
@@ -536,7 +537,7 @@ def corpus_frequencies(words: DataFrame, documents: DataFrame) -> DocumentFreque
     """The corpus's `DocumentFrequencies` from the batches' counts (a batch holds whole documents),
     the words two or more documents hold, on the driver to be shipped with the pair batches."""
     common = words.groupBy("hash").agg(F.sum("documents").alias("documents")).filter(F.col("documents") >= 2)
-    counted = common.toPandas()
+    counted = cast(pd.DataFrame, common.toPandas())
     hashes = counted.hash.to_numpy(np.int64).view(np.uint64)
     order = np.argsort(hashes)
     return DocumentFrequencies(hashes[order], counted.documents.to_numpy(np.int64)[order],
@@ -924,6 +925,7 @@ class _StreamedDocuments:
 def manifest(scan: SparkScan, params: Params, input_sha256: str) -> dict[str, Any]:
     """manifest.json as `dedup.api.analyse` writes it (`dedup.api.build_manifest`), counted by Spark."""
     sentences = scan.segments.agg(F.count("*").alias("all"), F.count("signature").alias("fingerprinted")).first()
+    assert sentences is not None  # an aggregate has one row
     doc_banding, sent_banding = _bandings(params)
     return build_manifest(
         params, input_sha256, statuses=_count_by(scan.documents, "status"), sentences=sentences["all"],
@@ -955,7 +957,7 @@ def _write_table(frame: DataFrame, name: str, table: Table, out: str) -> None:
 def _write_text(spark: SparkSession, uri: str, text: str) -> None:
     """A small file on any Hadoop file system (local, hdfs://, s3a://) from the driver."""
     jvm = spark.sparkContext._jvm
-    target = jvm.org.apache.hadoop.fs.Path(uri)
+    target = jvm.org.apache.hadoop.fs.Path(uri)  # type: ignore[union-attr]
     stream = target.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).create(target, True)
     stream.write(bytearray(text.encode("utf-8")))
     stream.close()
@@ -964,7 +966,8 @@ def _write_text(spark: SparkSession, uri: str, text: str) -> None:
 def _fingerprints(scan: SparkScan, params: Params) -> Fingerprints:
     """The cheap part of the fingerprints: document ids and signatures. Exact shingle sets and
     sentence signatures stay in Spark (empty here)."""
-    docs = scan.documents.filter(F.col("status") == "ok").orderBy(KEY).select("doc_id", "signature").toPandas()
+    docs = cast(pd.DataFrame, scan.documents.filter(F.col("status") == "ok").orderBy(KEY)
+                .select("doc_id", "signature").toPandas())
     sigs = _unpacked_signatures(docs.signature).reshape(len(docs), params.num_perm)
     return Fingerprints.of_signatures(docs.doc_id.to_numpy(object), sigs.astype(np.uint32),
                                         params.sentence_num_perm)
@@ -1010,7 +1013,7 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
     finally:
         stages.release()
         stages.free()
-    if not collect:
+    if fingerprints is None:  # not collected
         return None
     return ScanResult(tables["documents"], tables["segments"], tables["candidates"], tables["pairs"],
                       tables["matches"], tables["passages"], tables["facts"], tables["clusters"], tables["groups"],

@@ -10,8 +10,8 @@ about 20 KB (the README's Performance section).
 The parent reads the input a block of ``BLOCK_DOCS`` documents at a time and sends
 each block to a worker (`dedup.parallel.Workers`), which segments and fingerprints
 it and writes what later stages read into a work folder inside the run's staging
-folder in the output folder (`dedup.report.staging`, removed at the end): the texts and the segments table, each in an Arrow file read
-back by row (`pyarrow` is needed); the unit hashes; the document and sentence
+folder in the output folder (`dedup.report.staging`, removed at the end): the texts and the segments
+table, each in an Arrow file read back by row (`pyarrow` is needed); the unit hashes; the document and sentence
 signatures, column-major, so that LSH reads them a band at a time
 (`dedup.candidates.Signatures`). Workers verify, then align, ``PAIR_BLOCK``
 candidate pairs at a time, reading back their documents' segments, unit hashes
@@ -66,7 +66,7 @@ except ImportError:  # an optional dependency; scan says so when called without 
 try:  # glibc keeps the freed heap pages of a block's tables; malloc_trim gives them back
     _malloc_trim = ctypes.CDLL(None).malloc_trim
 except (OSError, AttributeError):  # not glibc: nothing to do
-    _malloc_trim = None
+    _malloc_trim = None  # type: ignore[assignment]
 
 BLOCK_DOCS = 10_000  # documents a worker prepares at a time
 PAIR_BLOCK = 5_000  # pairs a worker verifies or aligns at a time, reading back their documents
@@ -273,7 +273,8 @@ def _joined(blocks: list[_Prepared], name: str, dtype: type = np.int64) -> np.nd
 def _prepare(blocks: Iterable[pd.DataFrame], params: Params, workers: Workers, work: Path) -> _Corpus:
     """Prepare each block of documents in a worker while the parent reads the next; keep what
     later stages need (see `_Corpus`)."""
-    digest, seconds, started = hashlib.sha256(), {}, time.perf_counter()
+    digest, started = hashlib.sha256(), time.perf_counter()
+    seconds: dict[str, float] = {}
     tables: list[pd.DataFrame] = []
 
     def tasks() -> Iterator[tuple[int, pd.DataFrame, Params, Path]]:
@@ -338,7 +339,8 @@ def _verify_block(task: tuple[int, pd.DataFrame, _Located, Params, report.TableP
     the related pairs' sentence similarities for alignment."""
     block, candidates, located, params, matches = task
     segments, unit_hashes = located.segments_and_units()
-    index = SentenceIndex.build(segments, unit_hashes, params, frequencies=_load_frequencies(located.work / "frequencies.npz"))
+    frequencies = _load_frequencies(located.work / "frequencies.npz")
+    index = SentenceIndex.build(segments, unit_hashes, params, frequencies=frequencies)
     doc_ids, _, shingles, offsets = shingle_sets(segments, unit_hashes, params)
     fp = Fingerprints.of_sets(doc_ids, shingles, offsets)
     evidence, found = verify(candidates, segments, None, fp, params, index=index)
@@ -367,7 +369,8 @@ def _align_block(task: tuple[int, pd.DataFrame, pd.DataFrame, _Located, np.ndarr
     similarities verification kept; the passages and facts are written."""
     block, pairs, documents, located, repeated, params, passages, facts = task
     segments, unit_hashes = located.segments_and_units()
-    index = SentenceIndex.build(segments, unit_hashes, params, frequencies=_load_frequencies(located.work / "frequencies.npz"))
+    frequencies = _load_frequencies(located.work / "frequencies.npz")
+    index = SentenceIndex.build(segments, unit_hashes, params, frequencies=frequencies)
     with _levels_file(located.work, block).open("rb") as levels:
         index.verified.update(pickle.load(levels))
     documents = documents.assign(text=located.texts())
@@ -479,7 +482,8 @@ def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Para
                 stage("candidates", "finding candidates")
                 candidates, stats = candidates_of(corpus.doc_ids, corpus.doc_sigs, corpus.sent_sigs,
                                                   corpus.sent_docs, params)
-                counts = {"sentences": int(corpus.segment_starts[-1]), "fingerprinted": len(corpus.sent_docs)}
+                counts: dict[str, Any] = {"sentences": int(corpus.segment_starts[-1]),
+                                          "fingerprinted": len(corpus.sent_docs)}
                 corpus.sent_docs = np.empty(0, dtype=np.int64)  # read by candidates alone
                 _release_freed_memory()
                 tables = _table_parts(staging, parquet is not False, csv_raw)

@@ -53,9 +53,9 @@ from dedup import fused
 from dedup.boilerplate import is_furniture_line
 from dedup.confidence import probability as derived_probability
 from dedup.fingerprint import Fingerprints
-from dedup.paraphrase import FEATURES, KINDS, SentenceItems, item_features, probability
 from dedup.parallel import chunks, concat_parts, map_chunks, pair_chunks, shared_strings, strings_at
 from dedup.params import Params
+from dedup.paraphrase import FEATURES, KINDS, SentenceItems, item_features, probability
 from dedup.relate import LINKED, relate_pair
 from dedup.weights import DocumentFrequencies, DocumentWords
 
@@ -466,7 +466,9 @@ def verify(candidates: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.nda
     hashes, only build it, so they may then be None); each pair's similarity is
     recorded in its ``verified`` when the pair is related. jobs: worker processes.
     """
-    index = index or SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(candidates))
+    if index is None:
+        assert unit_hashes is not None, "verify builds the sentence index from the unit hashes"
+        index = SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(candidates))
     parts = map_chunks(_verify_rows, (candidates, index, fp, fp.positions(), params),
                        pair_chunks(len(candidates), jobs), jobs)
     for part in parts:

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 import dedup
+import dedup.verify as verify_stage
 from dedup.align import align, shares, word_diff
 from dedup.api import prepare
 from dedup.candidates import find_candidates
 from dedup.facts import number_drift, quotation_drift, quotations
 from dedup.read import documents_table
 from dedup.relate import LINKED, relate
-import dedup.verify as verify_stage
 from dedup.verify import SentenceIndex, verify
 from tests.synthetic import DEMO, NEAR_COPY, STORY, TRIMMED
 
@@ -46,7 +46,8 @@ def test_paraphrase_is_read_from_the_ap_print_edition(demo):
     pair = demo.pairs[(demo.pairs.doc_a == AP) & (demo.pairs.doc_b == PARAPHRASE)].iloc[0]
     assert pair.source_doc in (AP, "") and pair.direction in ("contained", "unknown")  # no dates to be sure
     assert AP in pair.direction_reason and PARAPHRASE in pair.direction_reason
-    assert set(_of_pair(demo.passages, AP, PARAPHRASE).passage_no) == set(range(len(_of_pair(demo.passages, AP, PARAPHRASE))))
+    numbers = _of_pair(demo.passages, AP, PARAPHRASE).passage_no
+    assert set(numbers) == set(range(len(numbers)))
 
 
 def test_paragraphs_the_print_edition_cut_are_added(demo):
@@ -309,7 +310,8 @@ def test_long_texts_compare_only_sentences_that_share_a_rare_unit(monkeypatch):
     assert kinds == {"same": 2250, "added": 375}
 
 
-@pytest.mark.parametrize("source, other", [("ap-milley-taliban_albuquerque-journal", "ap-milley-taliban_sentence-paraphrase"),
+@pytest.mark.parametrize("source, other", [("ap-milley-taliban_albuquerque-journal",
+                                            "ap-milley-taliban_sentence-paraphrase"),
                                            ("wapo-taliban-air-support_republished-with-comments",
                                             "wapo-taliban-air-support_summary-with-quotes")])
 def test_bounded_and_full_comparison_agree_on_news_of_ordinary_length(monkeypatch, source, other):

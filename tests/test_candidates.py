@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 
 from dedup import candidates
-from dedup.candidates import (CANDIDATE_COLUMNS, Banding, SignatureArray, banded_pairs, colliding_pairs,
-                              find_candidates)
+from dedup.candidates import CANDIDATE_COLUMNS, Banding, SignatureArray, banded_pairs, colliding_pairs, find_candidates
 from dedup.fingerprint import fingerprint, minhash
 from dedup.params import Params
 from dedup.segment import segment, sentence_spans

@@ -146,10 +146,12 @@ def test_compare_api_refuses_two_texts_of_the_same_name():
         dedup.compare(STORY, TRIMMED, names=("001", "001"))
 
 
-CHINESE = ("国务院总理今天在北京主持召开国务院常务会议，部署进一步扩大内需、促进消费的政策措施。会议指出，当前我国经济运行总体平稳，"
+CHINESE = ("国务院总理今天在北京主持召开国务院常务会议，部署进一步扩大内需、促进消费的政策措施。"
+           "会议指出，当前我国经济运行总体平稳，"
            "但仍面临需求收缩、供给冲击、预期转弱三重压力。会议要求，各地区各部门要认真落实已经出台的各项政策，加快推进重大项目建设，"
            "稳定就业和物价，保障基本民生。会议还研究了支持中小企业发展的具体办法，决定对符合条件的小微企业减免税费。")
-JAPANESE = ("東京都は本日、新しい防災計画を発表しました。計画では、大地震が発生した場合に備えて避難所の数を増やし、食料や飲料水の備蓄を"
+JAPANESE = ("東京都は本日、新しい防災計画を発表しました。"
+            "計画では、大地震が発生した場合に備えて避難所の数を増やし、食料や飲料水の備蓄を"
             "強化することが盛り込まれています。知事は記者会見で、都民の安全を最優先に考え、関係機関と連携して対策を進めると述べました。"
             "また、高齢者や障害のある人への支援体制を整えるため、地域の自治会との協力を深める方針も示されました。")
 
@@ -167,7 +169,8 @@ def test_gb18030_and_shift_jis_files_are_decoded_and_found_as_copies_of_their_ut
     assert documents.loc["zh-gb", "encoding"] == "gb18030"
     assert documents.loc["ja-sjis", "encoding"] in ("shift_jis", "cp932")  # cp932: Microsoft's superset
     pairs = pd.read_csv(out / "pairs.csv", keep_default_na=False)
-    found = {frozenset((a, b)): relation for a, b, relation in pairs[["doc_a", "doc_b", "relation"]].itertuples(index=False)}
+    found = {frozenset((a, b)): relation
+             for a, b, relation in pairs[["doc_a", "doc_b", "relation"]].itertuples(index=False)}
     assert found == {frozenset(("zh-gb", "zh-utf8")): "duplicate", frozenset(("ja-sjis", "ja-utf8")): "duplicate"}
 
 

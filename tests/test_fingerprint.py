@@ -9,8 +9,7 @@ import pytest
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 import dedup.fingerprint as fingerprint_module
-from dedup.fingerprint import (EMPTY, fingerprint, kgram_hashes, minhash, to_datasketch,
-                               unique_per_set)
+from dedup.fingerprint import EMPTY, fingerprint, kgram_hashes, minhash, to_datasketch, unique_per_set
 from dedup.params import Params
 from dedup.segment import segment
 from dedup.text import hash_units, shingle_hash, units

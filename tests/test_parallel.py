@@ -60,7 +60,8 @@ def test_a_scan_keeps_document_signatures_and_releases_the_rest(corpus, referenc
     _, _, _, fingerprints = api.prepare(corpus, Params())
     np.testing.assert_array_equal(reference.fingerprints.doc_sigs, fingerprints.doc_sigs)
     assert list(reference.fingerprints.doc_ids) == list(fingerprints.doc_ids)
-    for kept, released in ((fingerprints.without_sentences(), "sent_sigs"), (fingerprints.signatures_only(), "doc_values")):
+    for kept, released in ((fingerprints.without_sentences(), "sent_sigs"),
+                           (fingerprints.signatures_only(), "doc_values")):
         assert len(getattr(kept, released)) == 0
         assert getattr(kept, released).base is None  # a new array, not a view keeping the old one alive
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from dedup.paraphrase import FEATURES, features, reworded_probability, reworded_probability_pairs
 from dedup.params import Params
+from dedup.paraphrase import FEATURES, features, reworded_probability, reworded_probability_pairs
 from dedup.text import normalize
 
 P = Params()

@@ -196,7 +196,8 @@ def test_metadata_overrides_id_source_and_date(tmp_path):
     rows = by_id(read_documents([folder], metadata=metadata))
 
     assert set(rows) == {"ap-1", "wp-7", "plain"}
-    assert (rows["ap-1"]["source"], rows["ap-1"]["date"], rows["ap-1"]["title"]) == ("AP", "2021-09-02", "Milley speaks")
+    first = rows["ap-1"]
+    assert (first["source"], first["date"], first["title"]) == ("AP", "2021-09-02", "Milley speaks")
     assert (rows["wp-7"]["source"], rows["wp-7"]["date"]) == ("Washington Post", "2021-09-03")
     assert rows["wp-7"]["title"] == STORY + " Post."  # no title given: the text's first line
     assert rows["plain"]["source"] == ""
@@ -391,7 +392,8 @@ def test_bad_paths_raise_input_error_naming_the_path(tmp_path, name, message):
 
 @pytest.mark.parametrize("files, reason", [
     ({}, "the folder holds no files (names starting with '.' are skipped)"),
-    ({".hidden.txt": STORY, ".git/story.txt": STORY}, "the folder holds no files (names starting with '.' are skipped)"),
+    ({".hidden.txt": STORY, ".git/story.txt": STORY},
+     "the folder holds no files (names starting with '.' are skipped)"),
     ({"feed.jsonl": ""}, "the file is empty"),
     ({"feed.jsonl": "\n  \n"}, "the file holds only blank lines"),
     ({"stories.csv": "id,text\n"}, "the file has no rows below its header"),

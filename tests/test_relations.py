@@ -94,7 +94,8 @@ def test_compare_judges_texts_too_short_to_fingerprint():
     # MSRP 1st pair: one sentence each, reordered and reworded; a scan could never pair them
     # (under min_sentence_units), but compare must still tell a paraphrase from another story.
     sentence = "Amrozi accused his brother, whom he called the witness, of deliberately distorting his evidence."
-    paraphrase = "Referring to him as only the witness, Amrozi accused his brother of deliberately distorting his evidence."
+    paraphrase = ("Referring to him as only the witness, Amrozi accused his brother of deliberately distorting "
+                  "his evidence.")
     assert dedup.compare(sentence, paraphrase).relation in ("duplicate", "copy", "rewrite")
     assert dedup.compare(sentence, "Markets fell in Tokyo.").relation == "rejected"
     with pytest.raises(ValueError, match="text B: no words to compare"):
@@ -266,7 +267,8 @@ def test_a_copy_in_another_script_with_one_changed_number_is_a_copy(text):
     assert (comparison.facts.fact == "number_changed").sum() == 1
 
 
-DIVIDEND = "Qtly div {0} cts vs {1} cts prior.\n\nPay {2} April.\n\nRecord {3} March.\n\nThe board declared the regular payout."
+DIVIDEND = ("Qtly div {0} cts vs {1} cts prior.\n\nPay {2} April.\n\nRecord {3} March.\n\n"
+            "The board declared the regular payout.")
 BOND = ("{0} is issuing a {1} mln dlr eurobond due {2} paying {3} pct and priced at {4} pct, lead manager {5} said. "
         "The non-callable bond is available in denominations of {6} dlrs and will be listed in Luxembourg. "
         "The selling concession is {7} pct, while management and underwriting combined pays {8} pct.")

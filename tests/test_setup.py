@@ -49,7 +49,8 @@ def test_make_test_installs_the_test_extras_on_a_fresh_clone_and_once_after_make
 
 def test_the_test_run_says_why_it_skipped_a_test(tmp_path):
     (tmp_path / "test_skipping.py").write_text(
-        "import pytest\n\n\ndef test_in_a_browser():\n    pytest.skip('chromium not installed here')\n", encoding="utf-8")
+        "import pytest\n\n\ndef test_in_a_browser():\n    pytest.skip('chromium not installed here')\n",
+        encoding="utf-8")
     run = subprocess.run([sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "--rootdir",
                           str(tmp_path), "-p", "no:cacheprovider", str(tmp_path / "test_skipping.py")],
                          capture_output=True, text=True)

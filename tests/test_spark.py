@@ -27,7 +27,7 @@ if shutil.which("java") is None:
 import dedup  # noqa: E402
 from dedup import report, spark  # noqa: E402
 from dedup.candidates import CANDIDATE_COLUMNS  # noqa: E402
-from dedup.read import InputError, read_documents  # noqa: E402
+from dedup.read import InputError  # noqa: E402
 from dedup.verify import EVIDENCE_COLUMNS  # noqa: E402
 from dedup.weights import DocumentFrequencies  # noqa: E402
 from tests import synthetic  # noqa: E402

@@ -302,7 +302,8 @@ def test_segment_without_ok_documents_is_empty():
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("Watch it on all channels.As the media reported, it rose.", ["Watch it on all channels.", "As the media reported, it rose."]),
+    ("Watch it on all channels.As the media reported, it rose.",
+     ["Watch it on all channels.", "As the media reported, it rose."]),
     ("The U.S.Army said so.", ["The U.S.Army said so."]),  # an abbreviation, not a glued sentence
     ("It rose 3.5 percent.Then it fell.", ["It rose 3.5 percent.", "Then it fell."]),
     ("See e.g.Ten Downing Street.", ["See e.g.Ten Downing Street."]),
