@@ -5,6 +5,7 @@ import pytest
 
 import dedup
 from dedup.cluster import group
+from dedup.confidence import probability
 from dedup.read import documents_table
 from tests.synthetic import NEAR_COPY, SAME_TOPIC, STORY, TRIMMED
 
@@ -292,3 +293,17 @@ def test_the_summary_lists_copies_whose_figures_differ():
     text = summary(result)
     section = text[text.index("## Copies whose figures differ"):]
     assert "340 → 3400" in section.split("\n## ")[0]
+
+
+def test_more_shared_evidence_never_makes_a_pair_less_likely_derived():
+    # A whole-story rewrite shares its information both ways; a summary only one way. The
+    # rewrite, holding the summary's evidence and more, must not be judged less derived.
+    summary = {"a_information": 0.3, "b_information": 0.8, "a_verbatim": 0.0, "a_near": 0.0, "a_reworded": 0.2,
+               "b_verbatim": 0.0, "b_near": 0.0, "b_reworded": 0.6, "order": 1.0, "anchor_order": 1.0,
+               "anchors": 6, "a_aligned": 0.3, "b_aligned": 0.8, "longest_run": 0}
+    base = float(probability(summary)[0])
+    for column in summary:
+        raised = {**summary, column: summary[column] + (5 if column in ("anchors", "longest_run") else 0.2)}
+        assert float(probability(raised)[0]) >= base, column
+    rewrite = {**summary, "a_information": 0.8, "a_reworded": 0.6, "a_aligned": 0.8}
+    assert float(probability(rewrite)[0]) >= base
