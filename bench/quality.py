@@ -527,6 +527,17 @@ def _sheepdog_corpus(docs: pd.DataFrame, truth: pd.DataFrame,
         .reset_index(drop=True)}
 
 
+# A rewrite's length against its original's. SOURCE.md: some originals are long and the LLM
+# rewrote only their opening, which the taxonomy calls an excerpt retold (partial), not a rewrite.
+LENGTH_BANDS = {"under half": (0.0, 0.5), "half to 1.5 times": (0.5, 1.5), "over 1.5 times": (1.5, float("inf"))}
+
+
+def _length_band(pairs: pd.DataFrame, text: dict[str, str]) -> pd.Series:
+    ratio = pairs.name_b.map(lambda doc: len(text[doc])) / pairs.name_a.map(lambda doc: len(text[doc]))
+    return pd.cut(ratio, [low for low, _ in LENGTH_BANDS.values()] + [float("inf")], right=False,
+                  labels=list(LENGTH_BANDS)).astype(str)
+
+
 def sheepdog(root: Path) -> dict[str, Any]:
     """SheepDog: rewrites and built negatives pair by pair, then all texts in one corpus."""
     docs, truth = loaders.sheepdog(root)
@@ -544,9 +555,12 @@ def sheepdog(root: Path) -> dict[str, Any]:
         "negatives related": _share(flags[~rewrite])})
     corpus_rows, corpus = _sheepdog_corpus(docs, truth, {doc: story[doc.split(":")[1]] for doc in docs.doc_id})
     groups = [*loaders.SHEEPDOG_STYLES, *(f"{style} negative" for style in loaders.SHEEPDOG_STYLES)]
+    length = judged[rewrite].assign(length=_length_band(judged[rewrite], text))
     return {"summary": rows + corpus_rows,
             "by style (a) pairs": by_group(judged, "group", groups),
             "confusion (a) pairs, dedup": metrics.confusion(judged.group, judged.relation, groups, RELATIONS),
+            "confusion (a) rewrites by length against the original, dedup": metrics.confusion(
+                length.length, length.relation, list(LENGTH_BANDS), RELATIONS),
             **corpus,
             "rewrites rejected (a), dedup": misjudged(judged, rewrite & ~judged.related, ["name_a", "name_b"]),
             "negatives related (a), dedup": misjudged(judged, ~rewrite & judged.related, ["name_a", "name_b"])}
