@@ -20,11 +20,11 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import loaders  # noqa: E402
-
 from dedup.api import prepare  # noqa: E402
 from dedup.candidates import find_candidates  # noqa: E402
 from dedup.params import Params  # noqa: E402
+
+import loaders  # noqa: E402
 
 SETTINGS = {
     "dedup (document + sentence paths)": (Params(), None),

@@ -40,12 +40,12 @@ from sklearn.model_selection import GroupKFold
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import dedup  # noqa: E402
+from dedup.confidence import FEATURES, features  # noqa: E402
+
 import loaders  # noqa: E402
 import metrics  # noqa: E402
 import quality  # noqa: E402
-
-import dedup  # noqa: E402
-from dedup.confidence import FEATURES, features  # noqa: E402
 
 ECB_SAMPLE = {"same sub-topic": 1500, "cross sub-topic": 1000}
 SEED = 0

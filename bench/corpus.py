@@ -62,11 +62,12 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
-import loaders
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+import loaders
 
 MIN_WORDS = 80
 COPY_SHARE = 0.3

@@ -25,9 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import loaders  # noqa: E402
-
 import dedup  # noqa: E402
+
+import loaders  # noqa: E402
 
 KINDS = ("near copy", "excerpt")
 

@@ -101,12 +101,12 @@ from sklearn.metrics import f1_score
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import loaders  # noqa: E402
-import metrics  # noqa: E402
-
 import dedup  # noqa: E402
 from dedup.parallel import chunks, map_chunks  # noqa: E402
 from dedup.relate import LINKED, RELATIONS  # noqa: E402
+
+import loaders  # noqa: E402
+import metrics  # noqa: E402
 
 DEDUP, CLASSIC = "dedup", "classic 5-gram LSH J≥0.7"
 STANDIN_CUTOFF = 55

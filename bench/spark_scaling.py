@@ -36,9 +36,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import loaders  # noqa: E402
-
 import dedup  # noqa: E402
+
+import loaders  # noqa: E402
 
 STAGES = ("read", "prepare", "candidates", "verify", "furniture", "align", "group", "collect", "write")
 

@@ -487,8 +487,9 @@ def end_to_end(bases: Sequence[str], sizes: Sequence[int], engines: Sequence[str
                seed: int, workdir: Path) -> list[dict[str, Any]]:
     """Write each corpus, scan it with each engine, and measure; sizes past an engine's budget are
     skipped with the reason."""
-    import corpus
     import pandas as pd
+
+    import corpus
 
     flags = scan_flags()
     done: dict[str, list[dict[str, Any]]] = {engine: [] for engine in engines}

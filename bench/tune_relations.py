@@ -29,14 +29,14 @@ from sklearn.model_selection import StratifiedKFold
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import loaders  # noqa: E402
-import metrics  # noqa: E402
-import quality  # noqa: E402
-
 import dedup  # noqa: E402
 from dedup.cluster import group  # noqa: E402
 from dedup.relate import LINKED, relate_pair  # noqa: E402
 from dedup.verify import EVIDENCE_COLUMNS  # noqa: E402
+
+import loaders  # noqa: E402
+import metrics  # noqa: E402
+import quality  # noqa: E402
 
 DEFAULTS = dedup.Params()
 GRID = {

@@ -154,12 +154,12 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _pct(value: object) -> str:
-    return "–" if _text(value) == "" else f"{round(100 * float(value))}%"  # type: ignore[arg-type]
+def _pct(value: Any) -> str:
+    return "–" if _text(value) == "" else f"{round(100 * float(value))}%"
 
 
-def _number(value: object) -> str:
-    return "–" if _text(value) == "" else f"{float(value):.2f}"  # type: ignore[arg-type]
+def _number(value: Any) -> str:
+    return "–" if _text(value) == "" else f"{float(value):.2f}"
 
 
 def _related(pairs: pd.DataFrame) -> pd.DataFrame:
@@ -214,9 +214,9 @@ def _passage(row: Mapping[str, Any]) -> dict[str, Any]:
             "paras": (_para(row["a_para"]), _para(row["b_para"])), "score": _number(row["score"])}
 
 
-def _para(value: object) -> str:
+def _para(value: Any) -> str:
     """Paragraph number as people count them (from 1), "" where the side is absent."""
-    return "" if _text(value) == "" else str(int(value) + 1)  # type: ignore[call-overload]
+    return "" if _text(value) == "" else str(int(value) + 1)
 
 
 def _sides(a_text: str, b_text: str) -> tuple[Parts, Parts]:

@@ -334,13 +334,19 @@ def _levels_file(work: Path, block: int) -> Path:
     return work / f"levels-{block:05d}.pickle"
 
 
+def _block_index(located: _Located, params: Params) -> tuple[pd.DataFrame, np.ndarray, SentenceIndex]:
+    """A pair block's segments, unit hashes and `SentenceIndex`, weighted by the corpus's word
+    frequencies."""
+    segments, unit_hashes = located.segments_and_units()
+    frequencies = _load_frequencies(located.work / "frequencies.npz")
+    return segments, unit_hashes, SentenceIndex.build(segments, unit_hashes, params, frequencies=frequencies)
+
+
 def _verify_block(task: tuple[int, pd.DataFrame, _Located, Params, report.TableParts]) -> pd.DataFrame:
     """Verify and relate a block of candidate pairs (in a worker); write their matches, and keep
     the related pairs' sentence similarities for alignment."""
     block, candidates, located, params, matches = task
-    segments, unit_hashes = located.segments_and_units()
-    frequencies = _load_frequencies(located.work / "frequencies.npz")
-    index = SentenceIndex.build(segments, unit_hashes, params, frequencies=frequencies)
+    segments, unit_hashes, index = _block_index(located, params)
     doc_ids, _, shingles, offsets = shingle_sets(segments, unit_hashes, params)
     fp = Fingerprints.of_sets(doc_ids, shingles, offsets)
     evidence, found = verify(candidates, segments, None, fp, params, index=index)
@@ -368,9 +374,7 @@ def _align_block(task: tuple[int, pd.DataFrame, pd.DataFrame, _Located, np.ndarr
     """Direction, passages and facts of a block's related pairs (in a worker), from the
     similarities verification kept; the passages and facts are written."""
     block, pairs, documents, located, repeated, params, passages, facts = task
-    segments, unit_hashes = located.segments_and_units()
-    frequencies = _load_frequencies(located.work / "frequencies.npz")
-    index = SentenceIndex.build(segments, unit_hashes, params, frequencies=frequencies)
+    segments, _, index = _block_index(located, params)
     with _levels_file(located.work, block).open("rb") as levels:
         index.verified.update(pickle.load(levels))
     documents = documents.assign(text=located.texts())
