@@ -33,7 +33,8 @@ docstring) and are written under a temporary folder, never into the repository.
    document); its `update` loop is timed on the first 500 documents only.
 2. End to end, per size and engine: `dedup scan CORPUS.parquet --out DIR [--tables-only] [--jobs J] -q`
    in a subprocess (the two flags only when `dedup scan --help` lists them), with
-   ``--low-memory`` added for the low-memory engine (`dedup.spill`). Wall time, and CPU
+   ``--low-memory`` added for the low-memory engine (`dedup.spill`); the engines memory+report and
+   low-memory+report leave out --tables-only, so the scan writes its report too. Wall time, and CPU
    time of the scan's processes. Memory: the scan's process tree sampled (psutil lists it),
    summing RSS (counted once per process) every 0.5 s and PSS (Linux smaps_rollup; shared
    copy-on-write pages of forked workers counted once) every 5 s — reading smaps_rollup of a
@@ -480,7 +481,14 @@ def skip_reason(done: list[dict[str, Any]], n_docs: int, max_seconds: float) -> 
     return ""
 
 
-ENGINES = {"memory": [], "low-memory": ["--low-memory"]}  # engine -> its extra `dedup scan` flags
+# engine -> its extra `dedup scan` flags; the "+report" engines write the summary and HTML report too
+ENGINES = {"memory": [], "low-memory": ["--low-memory"], "memory+report": [], "low-memory+report": ["--low-memory"]}
+
+
+def engine_flags(engine: str, flags: list[str]) -> list[str]:
+    """The flags of a scan with this engine: the version's optional flags (`scan_flags`), but
+    --tables-only for an engine that writes the report, and the engine's own."""
+    return [flag for flag in flags if not (engine.endswith("+report") and flag == "--tables-only")] + ENGINES[engine]
 
 
 def end_to_end(bases: Sequence[str], sizes: Sequence[int], engines: Sequence[str], jobs: int, max_seconds: float,
@@ -508,8 +516,8 @@ def end_to_end(bases: Sequence[str], sizes: Sequence[int], engines: Sequence[str
             print(f"  scanning {n_docs:,} documents ({path.stat().st_size / MB:,.0f} MB Parquet), {engine} engine",
                   file=sys.stderr)
             log = workdir / f"scan-{engine}-{n_docs}.log"
-            row = {"engine": engine, "documents": n_docs, "corpus_seconds": written, "flags": flags + ENGINES[engine],
-                   **run_scan(path, out, flags + ENGINES[engine], jobs, log)}
+            row = {"engine": engine, "documents": n_docs, "corpus_seconds": written,
+                   "flags": engine_flags(engine, flags), **run_scan(path, out, engine_flags(engine, flags), jobs, log)}
             if row["returncode"] == 0:
                 manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
                 row.update(counts=manifest.get("counts", {}),
@@ -673,7 +681,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000",
                         help="comma-separated corpus sizes for the end-to-end runs ('' for none)")
     parser.add_argument("--engines", default="memory,low-memory",
-                        help="comma-separated engines run end to end: memory (default scan), low-memory (--low-memory)")
+                        help="comma-separated engines run end to end: memory (default scan), low-memory (--low-memory), "
+                             "and memory+report, low-memory+report: the same writing summary.md and the HTML report")
     parser.add_argument("--peer-docs", type=int, default=10_000,
                         help="corpus size of the fingerprint comparison (0: skip)")
     parser.add_argument("--rounds", type=int, default=3,

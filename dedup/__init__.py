@@ -12,8 +12,8 @@ from dedup.api import Comparison, ScanResult, analyse, compare, scan
 from dedup.params import Params
 from dedup.read import Fields, InputError, documents_table, iter_documents, read_documents
 from dedup.report import OutputError
-from dedup.spill import StoredScan
 from dedup.spill import scan as scan_to_disk
+from dedup.store import StoredScan, StoreError
 
-__all__ = ["Comparison", "Fields", "InputError", "OutputError", "Params", "ScanResult", "StoredScan", "analyse",
-           "compare", "documents_table", "iter_documents", "read_documents", "scan", "scan_to_disk"]
+__all__ = ["Comparison", "Fields", "InputError", "OutputError", "Params", "ScanResult", "StoreError", "StoredScan",
+           "analyse", "compare", "documents_table", "iter_documents", "read_documents", "scan", "scan_to_disk"]

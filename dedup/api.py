@@ -32,6 +32,7 @@ from dedup.params import Params
 from dedup.read import Fields, documents_table, read_documents
 from dedup.relate import LINKED, ORIENT_COLUMNS, RELATIONS, relate
 from dedup.segment import segment
+from dedup.store import TABLES, of_pairs
 from dedup.verify import SentenceIndex, pair_documents, verify
 from dedup.weights import DocumentFrequencies
 
@@ -62,13 +63,26 @@ class ScanResult:
         """The pairs with a relation (rejected candidates left out)."""
         return self.pairs[self.pairs.relation.isin(LINKED)].reset_index(drop=True)
 
+    def table(self, name: str) -> pd.DataFrame:
+        """One of the tables by name (`dedup.store.Tables`, which the report reads)."""
+        if name not in TABLES:
+            raise ValueError(f"no table {name!r}; the tables are {', '.join(TABLES)}")
+        return getattr(self, name)
+
+    def pair_rows(self, name: str, pairs: pd.DataFrame) -> pd.DataFrame:
+        """The rows of a per-pair table (matches, passages, facts) of these pairs."""
+        return of_pairs(self.table(name), pairs)
+
     def write(self, out: str | Path, parquet: bool | None = None, tables_only: bool = False,
-              jobs: int = 1, csv_raw: bool = False) -> list[Path]:
+              jobs: int = 1, csv_raw: bool = False, pair_pages: int = report.PAIR_PAGES) -> list[Path]:
         """Write the tables, manifest.json, summary.md and the HTML report into the folder out
         (with tables_only, the tables and manifest.json alone), in place of an earlier run's, the
         completion marker last (`dedup.report`); return their paths. jobs: worker processes;
-        csv_raw: CSV cells as they are, without the ' that keeps spreadsheets from running formulas."""
-        return report.write(self, Path(out), parquet, tables_only, jobs, csv_raw)
+        csv_raw: CSV cells as they are, without the ' that keeps spreadsheets from running formulas;
+        pair_pages: the related pairs the report shows, each with a page (`dedup.report.write_report`)."""
+        frames = {name: getattr(self, name) for name in TABLES}
+        return report.write(frames, self.manifest, self.timings, Path(out), parquet, tables_only, jobs, csv_raw,
+                            pair_pages)
 
 
 @dataclass
@@ -262,7 +276,8 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
 def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None, *,
          fields: Fields = Fields(), metadata: str | Path | None = None, strict: bool = False,
          out: str | Path | None = None, progress: bool | None = None, jobs: int = 1,
-         tables_only: bool = False, csv_raw: bool = False, dayfirst: bool | None = None) -> ScanResult:
+         tables_only: bool = False, csv_raw: bool = False, dayfirst: bool | None = None,
+         pair_pages: int = report.PAIR_PAGES) -> ScanResult:
     """Find every copy of a story in a corpus.
 
     paths: folders of .txt/.md files, JSONL, CSV/TSV or Parquet files.
@@ -270,8 +285,9 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
     metadata: a CSV adding id/source/title/date/url to document files (column ``file``).
     strict: stop at the first rejected record instead of reporting it.
     out: if given, write the report there (with tables_only, the tables and manifest alone;
-        with csv_raw, CSV cells as they are: see `ScanResult.write`). A folder that cannot be
-        written raises `dedup.report.OutputError` before anything is read.
+        with csv_raw, CSV cells as they are; pair_pages: the related pairs the report shows, each
+        with a page: see `ScanResult.write`). A folder that cannot be written raises
+        `dedup.report.OutputError` before anything is read.
     progress: show stage progress; default only on a terminal.
     jobs: worker processes for the per-document and per-pair stages.
     dayfirst: numeric dates that read either way (02/03/2005): True day first, False month
@@ -280,6 +296,7 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
     if isinstance(paths, (str, Path)):
         paths = [paths]
     if out is not None:
+        report.check_pair_pages(pair_pages)
         report.check_writable(Path(out))
     started = time.perf_counter()
     documents = read_documents(paths, fields=fields, metadata=metadata, strict=strict, dayfirst=dayfirst)
@@ -288,7 +305,7 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
     result = analyse(documents, params or Params(), progress=show, jobs=jobs)
     result.timings["seconds"] = {"read": read_seconds, **result.timings["seconds"]}
     if out is not None:
-        result.write(out, tables_only=tables_only, jobs=jobs, csv_raw=csv_raw)
+        result.write(out, tables_only=tables_only, jobs=jobs, csv_raw=csv_raw, pair_pages=pair_pages)
     return result
 
 

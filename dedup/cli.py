@@ -23,6 +23,7 @@ from dedup.candidates import capped_note
 from dedup.html import pair_page
 from dedup.params import Params
 from dedup.read import Fields, InputError, read_documents
+from dedup.store import StoreError
 
 app = typer.Typer(
     help="Find every copy of a news story: verbatim syndication, trimmed wire copies, rewrites, "
@@ -74,8 +75,9 @@ def scan(
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes for the per-document and per-pair stages.")] = 1,
     engine: Annotated[str, typer.Option(help="local (this machine) or spark (Apache Spark; pip install 'dedup[spark]').")] = "local",
     master: Annotated[str | None, typer.Option(help="Spark master for --engine spark, e.g. local[4] or spark://host:7077.", show_default="the session's")] = None,
-    tables_only: Annotated[bool, typer.Option("--tables-only", help="Write the tables and manifest only: no summary.md, no HTML pages (for big runs).")] = False,
-    low_memory: Annotated[bool, typer.Option("--low-memory", help="Keep texts and the big tables on disk, so memory stays flat as the corpus grows (local engine; needs pyarrow: pip install 'dedup[parquet]'; implies --tables-only).")] = False,
+    tables_only: Annotated[bool, typer.Option("--tables-only", help="Write the tables and manifest only: no summary.md, no HTML pages (dedup report OUT writes them later).")] = False,
+    pair_pages: Annotated[int, typer.Option(min=0, help="Related pairs the report shows, each with its page (those whose figures changed first, then the most confident), and the most rows of any other list; every pair is in the tables.")] = report.PAIR_PAGES,
+    low_memory: Annotated[bool, typer.Option("--low-memory", help="Keep texts and the big tables on disk, so memory stays flat as the corpus grows (local engine; needs pyarrow: pip install 'dedup[parquet]').")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Scan a corpus; write documents, pairs, clusters, groups, manifest, summary.md and the HTML report."""
@@ -94,7 +96,8 @@ def scan(
         if not (engine == "spark" and tables_only):  # Spark writes its Parquet folders itself, to any URI
             report.check_writable(out)
         if low_memory:
-            return _low_memory_scan(paths, out, params, fields, metadata, strict, dayfirst, jobs, parquet, csv_raw, quiet)
+            return _low_memory_scan(paths, out, params, fields, metadata, strict, dayfirst, jobs, parquet, csv_raw,
+                                    quiet, tables_only, pair_pages)
         if engine == "spark":
             result = _spark_scan(paths, params, fields, metadata, strict, dayfirst, out, master, tables_only)
         else:
@@ -104,13 +107,18 @@ def scan(
             if not quiet:
                 typer.echo(f"Tables written by Spark to {out} (one Parquet folder per table).")
             return
-        written = result.write(out, parquet=parquet, tables_only=tables_only, jobs=jobs, csv_raw=csv_raw)
+        written = result.write(out, parquet=parquet, tables_only=tables_only, jobs=jobs, csv_raw=csv_raw,
+                               pair_pages=pair_pages)
     except (InputError, report.OutputError) as err:
         _fail(str(err))
     if not quiet:
         _print_counts(result.manifest)
-        summary = f"Tables in {out}" if tables_only else f"Report: {out / 'index.html'} and {out / 'summary.md'}"
-        typer.echo(f"{summary}  ({len(written)} files in {out})")
+        _print_written(out, written, tables_only)
+
+
+def _print_written(out: Path, written: list[Path], tables_only: bool) -> None:
+    summary = f"Tables in {out}" if tables_only else f"Report: {out / 'index.html'} and {out / 'summary.md'}"
+    typer.echo(f"{summary}  ({len(written)} files in {out})")
 
 
 def _print_counts(manifest: dict) -> None:
@@ -127,13 +135,13 @@ def _print_counts(manifest: dict) -> None:
 
 def _low_memory_scan(paths: list[Path], out: Path, params: Params, fields: Fields, metadata: Path | None,
                      strict: bool, dayfirst: bool | None, jobs: int, parquet: bool | None, csv_raw: bool,
-                     quiet: bool) -> None:
+                     quiet: bool, tables_only: bool, pair_pages: int) -> None:
     result = spill.scan(paths, out, params, fields=fields, metadata=metadata, strict=strict,
                         progress=None if not quiet else False, jobs=jobs, parquet=parquet, csv_raw=csv_raw,
-                        dayfirst=dayfirst)
+                        dayfirst=dayfirst, tables_only=tables_only, pair_pages=pair_pages)
     if not quiet:
         _print_counts(result.manifest)
-        typer.echo(f"Tables in {out}  ({len(result.files)} files in {out})")
+        _print_written(out, result.files, tables_only)
 
 
 def _spark_scan(paths: list[Path], params: Params, fields: Fields, metadata: Path | None, strict: bool,
@@ -162,6 +170,32 @@ def _read_one(path: Path) -> str:
 def _names(file_a: Path, file_b: Path) -> tuple[str, str]:
     """The two files' names in the comparison: their stems, or their paths as given when the stems are the same."""
     return (file_a.stem, file_b.stem) if file_a.stem != file_b.stem else (str(file_a), str(file_b))
+
+
+@app.command("report")
+def report_command(
+    out: Annotated[Path, typer.Argument(help="The output folder of a finished scan.")],
+    pair: Annotated[tuple[str, str] | None, typer.Option(help="Render only the page of this candidate pair (two document ids), whether or not the report shows it.", show_default=False)] = None,
+    html: Annotated[Path | None, typer.Option(help="With --pair: write the page to this file instead of printing it.")] = None,
+    pair_pages: Annotated[int, typer.Option(min=0, help="As for dedup scan: related pairs shown, each with its page.")] = report.PAIR_PAGES,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Write a scan's summary.md and HTML report anew from its stored tables (after --tables-only, or to show more pairs), or render one pair's page."""
+    if html is not None and pair is None:
+        _fail("--html goes with --pair; the whole report is written into OUT")
+    try:
+        if pair is not None:
+            page = report.pair_report(out, *pair)
+            if html is None:
+                typer.echo(page, nl=False)
+            else:
+                html.write_text(page, encoding="utf-8")
+            return
+        written = report.rerender(out, pair_pages)
+    except (StoreError, report.OutputError) as err:
+        _fail(str(err))
+    if not quiet:
+        _print_written(out, written, tables_only=False)
 
 
 @app.command()

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -27,11 +28,10 @@ from dedup.align import word_diff
 from dedup.candidates import capped_note
 from dedup.facts import FACTS
 from dedup.relate import LINKED
-
-if TYPE_CHECKING:
-    from dedup.api import ScanResult
+from dedup.store import Tables
 
 PAIR_DIR = "pairs"
+PAIR_PAGES = 2_000  # related pairs a report shows and gives a page by default, and the rows of any other list
 PAGE_TEXT_CHARS = 500_000  # document text a pair page shows at most; the rest is in passages.csv
 INDEX = "index.html"
 # What each passage kind means, for the legend.
@@ -47,24 +47,31 @@ _ENV = Environment(loader=PackageLoader("dedup", "templates"), autoescape=True, 
 Parts = list[tuple[str, bool]] | None  # a passage side as (text, changed) runs; None where absent
 
 
-def write_html(result: ScanResult, out: Path) -> list[Path]:
-    """Write ``out/index.html`` and ``out/pairs/pair-NNNN.html`` per related pair; return the paths.
+def write_html(tables: Tables, out: Path, shown: pd.DataFrame | None = None,
+               limit: int = PAIR_PAGES) -> list[Path]:
+    """Write ``out/index.html`` and ``out/pairs/pair-NNNN.html`` per shown pair; return the paths.
 
-    Reads result.documents, pairs, passages, facts, groups, clusters and
-    manifest only. `dedup.report.write` writes into a new folder and removes an
-    earlier run's pages when it moves these into place.
+    shown: the related pairs given a page (default all; see `dedup.report.telling_pairs`), in
+    the order of their numbers; limit: the most rows of any other list on the index. Reads the
+    documents, pairs, groups and clusters tables, and the shown pairs' passages and facts.
+    `dedup.report.write` writes into a new folder and removes an earlier run's pages when it
+    moves these into place.
     """
-    related = _related(result.pairs)
-    names = pair_file_names(len(related))
+    records, pairs = tables.table("documents"), tables.table("pairs")
+    related = _related(pairs)
+    shown = related if shown is None else shown.reset_index(drop=True)
+    names = pair_file_names(len(shown))
     pair_dir = out / PAIR_DIR
     pair_dir.mkdir(parents=True, exist_ok=True)
-    documents = _ok_documents(result.documents)
-    passages, facts = _by_pair(result.passages), _by_pair(result.facts)
-    written = [_write(out / INDEX, _index_page(result, [f"{PAIR_DIR}/{name}" for name in names]))]
-    for name, pair in zip(names, related.to_dict("records")):
+    documents = _ok_documents(records, set(shown.doc_a) | set(shown.doc_b))
+    passages, facts = tables.pair_rows("passages", shown), tables.pair_rows("facts", shown)
+    passages_of, facts_of = _by_pair(passages), _by_pair(facts)
+    index = _index_page(tables, records, related, shown, [f"{PAIR_DIR}/{name}" for name in names], limit)
+    written = [_write(out / INDEX, index)]
+    for name, pair in zip(names, shown.to_dict("records")):
         key = frozenset((pair["doc_a"], pair["doc_b"]))
         page = pair_page(pair, documents[pair["doc_a"]], documents[pair["doc_b"]],
-                         passages.get(key, result.passages.iloc[:0]), facts.get(key, result.facts.iloc[:0]),
+                         passages_of.get(key, passages.iloc[:0]), facts_of.get(key, facts.iloc[:0]),
                          index_href=f"../{INDEX}")
         written.append(_write(pair_dir / name, page))
     return written
@@ -113,23 +120,41 @@ def _within_budget(rows: Sequence[Mapping[str, Any]]) -> int:
     return len(rows)
 
 
-def _index_page(result: ScanResult, pair_hrefs: Sequence[str]) -> str:
-    """index.html: counts, story groups, duplicate clusters, timeline, sources, pairs, documents."""
-    documents = [_document(row) | {"anchor": f"d{number}"}
-                 for number, row in enumerate(result.documents.to_dict("records"), start=1)]
-    ok = {doc["doc_id"]: doc for doc in documents if doc["status"] == "ok"}
-    placed = {row["doc_id"]: row for row in result.clusters.to_dict("records")}
-    pairs = [_pair_link(number, row, href, ok) for number, (row, href)
-             in enumerate(zip(_related(result.pairs).to_dict("records"), pair_hrefs), start=1)]
+def _index_page(tables: Tables, records: pd.DataFrame, related: pd.DataFrame, shown: pd.DataFrame,
+                pair_hrefs: Sequence[str], limit: int) -> str:
+    """index.html: counts, story groups, duplicate clusters, timeline, sources, pairs, documents.
+    Each list shows at most limit rows and says how many more there are; the documents list
+    holds every document the page names, and the first limit others."""
+    groups = tables.table("groups")
+    stories, clusters = (groups[groups.kind == kind] for kind in ("story", "duplicate_cluster"))
+    ok_rows = (records.status == "ok").to_numpy()
+    scanned = records[ok_rows]
+    dates = scanned.date.map(_text)
+    dated = scanned.assign(_date=dates)[(dates != "").to_numpy()].sort_values("_date", kind="stable")
+    named = (set(shown.doc_a) | set(shown.doc_b) | set(dated.doc_id[:limit])
+             | {member for group in pd.concat([stories[:limit], clusters[:limit]]).to_dict("records")
+                for member in _members(group)})
+    listed = scanned[scanned.doc_id.isin(named).to_numpy() | (np.arange(len(scanned)) < limit)]
+    anchors = {doc_id: f"d{number + 1}" for doc_id, number in zip(listed.doc_id, np.flatnonzero(ok_rows)[
+        scanned.index.get_indexer(listed.index)])}
+    ok = {row["doc_id"]: _document(row) | {"anchor": anchors[row["doc_id"]]} for row in listed.to_dict("records")}
+    rejected = [_document(row) | {"anchor": f"d{number + 1}"}
+                for number, row in zip(np.flatnonzero(~ok_rows)[:limit], records[~ok_rows][:limit].to_dict("records"))]
+    placed = {row["doc_id"]: row for row in tables.table("clusters").to_dict("records") if row["doc_id"] in ok}
+    pairs = [_pair_link(number, row, href, ok)
+             for number, (row, href) in enumerate(zip(shown.to_dict("records"), pair_hrefs), start=1)]
+    sources = _sources(scanned, related)
+    more = {"pairs": len(related) - len(shown), "stories": len(stories) - limit, "clusters": len(clusters) - limit,
+            "timeline": len(dated) - limit, "sources": len(sources) - limit, "documents": len(scanned) - len(ok),
+            "rejected": int((~ok_rows).sum()) - limit}
     return _ENV.get_template("index.html").render(
-        counts=result.manifest["counts"], capped=capped_note(result.manifest), relations=LINKED, pairs=pairs,
-        stories=_stories(result.groups, ok, pairs), clusters=_clusters(result.groups, ok),
-        timeline=sorted((doc for doc in ok.values() if doc["date"]), key=lambda doc: doc["date"]),
-        undated=sum(not doc["date"] for doc in ok.values()),
-        sources=_sources(ok, pairs),
+        counts=tables.manifest["counts"], capped=capped_note(tables.manifest), relations=LINKED, pairs=pairs,
+        stories=_stories(stories[:limit], ok, pairs), clusters=_clusters(clusters[:limit], ok),
+        timeline=[ok[doc_id] for doc_id in dated.doc_id[:limit]], dated=len(dated),
+        undated=len(scanned) - len(dated), sources=sources[:limit],
         documents=[doc | {key: _text(placed.get(doc["doc_id"], {}).get(key)) for key in ("cluster_id", "story_id")}
                    for doc in ok.values()],
-        rejected=[doc for doc in documents if doc["status"] != "ok"])
+        rejected=rejected, more={name: max(0, count) for name, count in more.items()})
 
 
 def safe_href(url: str) -> str:
@@ -166,9 +191,10 @@ def _related(pairs: pd.DataFrame) -> pd.DataFrame:
     return pairs[pairs.relation.isin(LINKED)].reset_index(drop=True)
 
 
-def _ok_documents(documents: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """Scanned documents by id (rejected records may share or lack ids, and are in no pair)."""
-    return {row["doc_id"]: row for row in documents[documents.status == "ok"].to_dict("records")}
+def _ok_documents(documents: pd.DataFrame, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """These scanned documents by id (rejected records may share or lack ids, and are in no pair)."""
+    chosen = documents[(documents.status == "ok") & documents.doc_id.isin(ids)]
+    return {row["doc_id"]: row for row in chosen.to_dict("records")}
 
 
 def _by_pair(table: pd.DataFrame) -> dict[frozenset[str], pd.DataFrame]:
@@ -277,13 +303,16 @@ def _clusters(groups: pd.DataFrame, ok: Mapping[str, dict[str, str]]) -> list[di
             for group in groups[groups.kind == "duplicate_cluster"].to_dict("records")]
 
 
-def _sources(ok: Mapping[str, dict[str, str]], pairs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per source: documents, and related pairs by relation (a pair counts once for each source in it)."""
-    counts: dict[str, dict[str, int]] = {}
-    for doc in ok.values():
-        counts.setdefault(doc["source"], dict.fromkeys(("documents", *LINKED), 0))["documents"] += 1
-    for pair in pairs:
-        for source in {pair["a"]["source"], pair["b"]["source"]}:
-            counts[source][pair["relation"]] += 1
-    ranked = sorted(counts.items(), key=lambda item: (-item[1]["documents"], item[0]))
-    return [{"source": source, **row} for source, row in ranked]
+def _sources(scanned: pd.DataFrame, related: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per source, most documents first: its documents, and the related pairs with a text from it,
+    by relation (a pair counts once for each source in it)."""
+    source_of = pd.Series(scanned.source.map(_text).to_numpy(), index=scanned.doc_id.to_numpy())
+    sides = pd.DataFrame({"a": related.doc_a.map(source_of).to_numpy(), "b": related.doc_b.map(source_of).to_numpy(),
+                          "relation": related.relation.to_numpy()})
+    both = pd.concat([sides[["a", "relation"]].set_axis(["source", "relation"], axis=1),
+                      sides[sides.b != sides.a][["b", "relation"]].set_axis(["source", "relation"], axis=1)])
+    by_relation = both.groupby(["source", "relation"]).size().unstack(fill_value=0)
+    table = pd.DataFrame({"documents": source_of.value_counts()}).join(
+        by_relation.reindex(columns=list(LINKED), fill_value=0)).fillna(0).astype(int)
+    table = table.rename_axis("source").reset_index().sort_values(["documents", "source"], ascending=[False, True])
+    return table.to_dict("records")

@@ -37,31 +37,29 @@ import secrets
 import shutil
 import socket
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import pandas as pd
 
 from dedup.align import shares
 from dedup.candidates import capped_note
 from dedup.facts import FACTS
-from dedup.html import INDEX, PAIR_DIR, reappears, write_html
+from dedup.html import INDEX, PAIR_DIR, PAIR_PAGES, pair_page, reappears, write_html
 from dedup.parallel import chunks, map_chunks
 from dedup.relate import LINKED
-
-if TYPE_CHECKING:
-    from dedup.api import ScanResult
+from dedup.store import TABLES, Frames, StoredScan, StoreError, Tables
 
 FLOAT_DIGITS = 4
 CSV_ROWS = 100_000  # rows of a table one worker writes at a time
-TABLES = ("documents", "pairs", "clusters", "groups", "matches", "passages", "facts")
 EXCERPT_CHARS = 160
 MARKER = "dedup-complete.json"  # written last: the folder holds one whole run
+REPORT_FILES = ("summary.md", INDEX)  # and pairs/pair-NNNN.html
 RUN_FILES = (*(f"{name}.{ext}" for name in TABLES for ext in ("csv", "parquet")),
-             "manifest.json", "timings.json", "summary.md", INDEX)  # and pairs/pair-NNNN.html
+             "manifest.json", "timings.json", *REPORT_FILES)
 STAGING = ".dedup-staging-"
 _STAGING_NAME = re.compile(re.escape(STAGING) + r"(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{8}")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula
@@ -82,27 +80,101 @@ def _table_for_disk(name: str, table: pd.DataFrame) -> pd.DataFrame:
     return table.round(FLOAT_DIGITS)
 
 
-def write(result: ScanResult, out: Path, parquet: bool | None = None, tables_only: bool = False,
-          jobs: int = 1, csv_raw: bool = False) -> list[Path]:
-    """Write every table, the manifest, the summary and the HTML report into out (with
-    tables_only, the tables and the manifest alone, for big runs), in place of the previous
-    run's files (see the module docstring); return the paths, the marker's last.
-    jobs: worker processes writing the CSV files; csv_raw: CSV cells as they are, formulas too."""
+def write(frames: Mapping[str, pd.DataFrame], manifest: dict[str, Any], timings: dict[str, Any], out: Path,
+          parquet: bool | None = None, tables_only: bool = False, jobs: int = 1, csv_raw: bool = False,
+          pair_pages: int = PAIR_PAGES) -> list[Path]:
+    """Write every table (frames: `TABLES` by name), the manifest, the summary and the HTML
+    report into out (with tables_only, the tables and the manifest alone), in place of the
+    previous run's files (see the module docstring); return the paths, the marker's last.
+    jobs: worker processes writing the CSV files; csv_raw: CSV cells as they are, formulas too;
+    pair_pages: see `write_report`."""
     started = time.perf_counter()
     if parquet is None:
         parquet = importlib.util.find_spec("pyarrow") is not None
     with staging(out) as folder:
-        tables = {name: _table_for_disk(name, getattr(result, name)) for name in TABLES}
+        tables = {name: _table_for_disk(name, frames[name]) for name in TABLES}
         written = _write_csv(tables, folder, jobs, csv_raw)
         for name, table in tables.items() if parquet else ():
             table.to_parquet(folder / f"{name}.parquet", index=False)
             written.append(folder / f"{name}.parquet")
-        if not tables_only:
-            (folder / "summary.md").write_text(summary(result), encoding="utf-8")
-            written += [folder / "summary.md", *write_html(result, folder)]
-        seconds = {**result.timings.get("seconds", {}), "write": round(time.perf_counter() - started, 3)}
-        written += write_manifest(folder, result.manifest, {**result.timings, "seconds": seconds})
-        return publish(folder, out, written, result.manifest["input_sha256"])
+        if not tables_only:  # from the tables as written, so that every engine renders the same report
+            written += write_report(Frames(tables, manifest), folder, pair_pages)
+        seconds = {**timings.get("seconds", {}), "write": round(time.perf_counter() - started, 3)}
+        written += write_manifest(folder, manifest, {**timings, "seconds": seconds})
+        return publish(folder, out, written, manifest["input_sha256"])
+
+
+def write_report(tables: Tables, out: Path, pair_pages: int = PAIR_PAGES) -> list[Path]:
+    """summary.md and the HTML report of the tables, into out; return their paths.
+
+    pair_pages: how many related pairs the report shows, each with its page, and the most rows
+    of any other list; the pairs shown are the most telling (`telling_pairs`). Memory grows with
+    the pairs shown, not with the corpus (`dedup.store`)."""
+    check_pair_pages(pair_pages)
+    shown = telling_pairs(tables.table("pairs"), pair_pages)
+    (out / "summary.md").write_text(summary(tables, shown, pair_pages), encoding="utf-8")
+    return [out / "summary.md", *write_html(tables, out, shown, pair_pages)]
+
+
+def check_pair_pages(pair_pages: int) -> None:
+    """ValueError unless pair_pages is a count: a scan checks it before reading anything."""
+    if isinstance(pair_pages, bool) or not isinstance(pair_pages, int) or pair_pages < 0:
+        raise ValueError(f"pair_pages must be a whole number, 0 or more; got {pair_pages!r}")
+
+
+def telling_pairs(pairs: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The related pairs a report shows, at most limit, in table order: those whose figures
+    changed first (a reader must check them before folding anything), then the most confident."""
+    related = pairs[pairs.relation.isin(LINKED)]
+    if len(related) <= limit:
+        return related
+    ranked = related.assign(_changed=related.figures_changed > 0).sort_values(
+        ["_changed", "confidence"], ascending=False, kind="stable")
+    return related.loc[sorted(ranked.index[:limit], key=related.index.get_loc)]
+
+
+def rerender(out: str | Path, pair_pages: int = PAIR_PAGES) -> list[Path]:
+    """Write the summary and HTML report of the finished run in out anew, from its stored
+    tables (after --tables-only, or to show more pairs), in place of its old report; return
+    the run's files, the marker's last. `dedup.store.StoreError` if out holds no finished run."""
+    out = Path(out)
+    stored = _stored_tables(out)
+    kept = [name for name in (path.relative_to(out) for path in stored.files) if _is_table_file(name)]
+    with staging(out) as folder:
+        written = write_report(stored, folder, pair_pages)
+        return publish(folder, out, written, stored.manifest["input_sha256"], kept)
+
+
+def pair_report(out: str | Path, doc_a: str, doc_b: str) -> str:
+    """The page (`dedup.html.pair_page`) of the candidate pair doc_a ~ doc_b (either order) of the
+    finished run in out, whether or not its report gave it one. StoreError if there is no such pair."""
+    out = Path(out)
+    stored = _stored_tables(out)
+    pairs = stored.table("pairs")
+    pair = pairs[((pairs.doc_a == doc_a) & (pairs.doc_b == doc_b)) | ((pairs.doc_a == doc_b) & (pairs.doc_b == doc_a))]
+    if pair.empty:
+        raise StoreError(f"{out}: {doc_a!r} and {doc_b!r} are not a candidate pair of this scan (pairs.csv lists "
+                         "every candidate; `dedup compare` compares any two texts)")
+    documents = stored.table("documents")
+    scanned = documents[documents.status == "ok"].set_index("doc_id", drop=False)
+    row = pair.iloc[0]
+    return pair_page(row.to_dict(), scanned.loc[row.doc_a].to_dict(), scanned.loc[row.doc_b].to_dict(),
+                     stored.pair_rows("passages", pair), stored.pair_rows("facts", pair))
+
+
+def _stored_tables(out: Path) -> StoredScan:
+    """The finished run in out, for its report: the report reads the Parquet tables, typed as written."""
+    stored = StoredScan.open(out, MARKER)
+    missing = [name for name in TABLES if not (out / f"{name}.parquet").is_file()]
+    if missing:
+        raise StoreError(f"{out} has no {missing[0]}.parquet: the report is read from the Parquet tables, which "
+                         "this scan did not write (scan again with --parquet; pip install 'dedup[parquet]')")
+    return stored
+
+
+def _is_table_file(name: Path) -> bool:
+    """Whether a file of a run (its name in the run's folder) is one of its tables or manifests."""
+    return name.name != MARKER and name.as_posix() not in REPORT_FILES and name.parent.name != PAIR_DIR
 
 
 def write_manifest(out: Path, manifest: dict, timings: dict) -> list[Path]:
@@ -140,26 +212,30 @@ def staging(out: Path) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def publish(folder: Path, out: Path, written: Sequence[Path], input_sha256: str) -> list[Path]:
+def publish(folder: Path, out: Path, written: Sequence[Path], input_sha256: str,
+            kept: Sequence[Path] = ()) -> list[Path]:
     """Move the files written into the staging folder into out, in place of the previous run's
-    (the marker removed first, written last); return their paths in out, the marker's last."""
+    (the marker removed first, written last); kept: the previous run's files (names in out) that
+    stay, as part of this run. Return the run's paths in out, the marker's last."""
     names = [path.relative_to(folder) for path in written]
     marker = out / MARKER
     marker.unlink(missing_ok=True)
-    _remove_run(out)
+    _remove_run(out, {name.as_posix() for name in kept})
     for name in names:
         (out / name).parent.mkdir(parents=True, exist_ok=True)
         os.replace(folder / name, out / name)
-    listing = {"input_sha256": input_sha256, "files": sorted(name.as_posix() for name in names)}
+    files = sorted([*kept, *names], key=Path.as_posix)
+    listing = {"input_sha256": input_sha256, "files": [name.as_posix() for name in files]}
     (folder / MARKER).write_text(json.dumps(listing, indent=2) + "\n", encoding="utf-8")
     os.replace(folder / MARKER, marker)
-    return [out / name for name in names] + [marker]
+    return [out / name for name in [*kept, *names]] + [marker]
 
 
-def _remove_run(out: Path) -> None:
-    """Remove the files a run writes (`RUN_FILES`, the pair pages), and pairs/ once empty."""
+def _remove_run(out: Path, kept: set[str]) -> None:
+    """Remove the files a run writes (`RUN_FILES`, the pair pages) but those kept, and pairs/ once empty."""
     for name in RUN_FILES:
-        (out / name).unlink(missing_ok=True)
+        if name not in kept:
+            (out / name).unlink(missing_ok=True)
     pages = out / PAIR_DIR
     for page in pages.glob("pair-*.html"):
         page.unlink()
@@ -296,11 +372,19 @@ def _pct(x: float) -> str:
     return f"{round(100 * x)}%"
 
 
-def summary(result: ScanResult) -> str:
+def _more(shown: int, total: int, what: str, file: str) -> str:
+    """The line under a list cut to its first rows: how many more, and where they all are."""
+    return f"\n… and {total - shown} more: all {total} {what} are in {file}.\n" if total > shown else ""
+
+
+def summary(tables: Tables, shown: pd.DataFrame | None = None, limit: int = PAIR_PAGES) -> str:
     """summary.md: what was found, why, and what to fold, for a person to read. A document is
-    named by its id, and its title beside it when it has one."""
-    docs, pairs, groups = result.documents, result.pairs, result.groups
-    counts = result.manifest["counts"]
+    named by its id, and its title beside it when it has one. shown: the related pairs listed
+    and read in full (`telling_pairs`; default all); limit: the most rows of any other list."""
+    docs, pairs, groups = tables.table("documents"), tables.table("pairs"), tables.table("groups")
+    counts = tables.manifest["counts"]
+    related = pairs[pairs.relation.isin(LINKED)]
+    shown = related if shown is None else shown
     titles = {doc: title for doc, title in zip(docs.doc_id, docs.title) if title}
 
     def label(doc: str) -> str:
@@ -311,13 +395,16 @@ def summary(result: ScanResult) -> str:
            f"{counts['rejected']} rejected. {counts['candidates']} candidate pairs verified; "
            f"{counts['related']} related.\n"]
 
-    related = pairs[pairs.relation != "rejected"]
     out.append("## Related pairs\n")
-    if len(related):
+    if len(shown):
+        if len(related) > len(shown):
+            out.append(f"The {len(shown)} most telling of {len(related)}: those whose figures changed first, then "
+                       "the most confident. `dedup report OUT --pair A B` renders the page of any other.\n")
         rows = [[r["relation"], label(r["doc_a"]), label(r["doc_b"]), f"{r['jaccard']:.2f}",
                  f"{_pct(reappears(r, 'a'))} / {_pct(reappears(r, 'b'))}", r["reason"]]
-                for r in related.to_dict("records")]
+                for r in shown.to_dict("records")]
         out.append(_md_table(["relation", "text A", "text B", "Jaccard", "A in B / B in A", "why"], rows))
+        out.append(_more(len(shown), len(related), "related pairs", "pairs.csv"))
         out.append("\n" + REAPPEARS_NOTE)
     else:
         out.append("None found.\n")
@@ -327,38 +414,43 @@ def summary(result: ScanResult) -> str:
     out.append(_md_table(["cluster", "size", "keep", "why", "fold", "weakest link"],
                          [[g.group_id, g.size, label(g.canonical), g.keep_reason,
                            ", ".join(label(m) for m in g.members.split(";") if m != g.canonical),
-                           f"{g.weakest_link}, {_pct(g.weakest_strength)}"] for g in clusters.itertuples()])
+                           f"{g.weakest_link}, {_pct(g.weakest_strength)}"] for g in clusters.head(limit).itertuples()])
+               + _more(limit, len(clusters), "duplicate clusters", "groups.csv")
                if len(clusters) else "None: no two documents are duplicates or copies of each other.\n")
-    out.append(_figures_changed(pairs, result.facts, label))
+    out.append(_figures_changed(tables, shown, label))
     stories = groups[groups.kind == "story"]
     out.append("\n## Story groups\n\nTexts telling the same story: for tracing, not for folding.\n")
     out.append(_md_table(["story", "size", "members", "weakest link"],
                          [[g.group_id, g.size, ", ".join(label(m) for m in g.members.split(";")),
-                           f"{g.weakest_link}, {_pct(g.weakest_strength)}"] for g in stories.itertuples()])
+                           f"{g.weakest_link}, {_pct(g.weakest_strength)}"] for g in stories.head(limit).itertuples()])
+               + _more(limit, len(stories), "story groups", "groups.csv")
                if len(stories) else "None.\n")
     out.append("\n## Documents\n")
-    placed = docs.merge(result.clusters, on="doc_id", how="left")
+    placed = docs.head(limit).merge(tables.table("clusters"), on="doc_id", how="left")
     out.append(_md_table(["document", "source", "title", "status", "cluster", "story"],
                          [[f"`{r.doc_id}`", r.source, r.title, r.status if r.status == "ok" else r.reason,
                            "" if pd.isna(r.cluster_id) else r.cluster_id, "" if pd.isna(r.story_id) else r.story_id]
                           for r in placed.itertuples()]))
+    out.append(_more(limit, len(docs), "records", "documents.csv"))
 
     rejected_pairs = pairs[pairs.relation == "rejected"]
     if len(rejected_pairs):
         out.append("\n## Candidates rejected on verification\n")
         out.append(_md_table(["text A", "text B", "found by", "why not"],
                              [[label(r.doc_a), label(r.doc_b), r.via, r.reason]
-                              for r in rejected_pairs.itertuples()]))
-    out.append(_changes(result, label))
-    out.append(_candidate_stage(result.manifest))
+                              for r in rejected_pairs.head(limit).itertuples()]))
+        out.append(_more(limit, len(rejected_pairs), "rejected candidates", "pairs.csv"))
+    out.append(_changes(tables, shown, label))
+    out.append(_candidate_stage(tables.manifest))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out))
 
 
-def _figures_changed(pairs: pd.DataFrame, facts: pd.DataFrame, label: Callable[[str], str]) -> str:
-    """The related pairs whose figures differ: duplicates and copies kept out of the fold."""
-    changed = pairs[pairs.relation.isin(LINKED) & (pairs.figures_changed > 0)]
+def _figures_changed(tables: Tables, shown: pd.DataFrame, label: Callable[[str], str]) -> str:
+    """The shown pairs whose figures differ: duplicates and copies kept out of the fold."""
+    changed = shown[shown.figures_changed > 0]
     if changed.empty:
         return ""
+    facts = tables.pair_rows("facts", changed)
     numbers = facts[facts.fact == "number_changed"]
     read_as = {frozenset(key): (key, "; ".join(f"{_excerpt(a) or '(none)'} → {_excerpt(b) or '(none)'}"
                                               for a, b in zip(rows.a_value, rows.b_value)))
@@ -415,10 +507,11 @@ def _drift_lines(facts: pd.DataFrame) -> list[str]:
     return lines + ([f"  - {kept} quotation{'s' if kept != 1 else ''} kept verbatim"] if kept else [])
 
 
-def _changes(result: ScanResult, label: Callable[[str], str]) -> str:
-    """Per related pair: how much of each text reappears in the other, what the copy kept,
+def _changes(tables: Tables, shown: pd.DataFrame, label: Callable[[str], str]) -> str:
+    """Per shown pair: how much of each text reappears in the other, what the copy kept,
     added and dropped, and which facts drifted; label names a document."""
-    if result.passages.empty:
+    all_passages, all_facts = tables.pair_rows("passages", shown), tables.pair_rows("facts", shown)
+    if all_passages.empty:
         return ""
     out = ["\n## What each copy changed\n",
            "Read from the source to the other; when the direction is unknown, from the fuller text if one "
@@ -426,14 +519,13 @@ def _changes(result: ScanResult, label: Callable[[str], str]) -> str:
            "The first line gives how much of each text reappears in the other (as under Related pairs); "
            "the second reads the passages: the share of the source's text outside dropped passages, "
            "and the copy's added text, site furniture (mastheads, bylines, comments) left out.\n"]
-    pairs = {frozenset(key): row for key, row in zip(zip(result.pairs.doc_a, result.pairs.doc_b),
-                                                       result.pairs.to_dict("records"))}
-    passages_of = dict(list(result.passages.groupby(["doc_a", "doc_b"], sort=False)))
-    facts_of = dict(list(result.facts.groupby(["doc_a", "doc_b"], sort=False)))
-    for s in shares(result.passages).itertuples():
+    pairs = {frozenset(key): row for key, row in zip(zip(shown.doc_a, shown.doc_b), shown.to_dict("records"))}
+    passages_of = dict(list(all_passages.groupby(["doc_a", "doc_b"], sort=False)))
+    facts_of = dict(list(all_facts.groupby(["doc_a", "doc_b"], sort=False)))
+    for s in shares(all_passages).itertuples():
         pair = pairs[frozenset((s.doc_a, s.doc_b))]
         passages = passages_of[(s.doc_a, s.doc_b)]
-        facts = facts_of.get((s.doc_a, s.doc_b), result.facts.iloc[:0])
+        facts = facts_of.get((s.doc_a, s.doc_b), all_facts.iloc[:0])
         first, second = ("a", "b") if pair["doc_a"] == s.doc_a else ("b", "a")
         roles = ("the first text", "the second") if pair["direction"] == "unknown" else ("the source", "the copy")
         out.append(f"\n### {label(s.doc_a)} → {label(s.doc_b)} ({pair['relation']})\n")

@@ -55,6 +55,7 @@ from dedup.parallel import Workers
 from dedup.params import Params
 from dedup.read import COLUMNS, Fields, InputError, iter_documents
 from dedup.relate import LINKED, ORIENT_COLUMNS, relate
+from dedup.store import StoredScan
 from dedup.verify import EVIDENCE_COLUMNS, MATCH_COLUMNS, SentenceIndex, verify
 from dedup.weights import DocumentFrequencies
 
@@ -437,40 +438,24 @@ def _table_parts(out: Path, parquet: bool, csv_raw: bool) -> dict[str, report.Ta
             for name in report.TABLES}
 
 
-@dataclass
-class StoredScan:
-    """A scan written to disk by `scan`: its folder, manifest and timings; tables read on demand."""
-
-    out: Path
-    manifest: dict[str, Any]
-    timings: dict[str, Any]
-    files: list[Path]
-
-    def table(self, name: str) -> pd.DataFrame:
-        """One of the tables (`dedup.report.TABLES`), read from its Parquet file, else its CSV file."""
-        if name not in report.TABLES:
-            raise ValueError(f"no table {name!r}; the tables are {', '.join(report.TABLES)}")
-        parquet = self.out / f"{name}.parquet"
-        if parquet.exists():
-            return pd.read_parquet(parquet)
-        return pd.read_csv(self.out / f"{name}.csv", keep_default_na=False, dtype=str)
-
-
 def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Params | None = None, *,
          fields: Fields = Fields(), metadata: str | Path | None = None, strict: bool = False,
          progress: bool | None = None, jobs: int = 1, parquet: bool | None = None,
-         csv_raw: bool = False, dayfirst: bool | None = None) -> StoredScan:
-    """`dedup.api.scan` for corpora larger than memory: the tables and manifest.json written to
-    out (no summary or HTML pages), a block at a time, in place of an earlier run's files, the
-    completion marker last (`dedup.report`); returns where they are.
+         csv_raw: bool = False, dayfirst: bool | None = None, tables_only: bool = False,
+         pair_pages: int = report.PAIR_PAGES) -> StoredScan:
+    """`dedup.api.scan` for corpora larger than memory: the files `dedup.api.scan` writes to
+    out, the tables a block at a time, in place of an earlier run's files, the completion marker
+    last (`dedup.report`); returns where they are.
 
-    paths, fields, metadata, strict, progress, jobs, dayfirst: as in `dedup.api.scan`.
+    paths, fields, metadata, strict, progress, jobs, dayfirst, tables_only, pair_pages, csv_raw:
+    as in `dedup.api.scan`; the report is rendered from the stored tables, so its memory grows
+    with the pairs it shows, not with the corpus.
     parquet: also write each table as Parquet (default: yes; pyarrow is needed anyway).
-    csv_raw: CSV cells as they are (see `dedup.api.ScanResult.write`).
     A folder out that cannot be written raises `dedup.report.OutputError` before anything is read.
     """
     if pa is None:
         raise InputError("a low-memory scan keeps texts in an Arrow file: pip install pyarrow")
+    report.check_pair_pages(pair_pages)
     params = params or Params()
     out = Path(out)
     show = sys.stderr.isatty() if progress is None else progress
@@ -490,7 +475,8 @@ def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Para
                                           "fingerprinted": len(corpus.sent_docs)}
                 corpus.sent_docs = np.empty(0, dtype=np.int64)  # read by candidates alone
                 _release_freed_memory()
-                tables = _table_parts(staging, parquet is not False, csv_raw)
+                # The report reads the Parquet tables back, so they are written for it even when not kept.
+                tables = _table_parts(staging, parquet is not False or not tables_only, csv_raw)
                 stage("verify", f"verifying {len(candidates)} candidate pairs")
                 pairs = _verify(candidates, corpus, number, params, workers, tables["matches"])
                 counts["by_path"] = _counts(candidates.via)
@@ -503,16 +489,21 @@ def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Para
             _release_freed_memory()
             stage("group", "grouping")
             clusters, groups = group(documents.assign(words=words), pairs, params)
-            stage("write", "writing the tables")  # matches, passages and facts were written as they came
+            stage("write", "writing the tables and the report")  # matches, passages and facts were written as they came
             for name, table in (("documents", documents), ("pairs", pairs), ("clusters", clusters),
                                 ("groups", groups)):
                 tables[name].write(0, table)
             files = [path for table in tables.values() for path in table.join()]
-        manifest = build_manifest(
-            params, input_sha256, statuses=_counts(documents.status), relations=_counts(pairs.relation),
-            kinds=_counts(groups.kind), stats=stats, **counts)
+            manifest = build_manifest(
+                params, input_sha256, statuses=_counts(documents.status), relations=_counts(pairs.relation),
+                kinds=_counts(groups.kind), stats=stats, **counts)
+            del documents, pairs, clusters, groups  # the report reads them back, with what it shows of the rest
+            if not tables_only:
+                files += report.write_report(StoredScan(staging, manifest, {}, files), staging, pair_pages)
         seconds = {**{name: round(value, 3) for name, value in read_seconds.items()},
                    **{name: value for name, value in stage.timings.items() if name != "prepare"}}
         timings = {"jobs": jobs, "engine": "low-memory", "seconds": seconds}
         files += report.write_manifest(staging, manifest, timings)
+        if parquet is False:
+            files = [path for path in files if path.suffix != ".parquet"]
         return StoredScan(out, manifest, timings, report.publish(staging, out, files, input_sha256))

@@ -6,7 +6,6 @@ from __future__ import annotations
 from contextlib import chdir
 from html.parser import HTMLParser
 from pathlib import Path
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -15,6 +14,7 @@ import dedup
 from dedup.html import pair_file_names, pair_page, safe_href, write_html
 from dedup.read import documents_table
 from dedup.relate import LINKED
+from dedup.store import Frames
 from tests.synthetic import NEAR_COPY, STORY, in_hebrew_letters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +98,7 @@ def _facts() -> pd.DataFrame:
     ])
 
 
-def sample_result() -> SimpleNamespace:
+def sample_result() -> Frames:
     """The tables write_html reads, made by hand: one related pair holding hostile text."""
     copy_id = f"../../{IMG}"
     documents = _documents()
@@ -116,8 +116,8 @@ def sample_result() -> SimpleNamespace:
     counts = {"records": 4, "ok": 3, "rejected": 1, "candidates": 2, "related": 1,
               "relations": {r: int((pairs.relation == r).sum()) for r in (*LINKED, "rejected")},
               "duplicate_clusters": 1, "story_groups": 1}
-    return SimpleNamespace(documents=documents, pairs=pairs, passages=_passages(), facts=_facts(),
-                           clusters=clusters, groups=groups, manifest={"counts": counts})
+    return Frames({"documents": documents, "pairs": pairs, "passages": _passages(), "facts": _facts(),
+                   "clusters": clusters, "groups": groups}, {"counts": counts})
 
 
 VOID = {"meta", "br", "input", "col", "link", "img", "hr"}
@@ -216,8 +216,7 @@ def test_output_is_byte_identical_across_writes(tmp_path):
 def test_index_accounts_for_every_record_and_links_every_related_pair(report):
     index = _pages(report)["index.html"]
     text = "".join(index.text)
-    result = sample_result()
-    for doc_id in result.documents.doc_id:
+    for doc_id in sample_result().table("documents").doc_id:
         assert doc_id in text
     assert "empty text <script>alert(1)</script>" in text  # the rejected record and its reason
     hrefs = [a["href"] for a in index.tags("a")]
@@ -249,10 +248,10 @@ def test_pair_page_aligns_passages_with_kinds_diffs_furniture_and_facts(report):
 
 def test_pair_page_for_compare_names_sides_a_and_b_when_direction_is_unknown():
     result = sample_result()
-    pair = result.pairs.iloc[0].to_dict() | {"source_doc": "", "direction": "unknown", "direction_reason": ""}
-    docs = result.documents.set_index("doc_id", drop=False)
-    html = pair_page(pair, docs.loc[pair["doc_a"]], docs.loc[pair["doc_b"]], result.passages.iloc[:0],
-                     result.facts.iloc[:0])
+    pair = result.table("pairs").iloc[0].to_dict() | {"source_doc": "", "direction": "unknown", "direction_reason": ""}
+    docs = result.table("documents").set_index("doc_id", drop=False)
+    html = pair_page(pair, docs.loc[pair["doc_a"]], docs.loc[pair["doc_b"]], result.table("passages").iloc[:0],
+                     result.table("facts").iloc[:0])
     text = "".join(Page(html).text)
     assert "text A" in text and "text B" in text and "No numbers or quotations" in text
     assert "../index.html" not in html

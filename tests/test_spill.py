@@ -25,6 +25,7 @@ from tests import synthetic
 pytest.importorskip("pyarrow")
 
 PARAMS = dedup.Params(max_bucket=30)  # small enough that repeated site lines overflow their buckets
+PAIR_PAGES = 25  # fewer than the corpus's related pairs: the report chooses which to show
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 def in_memory(inputs, tmp_path_factory) -> tuple[dedup.ScanResult, Path]:
     out = tmp_path_factory.mktemp("in-memory")
     result = dedup.scan(inputs, PARAMS, metadata=synthetic.DEMO / "metadata.csv")
-    result.write(out, tables_only=True)
+    result.write(out, pair_pages=PAIR_PAGES)
     return result, out
 
 
@@ -51,7 +52,7 @@ def on_disk(inputs, tmp_path_factory) -> spill.StoredScan:
     patch.setattr(spill, "PAIR_BLOCK", 41)
     try:
         return spill.scan(inputs, tmp_path_factory.mktemp("on-disk"), PARAMS,
-                          metadata=synthetic.DEMO / "metadata.csv", jobs=2)
+                          metadata=synthetic.DEMO / "metadata.csv", jobs=2, pair_pages=PAIR_PAGES)
     finally:
         patch.undo()
 
@@ -77,13 +78,23 @@ def test_low_memory_scan_writes_the_same_parquet_rows(in_memory, on_disk, name):
     pd.testing.assert_frame_equal(on_disk.table(name), pd.read_parquet(out / f"{name}.parquet"))
 
 
+def test_low_memory_scan_writes_the_in_memory_report_byte_for_byte(in_memory, on_disk):
+    result, out = in_memory
+    assert len(result.related()) > PAIR_PAGES  # the report chose which pairs to show, and cut its lists
+    pages = sorted(path.relative_to(out) for path in (out / "pairs").iterdir())
+    assert len(pages) == PAIR_PAGES
+    assert sorted(path.relative_to(on_disk.out) for path in (on_disk.out / "pairs").iterdir()) == pages
+    for name in ["summary.md", "index.html", *pages]:
+        assert filecmp.cmp(out / name, on_disk.out / name, shallow=False), name
+
+
 def test_low_memory_scan_writes_the_same_manifest_and_no_work_files(in_memory, on_disk):
     result, out = in_memory
     assert on_disk.manifest == result.manifest
     assert json.loads((on_disk.out / "manifest.json").read_text()) == result.manifest
     written = {path.name for path in on_disk.out.iterdir()}
     assert written == {f"{name}.{ext}" for name in report.TABLES for ext in ("csv", "parquet")} | \
-        {"manifest.json", "timings.json", report.MARKER}  # the staging folder is gone, and no summary or HTML
+        {"manifest.json", "timings.json", "summary.md", "index.html", "pairs", report.MARKER}  # no staging folder
     assert set(on_disk.timings["seconds"]) == {"read", "prepare", "candidates", "verify", "align", "group", "write"}
 
 
@@ -169,15 +180,24 @@ def test_a_corpus_of_bad_records_alone_gives_empty_tables_and_accounts_for_every
     assert stored.table("pairs").empty
 
 
-def test_cli_low_memory_writes_the_tables_and_no_report_pages(inputs, tmp_path):
+@pytest.mark.parametrize("tables_only", [False, True])
+def test_cli_low_memory_writes_the_report_unless_told_tables_only(inputs, tmp_path, tables_only):
     from typer.testing import CliRunner
 
     out = tmp_path / "report"
     run = CliRunner().invoke(app, ["scan", *inputs, "--metadata", str(synthetic.DEMO / "metadata.csv"),
-                                   "--low-memory", "--out", str(out), "--jobs", "2"])
+                                   "--low-memory", "--out", str(out), "--jobs", "2",
+                                   *(["--tables-only"] if tables_only else [])])
     assert run.exit_code == 0, run.output
-    assert "candidate pairs" in run.output and f"Tables in {out}" in run.output
-    assert (out / "pairs.csv").exists() and not (out / "index.html").exists()
+    assert "candidate pairs" in run.output
+    assert (f"Tables in {out}" if tables_only else f"Report: {out / 'index.html'}") in run.output
+    assert (out / "pairs.csv").exists()
+    assert (out / "index.html").exists() != tables_only and (out / "summary.md").exists() != tables_only
+
+
+def test_low_memory_scan_without_parquet_publishes_the_csv_tables_alone(tmp_path):
+    stored = spill.scan([synthetic.DEMO / "articles"], tmp_path / "out", parquet=False)
+    assert not list(stored.out.glob("*.parquet")) and (stored.out / "index.html").exists()  # rendered from parts
 
 
 def test_cli_refuses_low_memory_with_the_spark_engine(tmp_path):
