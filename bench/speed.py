@@ -681,8 +681,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000",
                         help="comma-separated corpus sizes for the end-to-end runs ('' for none)")
     parser.add_argument("--engines", default="memory,low-memory",
-                        help="comma-separated engines run end to end: memory (default scan), low-memory (--low-memory), "
-                             "and memory+report, low-memory+report: the same writing summary.md and the HTML report")
+                        help="comma-separated engines run end to end: memory (default scan), low-memory "
+                             "(--low-memory), and memory+report, low-memory+report: the same writing the report too")
     parser.add_argument("--peer-docs", type=int, default=10_000,
                         help="corpus size of the fingerprint comparison (0: skip)")
     parser.add_argument("--rounds", type=int, default=3,

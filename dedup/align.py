@@ -47,6 +47,7 @@ from dedup.relate import LINKED, ORIENT_COLUMNS, document_dates, orient_pair
 from dedup.verify import (
     LOOSE,
     MERGED_SHARE,
+    PairSimilarities,
     SentenceIndex,
     Similarity,
     monotone_alignment,
@@ -243,10 +244,12 @@ def _without_furniture(a: _Side, b: _Side, similarity: Similarity) -> Similarity
                    score=np.where(mismatched, 0.0, similarity.score))
 
 
-def align_pair(a: _Side, b: _Side, index: SentenceIndex, params: Params, related: bool) -> list[_Passage]:
+def align_pair(a: _Side, b: _Side, index: SentenceIndex, params: Params, related: bool,
+               verified: Similarity | None = None) -> list[_Passage]:
     """The passages of one pair, read from a to b; related: the pair was found derived, so its
-    loosely linked sentences are the same passage restructured (`_with_loose_links`)."""
-    similarity = index.verified.get((a.doc, b.doc)) or sentence_similarity(index, a.rows, b.rows, params)
+    loosely linked sentences are the same passage restructured (`_with_loose_links`);
+    verified: the pair's sentence similarity as verification found it, if it was kept."""
+    similarity = verified or sentence_similarity(index, a.rows, b.rows, params)
     if related:
         similarity = _with_loose_links(similarity)
     similarity = _without_furniture(a, b, _quotation_anchors(a, b, similarity, params))
@@ -328,6 +331,7 @@ class _Corpus:
     dates: dict[str, pd.Timestamp]
     columns: dict[str, np.ndarray]
     index: SentenceIndex
+    verified: PairSimilarities  # the pairs' similarities verification kept
     params: Params
 
     def text_of(self, doc: str) -> str:
@@ -336,14 +340,16 @@ class _Corpus:
 
 def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray | None,
           params: Params, repeated_furniture: np.ndarray | None = None, index: SentenceIndex | None = None,
-          jobs: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+          jobs: int = 1, verified: PairSimilarities | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Direction, passages and facts of every pair given (the related ones, in a scan).
 
     repeated_furniture: optional, a boolean per segment: the sentences the corpus repeats
     as site furniture (see `dedup.boilerplate.furniture`), when the segments hold only part
     of the corpus; by default it is learned from these segments and pairs.
     index: the segments' `SentenceIndex`, when already built (unit_hashes, the segments' unit
-    hashes, only build it, so they may then be None). jobs: worker processes.
+    hashes, only build it, so they may then be None). jobs: worker processes. verified: the
+    pairs' sentence similarities as `dedup.verify.verify` gave them (an index built from the
+    same segments), reused instead of matching their sentences again.
 
     Returns the orientation (source_doc, direction, direction_reason; same index
     as pairs, see `dedup.relate.orient_pair`), and the passages and facts
@@ -363,7 +369,7 @@ def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, 
     columns = {c: values[index.segment_rows] for c, values in columns.items()}  # rows as the index numbers them
     columns["stated"] = statements(index, np.arange(len(index.segment_rows)), params)
     corpus = _Corpus(pairs, shared_strings(documents.text), {doc: i for i, doc in enumerate(documents.doc_id)},
-                     document_dates(documents), columns, index, params)
+                     document_dates(documents), columns, index, verified or {}, params)
     parts = map_chunks(_align_rows, corpus, pair_chunks(len(pairs), jobs), jobs)
     orientation = pd.DataFrame([o for part in parts for o in part[0]], columns=ORIENT_COLUMNS,
                                index=pairs.index, dtype=object)
@@ -387,7 +393,8 @@ def _align_rows(corpus: _Corpus, part: slice) -> tuple[list[list], pd.DataFrame,
     for pair in corpus.pairs.iloc[part].itertuples():
         a, b = (_side(doc, corpus.text_of(doc), corpus.index.rows[doc], corpus.columns)
                 for doc in (pair.doc_a, pair.doc_b))
-        pair_passages = align_pair(a, b, corpus.index, corpus.params, pair.relation in LINKED)
+        pair_passages = align_pair(a, b, corpus.index, corpus.params, pair.relation in LINKED,
+                                   corpus.verified.get((a.doc, b.doc)))
         inserted = {side.doc for side, kind in ((a, "dropped"), (b, "added")) if _inserts(pair_passages, kind)}
         first, *oriented = orient_pair(pair, corpus.dates, corpus.params, inserted)
         orientation.append(oriented)

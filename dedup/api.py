@@ -255,13 +255,13 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
         frequencies = DocumentFrequencies.of(segments).common()  # how informative each word is in this corpus
         index = SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(candidates), frequencies)
         del unit_hashes  # the index holds all that verify and align read of them
-        evidence, matches = verify(candidates, segments, None, fp, params, index=index, jobs=jobs)
+        evidence, matches, verified = verify(candidates, segments, None, fp, params, index=index, jobs=jobs)
         fp = fp.signatures_only()  # and the shingle sets'
         pairs = relate(candidates, evidence, params)
         stage("align", "aligning related pairs")
         orientation, passages, facts = align(pairs[pairs.relation.isin(LINKED)], documents, segments,
-                                             None, params, index=index, jobs=jobs)
-        del index  # the largest arrays left; grouping does not read it
+                                             None, params, index=index, jobs=jobs, verified=verified)
+        del index, verified  # the largest arrays left; grouping does not read them
         pairs = pairs.join(orientation).fillna({column: "" for column in ORIENT_COLUMNS})
         stage("group", "grouping")
         clusters, groups = group(documents, pairs, params)
@@ -337,10 +337,10 @@ def compare(text_a: str, text_b: str, params: Params | None = None,
         raise ValueError("; ".join(f"text {r.doc_id}: {r.reason}" for r in rejected.itertuples()))
     estimate = float((fp.doc_sigs[0] == fp.doc_sigs[1]).mean())
     candidate = pd.DataFrame([[names[0], names[1], "compare", estimate, 0, 0]], columns=CANDIDATE_COLUMNS)
-    index = SentenceIndex.build(segments, unit_hashes, params)  # verify keeps a related pair's similarity for align
-    evidence, matches = verify(candidate, segments, None, fp, params, index=index)
+    index = SentenceIndex.build(segments, unit_hashes, params)  # one index for verify and align
+    evidence, matches, verified = verify(candidate, segments, None, fp, params, index=index)
     pairs = relate(candidate, evidence, params)
-    orientation, passages, facts = align(pairs, documents, segments, None, params, index=index)
+    orientation, passages, facts = align(pairs, documents, segments, None, params, index=index, verified=verified)
     pairs = pairs.join(orientation)
     pair = pairs.iloc[0]
     scores = {"estimate": round(estimate, 4), **{k: _score(evidence[k].iat[0]) for k in evidence.columns}}

@@ -21,6 +21,7 @@ from dedup.api import compare as compare_texts
 from dedup.api import scan as scan_corpus
 from dedup.candidates import capped_note
 from dedup.html import pair_page
+from dedup.parallel import cores
 from dedup.params import Params
 from dedup.read import Fields, InputError, read_documents
 from dedup.store import StoreError
@@ -72,7 +73,7 @@ def scan(
     max_bucket: Annotated[int, typer.Option(help="LSH buckets with more items are compared through their first few items, not all with all.")] = Params.max_bucket,
     parquet: Annotated[bool | None, typer.Option(help="Also write Parquet tables (exact values; needs pyarrow: pip install 'dedup[parquet]').", show_default="when pyarrow is installed")] = None,
     csv_raw: Annotated[bool, typer.Option("--csv-raw", help="Write CSV cells as they are: no ' before a cell a spreadsheet would run as a formula (=, +, -, @).")] = False,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Worker processes for the per-document and per-pair stages.")] = 1,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes for the per-document and per-pair stages and the CSV writing; the tables are the same for any number.", show_default=f"the processors this process may use, {cores()} here")] = None,
     engine: Annotated[str, typer.Option(help="local (this machine) or spark (Apache Spark; pip install 'dedup[spark]').")] = "local",
     master: Annotated[str | None, typer.Option(help="Spark master for --engine spark, e.g. local[4] or spark://host:7077.", show_default="the session's")] = None,
     tables_only: Annotated[bool, typer.Option("--tables-only", help="Write the tables and manifest only: no summary.md, no HTML pages (dedup report OUT writes them later).")] = False,
@@ -88,6 +89,7 @@ def scan(
     fields = Fields(id=id_field, text=text_field, date=date_field, source=source_field,
                     title=title_field, url=url_field)
     out = out or _default_out(paths[0])
+    jobs = jobs or cores()
     if engine not in ("local", "spark"):
         _fail(f"--engine must be local or spark, got {engine!r}")
     if low_memory and engine != "local":
@@ -178,6 +180,7 @@ def report_command(
     pair: Annotated[tuple[str, str] | None, typer.Option(help="Render only the page of this candidate pair (two document ids), whether or not the report shows it.", show_default=False)] = None,
     html: Annotated[Path | None, typer.Option(help="With --pair: write the page to this file instead of printing it.")] = None,
     pair_pages: Annotated[int, typer.Option(min=0, help="As for dedup scan: related pairs shown, each with its page.")] = report.PAIR_PAGES,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes rendering the pair pages.", show_default=f"the processors this process may use, {cores()} here")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Write a scan's summary.md and HTML report anew from its stored tables (after --tables-only, or to show more pairs), or render one pair's page."""
@@ -191,7 +194,7 @@ def report_command(
             else:
                 html.write_text(page, encoding="utf-8")
             return
-        written = report.rerender(out, pair_pages)
+        written = report.rerender(out, pair_pages, jobs or cores())
     except (StoreError, report.OutputError) as err:
         _fail(str(err))
     if not quiet:

@@ -27,8 +27,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from dedup.align import word_diff
 from dedup.candidates import capped_note
 from dedup.facts import FACTS
+from dedup.parallel import chunks, map_chunks
 from dedup.relate import LINKED
-from dedup.store import Tables
+from dedup.store import Tables, records_by_pair
 
 PAIR_DIR = "pairs"
 PAIR_PAGES = 2_000  # related pairs a report shows and gives a page by default, and the rows of any other list
@@ -48,11 +49,12 @@ Parts = list[tuple[str, bool]] | None  # a passage side as (text, changed) runs;
 
 
 def write_html(tables: Tables, out: Path, shown: pd.DataFrame | None = None,
-               limit: int = PAIR_PAGES) -> list[Path]:
+               limit: int = PAIR_PAGES, jobs: int = 1) -> list[Path]:
     """Write ``out/index.html`` and ``out/pairs/pair-NNNN.html`` per shown pair; return the paths.
 
     shown: the related pairs given a page (default all; see `dedup.report.telling_pairs`), in
-    the order of their numbers; limit: the most rows of any other list on the index. Reads the
+    the order of their numbers; limit: the most rows of any other list on the index; jobs:
+    worker processes rendering the pair pages. Reads the
     documents, pairs, groups and clusters tables, and the shown pairs' passages and facts.
     `dedup.report.write` writes into a new folder and removes an earlier run's pages when it
     moves these into place.
@@ -64,16 +66,24 @@ def write_html(tables: Tables, out: Path, shown: pd.DataFrame | None = None,
     pair_dir = out / PAIR_DIR
     pair_dir.mkdir(parents=True, exist_ok=True)
     documents = _ok_documents(records, set(shown.doc_a) | set(shown.doc_b))
-    passages, facts = tables.pair_rows("passages", shown), tables.pair_rows("facts", shown)
-    passages_of, facts_of = _by_pair(passages), _by_pair(facts)
+    passages, facts = (records_by_pair(tables.pair_rows(name, shown)) for name in ("passages", "facts"))
     index = _index_page(tables, records, related, shown, [f"{PAIR_DIR}/{name}" for name in names], limit)
-    written = [_write(out / INDEX, index)]
-    for name, pair in zip(names, shown.to_dict("records")):
+    pages = [(pair_dir / name, pair) for name, pair in zip(names, shown.to_dict("records"))]
+    state = (pages, documents, passages, facts)
+    written = map_chunks(_write_pages, state, chunks(len(pages), jobs), jobs)
+    return [_write(out / INDEX, index), *(path for part in written for path in part)]
+
+
+def _write_pages(state: tuple[list[tuple[Path, dict[str, Any]]], Mapping[str, Mapping[str, Any]],
+                              Mapping[frozenset[str], list[dict[str, Any]]],
+                              Mapping[frozenset[str], list[dict[str, Any]]]], part: slice) -> list[Path]:
+    """Render and write some of the pair pages (in a worker); return their paths."""
+    pages, documents, passages, facts = state
+    written = []
+    for path, pair in pages[part]:
         key = frozenset((pair["doc_a"], pair["doc_b"]))
-        page = pair_page(pair, documents[pair["doc_a"]], documents[pair["doc_b"]],
-                         passages_of.get(key, passages.iloc[:0]), facts_of.get(key, facts.iloc[:0]),
-                         index_href=f"../{INDEX}")
-        written.append(_write(pair_dir / name, page))
+        written.append(_write(path, _page(pair, documents[pair["doc_a"]], documents[pair["doc_b"]],
+                                          passages.get(key, []), facts.get(key, []), index_href=f"../{INDEX}")))
     return written
 
 
@@ -93,12 +103,19 @@ def pair_page(pair: Mapping[str, Any], doc_a: Mapping[str, Any], doc_b: Mapping[
     The side the passages are read from (their doc_a: the source, or the text
     `dedup.relate.orient_pair` reads first) is shown on the left.
     """
+    return _page(pair, doc_a, doc_b, passages.to_dict("records"), facts.to_dict("records"), index_href)
+
+
+def _page(pair: Mapping[str, Any], doc_a: Mapping[str, Any], doc_b: Mapping[str, Any],
+          passages: list[dict[str, Any]], facts: list[dict[str, Any]], index_href: str | None) -> str:
+    """`pair_page` from the pair's passages and facts rows as records (a report converts its
+    tables once, not a frame per page)."""
     known = _text(pair.get("direction")) not in ("", "unknown")
-    source_id = (_text(passages.doc_a.iat[0]) if len(passages)
+    source_id = (_text(passages[0]["doc_a"]) if passages
                  else _text(pair.get("source_doc")) or _text(pair["doc_a"]))
     source, copy = (doc_a, doc_b) if _text(doc_a["doc_id"]) == source_id else (doc_b, doc_a)
     roles = ("source", "copy") if known else ("text A", "text B")
-    rows = passages.sort_values("passage_no").to_dict("records")
+    rows = sorted(passages, key=lambda row: int(row["passage_no"]))
     shown = _within_budget(rows)
     return _ENV.get_template("pair.html").render(
         evidence=_evidence(pair, _document(source), _document(copy), roles),
@@ -197,11 +214,6 @@ def _ok_documents(documents: pd.DataFrame, ids: set[str]) -> dict[str, dict[str,
     return {row["doc_id"]: row for row in chosen.to_dict("records")}
 
 
-def _by_pair(table: pd.DataFrame) -> dict[frozenset[str], pd.DataFrame]:
-    """A passages or facts table split by pair, keyed either way round."""
-    return {frozenset(key): rows for key, rows in table.groupby(["doc_a", "doc_b"], sort=False)}
-
-
 def _document(row: Mapping[str, Any]) -> dict[str, str]:
     doc = {name: _text(row.get(name)) for name in DOC_FIELDS}
     return doc | {"href": safe_href(doc["url"])}
@@ -259,11 +271,10 @@ def _sides(a_text: str, b_text: str) -> tuple[Parts, Parts]:
     return left, right
 
 
-def _facts(facts: pd.DataFrame) -> list[dict[str, Any]]:
+def _facts(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Fact rows in panel order (FACTS), each in reading order."""
     rank = {fact: number for number, fact in enumerate(FACTS)}
-    rows = sorted(facts.to_dict("records"),
-                  key=lambda row: (rank.get(row["fact"], len(rank)), int(row["passage_no"])))
+    rows = sorted(facts, key=lambda row: (rank.get(row["fact"], len(rank)), int(row["passage_no"])))
     return [{"fact": _text(row["fact"]), "label": FACTS.get(row["fact"], _text(row["fact"])),
              "a_value": _text(row["a_value"]), "b_value": _text(row["b_value"]), "passage": int(row["passage_no"])}
             for row in rows]

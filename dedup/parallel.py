@@ -51,6 +51,14 @@ PAIRS_PER_CHUNK = 2_000
 _state: Any = None  # the stage's inputs, set in the parent just before forking
 
 
+def cores() -> int:
+    """The processors this process may run on (its CPU affinity, as a batch scheduler or
+    container sets it), the default number of jobs of `dedup scan`."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 def chunks(n: int, jobs: int, max_rows: int | None = None) -> list[slice]:
     """Consecutive slices covering range(n): about CHUNKS_PER_JOB per job, at most max_rows rows each."""
     size = max(1, -(-n // (max(jobs, 1) * CHUNKS_PER_JOB)))

@@ -51,7 +51,7 @@ from dedup.facts import FACTS
 from dedup.html import INDEX, PAIR_DIR, PAIR_PAGES, pair_page, reappears, write_html
 from dedup.parallel import chunks, map_chunks
 from dedup.relate import LINKED
-from dedup.store import TABLES, Frames, StoredScan, StoreError, Tables
+from dedup.store import TABLES, Frames, StoredScan, StoreError, Tables, records_by_pair
 
 FLOAT_DIGITS = 4
 CSV_ROWS = 100_000  # rows of a table one worker writes at a time
@@ -98,22 +98,22 @@ def write(frames: Mapping[str, pd.DataFrame], manifest: dict[str, Any], timings:
             table.to_parquet(folder / f"{name}.parquet", index=False)
             written.append(folder / f"{name}.parquet")
         if not tables_only:  # from the tables as written, so that every engine renders the same report
-            written += write_report(Frames(tables, manifest), folder, pair_pages)
+            written += write_report(Frames(tables, manifest), folder, pair_pages, jobs)
         seconds = {**timings.get("seconds", {}), "write": round(time.perf_counter() - started, 3)}
         written += write_manifest(folder, manifest, {**timings, "seconds": seconds})
         return publish(folder, out, written, manifest["input_sha256"])
 
 
-def write_report(tables: Tables, out: Path, pair_pages: int = PAIR_PAGES) -> list[Path]:
+def write_report(tables: Tables, out: Path, pair_pages: int = PAIR_PAGES, jobs: int = 1) -> list[Path]:
     """summary.md and the HTML report of the tables, into out; return their paths.
 
     pair_pages: how many related pairs the report shows, each with its page, and the most rows
     of any other list; the pairs shown are the most telling (`telling_pairs`). Memory grows with
-    the pairs shown, not with the corpus (`dedup.store`)."""
+    the pairs shown, not with the corpus (`dedup.store`). jobs: worker processes rendering pages."""
     check_pair_pages(pair_pages)
     shown = telling_pairs(tables.table("pairs"), pair_pages)
     (out / "summary.md").write_text(summary(tables, shown, pair_pages), encoding="utf-8")
-    return [out / "summary.md", *write_html(tables, out, shown, pair_pages)]
+    return [out / "summary.md", *write_html(tables, out, shown, pair_pages, jobs)]
 
 
 def check_pair_pages(pair_pages: int) -> None:
@@ -133,15 +133,16 @@ def telling_pairs(pairs: pd.DataFrame, limit: int) -> pd.DataFrame:
     return related.loc[sorted(ranked.index[:limit], key=related.index.get_loc)]
 
 
-def rerender(out: str | Path, pair_pages: int = PAIR_PAGES) -> list[Path]:
+def rerender(out: str | Path, pair_pages: int = PAIR_PAGES, jobs: int = 1) -> list[Path]:
     """Write the summary and HTML report of the finished run in out anew, from its stored
-    tables (after --tables-only, or to show more pairs), in place of its old report; return
-    the run's files, the marker's last. `dedup.store.StoreError` if out holds no finished run."""
+    tables (after --tables-only, or to show more pairs), in place of its old report (jobs:
+    worker processes rendering pages); return the run's files, the marker's last.
+    `dedup.store.StoreError` if out holds no finished run."""
     out = Path(out)
     stored = _stored_tables(out)
     kept = [name for name in (path.relative_to(out) for path in stored.files) if _is_table_file(name)]
     with staging(out) as folder:
-        written = write_report(stored, folder, pair_pages)
+        written = write_report(stored, folder, pair_pages, jobs)
         return publish(folder, out, written, stored.manifest["input_sha256"], kept)
 
 
@@ -484,10 +485,16 @@ def _excerpt(text: str) -> str:
     return _md_cell(text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS - 1] + "…")
 
 
-def _largest(passages: pd.DataFrame, kind: str, side: str, n: int = 3) -> list[str]:
+def _largest(passages: pd.DataFrame, kind: str, side: str, n: int = 3) -> dict[tuple[str, str], list[str]]:
+    """Per pair (doc_a, doc_b), its n longest editorial passages of this kind, longest first
+    (of equal lengths, the first), as summary lines: one pass over every pair's passages."""
     chosen = passages[(passages.kind == kind) & ~passages["flags"].str.contains("boilerplate")]
-    chosen = chosen.assign(chars=chosen[f"{side}_end"] - chosen[f"{side}_start"]).nlargest(n, "chars")
-    return [f"  - {_excerpt(text)}" for text in chosen[f"{side}_text"]]
+    chosen = chosen.assign(chars=chosen[f"{side}_end"] - chosen[f"{side}_start"])
+    top = chosen.sort_values("chars", ascending=False, kind="stable").groupby(["doc_a", "doc_b"], sort=False).head(n)
+    lines: dict[tuple[str, str], list[str]] = {}
+    for doc_a, doc_b, text in zip(top.doc_a, top.doc_b, top[f"{side}_text"]):
+        lines.setdefault((doc_a, doc_b), []).append(f"  - {_excerpt(text)}")
+    return lines
 
 
 def _drift_line(fact: str, a_value: str, b_value: str) -> str:
@@ -501,9 +508,9 @@ def _drift_line(fact: str, a_value: str, b_value: str) -> str:
     return f"{FACTS[fact]}: “{a}” → “{b}”"
 
 
-def _drift_lines(facts: pd.DataFrame) -> list[str]:
-    lines = [f"  - {_drift_line(f.fact, f.a_value, f.b_value)}" for f in facts.itertuples() if f.fact != "quote_kept"]
-    kept = int((facts.fact == "quote_kept").sum())
+def _drift_lines(facts: list[dict]) -> list[str]:
+    lines = [f"  - {_drift_line(f['fact'], f['a_value'], f['b_value'])}" for f in facts if f["fact"] != "quote_kept"]
+    kept = sum(f["fact"] == "quote_kept" for f in facts)
     return lines + ([f"  - {kept} quotation{'s' if kept != 1 else ''} kept verbatim"] if kept else [])
 
 
@@ -520,12 +527,12 @@ def _changes(tables: Tables, shown: pd.DataFrame, label: Callable[[str], str]) -
            "the second reads the passages: the share of the source's text outside dropped passages, "
            "and the copy's added text, site furniture (mastheads, bylines, comments) left out.\n"]
     pairs = {frozenset(key): row for key, row in zip(zip(shown.doc_a, shown.doc_b), shown.to_dict("records"))}
-    passages_of = dict(list(all_passages.groupby(["doc_a", "doc_b"], sort=False)))
-    facts_of = dict(list(all_facts.groupby(["doc_a", "doc_b"], sort=False)))
+    added, dropped = _largest(all_passages, "added", "b"), _largest(all_passages, "dropped", "a")
+    facts_of = records_by_pair(all_facts)
     for s in shares(all_passages).itertuples():
         pair = pairs[frozenset((s.doc_a, s.doc_b))]
-        passages = passages_of[(s.doc_a, s.doc_b)]
-        facts = facts_of.get((s.doc_a, s.doc_b), all_facts.iloc[:0])
+        key = (s.doc_a, s.doc_b)
+        facts = facts_of.get(frozenset(key), [])
         first, second = ("a", "b") if pair["doc_a"] == s.doc_a else ("b", "a")
         roles = ("the first text", "the second") if pair["direction"] == "unknown" else ("the source", "the copy")
         out.append(f"\n### {label(s.doc_a)} → {label(s.doc_b)} ({pair['relation']})\n")
@@ -533,8 +540,7 @@ def _changes(tables: Tables, shown: pd.DataFrame, label: Callable[[str], str]) -
         out.append(f"- {_pct(reappears(pair, first))} of {roles[0]} reappears in {roles[1]}; "
                    f"{_pct(reappears(pair, second))} of {roles[1]} in {roles[0]}.")
         out.append(f"- Passages: {_pct(s.source_kept)} of the source kept; {_pct(s.copy_new)} of the copy is new.")
-        for title, lines in (("Largest additions", _largest(passages, "added", "b")),
-                             ("Largest drops", _largest(passages, "dropped", "a")),
+        for title, lines in (("Largest additions", added.get(key, [])), ("Largest drops", dropped.get(key, [])),
                              ("Facts that drifted", _drift_lines(facts))):
             if lines:
                 out += [f"- {title}:", *lines]

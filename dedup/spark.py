@@ -701,7 +701,7 @@ def _verify_batches(batches: Iterator[pd.DataFrame], params: Params,
         batch = batch.sort_values(PAIR_KEY).reset_index(drop=True)
         candidates = batch[CANDIDATE_COLUMNS]
         index = SentenceIndex.build(segments, unit_hashes, params, 1, pair_documents(candidates), frequencies.value)
-        evidence, matches = verify(candidates, segments, unit_hashes, fp, params, index=index)
+        evidence, matches, _ = verify(candidates, segments, unit_hashes, fp, params, index=index)
         pairs = relate(candidates, evidence, params).assign(a_idx=batch.a_idx, b_idx=batch.b_idx)
         pairs = pairs.assign(**{c: None for c in ORIENT_COLUMNS})
         yield _pack([PAIRS, MATCHES], {"pairs": pairs, "matches": _keyed(matches, batch)})

@@ -3,9 +3,10 @@
     read a block → prepare it → … → candidates, a band at a time → verify a block of pairs →
     furniture → align a block of related pairs → group → write
 
-`scan` gives the tables `dedup.api.scan` writes, byte for byte in the CSV files
-(tests/test_spill.py), with memory that grows by a few KB per document instead of
-about 20 KB (the README's Performance section).
+`scan` gives the tables `dedup.api.scan` writes, byte for byte in the CSV files, and
+the same report, rendered from the tables it stored (tests/test_spill.py), with memory
+that grows by a few KB per document instead of about 20 KB (the README's Performance
+section).
 
 The parent reads the input a block of ``BLOCK_DOCS`` documents at a time and sends
 each block to a worker (`dedup.parallel.Workers`), which segments and fingerprints
@@ -16,7 +17,7 @@ signatures, column-major, so that LSH reads them a band at a time
 (`dedup.candidates.Signatures`). Workers verify, then align, ``PAIR_BLOCK``
 candidate pairs at a time, reading back their documents' segments, unit hashes
 and texts; alignment reuses the sentence similarities verification kept for each
-related pair (`dedup.verify.PairLevels`, on disk), and each block's matches,
+related pair (`dedup.verify.PairSimilarities`, on disk), and each block's matches,
 passages and facts are written as numbered parts (`dedup.report.TableParts`).
 
 What stays in the parent's memory: the documents table without its texts (with
@@ -350,10 +351,10 @@ def _verify_block(task: tuple[int, pd.DataFrame, _Located, Params, report.TableP
     segments, unit_hashes, index = _block_index(located, params)
     doc_ids, _, shingles, offsets = shingle_sets(segments, unit_hashes, params)
     fp = Fingerprints.of_sets(doc_ids, shingles, offsets)
-    evidence, found = verify(candidates, segments, None, fp, params, index=index)
+    evidence, found, verified = verify(candidates, segments, None, fp, params, index=index)
     matches.write(block, found)
     with _levels_file(located.work, block).open("wb") as levels:
-        pickle.dump(index.verified, levels, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(verified, levels, protocol=pickle.HIGHEST_PROTOCOL)
     pairs = relate(candidates, evidence, params)
     _release_freed_memory()
     return pairs
@@ -377,10 +378,10 @@ def _align_block(task: tuple[int, pd.DataFrame, pd.DataFrame, _Located, np.ndarr
     block, pairs, documents, located, repeated, params, passages, facts = task
     segments, _, index = _block_index(located, params)
     with _levels_file(located.work, block).open("rb") as levels:
-        index.verified.update(pickle.load(levels))
+        verified = pickle.load(levels)
     documents = documents.assign(text=located.texts())
     orientation, found, found_facts = align(pairs, documents, segments, None, params, repeated_furniture=repeated,
-                                            index=index)
+                                            index=index, verified=verified)
     passages.write(block, found)
     facts.write(block, found_facts)
     _release_freed_memory()
@@ -489,7 +490,8 @@ def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Para
             _release_freed_memory()
             stage("group", "grouping")
             clusters, groups = group(documents.assign(words=words), pairs, params)
-            stage("write", "writing the tables and the report")  # matches, passages and facts were written as they came
+            # matches, passages and facts were written as they came
+            stage("write", "writing the tables and the report")
             for name, table in (("documents", documents), ("pairs", pairs), ("clusters", clusters),
                                 ("groups", groups)):
                 tables[name].write(0, table)
@@ -499,7 +501,7 @@ def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Para
                 kinds=_counts(groups.kind), stats=stats, **counts)
             del documents, pairs, clusters, groups  # the report reads them back, with what it shows of the rest
             if not tables_only:
-                files += report.write_report(StoredScan(staging, manifest, {}, files), staging, pair_pages)
+                files += report.write_report(StoredScan(staging, manifest, {}, files), staging, pair_pages, jobs)
         seconds = {**{name: round(value, 3) for name, value in read_seconds.items()},
                    **{name: value for name, value in stage.timings.items() if name != "prepare"}}
         timings = {"jobs": jobs, "engine": "low-memory", "seconds": seconds}

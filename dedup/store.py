@@ -44,6 +44,15 @@ def of_pairs(rows: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     return rows[pd.MultiIndex.from_arrays([rows.doc_a, rows.doc_b]).isin(keys)]
 
 
+def records_by_pair(table: pd.DataFrame) -> dict[frozenset[str], list[dict[str, Any]]]:
+    """A per-pair table's rows as records, by pair (keyed either way round), in table order:
+    one conversion for a report's pages, not a frame per pair."""
+    grouped: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for row in table.to_dict("records"):
+        grouped.setdefault(frozenset((row["doc_a"], row["doc_b"])), []).append(row)
+    return grouped
+
+
 @dataclass
 class Frames:
     """Tables held in memory as DataFrames."""

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
@@ -75,11 +75,7 @@ EVIDENCE_COLUMNS = list(EVIDENCE_DTYPES)
 
 @dataclass
 class SentenceIndex:
-    """Per-document sentence data for fast pair verification.
-
-    ``verified`` is filled by `verify`: each related pair's `Similarity`, which `dedup.align`
-    reuses instead of matching the pair's sentences again.
-    """
+    """Per-document sentence data for fast pair verification (and alignment)."""
 
     rows: dict[str, np.ndarray]      # doc_id -> its sentences' positions in this index, consecutive
     segment_rows: np.ndarray         # each indexed sentence's row in the segments table
@@ -89,7 +85,6 @@ class SentenceIndex:
     words: DocumentWords             # each document's distinct words, weighted (`dedup.weights`)
     numbers: dict[str, int]          # doc_id -> its number in words (the order of rows)
     information: np.ndarray          # each sentence's information: its distinct words' summed
-    verified: dict[tuple[str, str], Similarity] = field(default_factory=dict)
 
     @classmethod
     def build(cls, segments: pd.DataFrame, unit_hashes: np.ndarray, params: Params, jobs: int = 1,
@@ -219,6 +214,9 @@ class Similarity:
         np.maximum.at(best_a, self.i, self.level)
         np.maximum.at(best_b, self.j, self.level)
         return best_a, best_b
+
+
+PairSimilarities = dict[tuple[str, str], Similarity]  # (doc_a, doc_b) of a candidate -> its sentence similarity
 
 
 def sentence_similarity(index: SentenceIndex, rows_a: np.ndarray, rows_b: np.ndarray, params: Params) -> Similarity:
@@ -459,26 +457,26 @@ def pair_documents(pairs: pd.DataFrame) -> np.ndarray:
 
 def verify(candidates: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray | None,
            fp: Fingerprints, params: Params, index: SentenceIndex | None = None,
-           jobs: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Evidence columns for every candidate (same row order), and all sentence matches.
+           jobs: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, PairSimilarities]:
+    """Evidence columns for every candidate (same row order), all sentence matches, and the
+    sentence `Similarity` of each pair that will be related, for `dedup.align.align` to reuse
+    instead of matching the pair's sentences again.
 
     index: the segments' `SentenceIndex`, when already built (unit_hashes, the segments' unit
-    hashes, only build it, so they may then be None); each pair's similarity is
-    recorded in its ``verified`` when the pair is related. jobs: worker processes.
+    hashes, only build it, so they may then be None). jobs: worker processes.
     """
     if index is None:
         assert unit_hashes is not None, "verify builds the sentence index from the unit hashes"
         index = SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(candidates))
     parts = map_chunks(_verify_rows, (candidates, index, fp, fp.positions(), params),
                        pair_chunks(len(candidates), jobs), jobs)
-    for part in parts:
-        index.verified.update(part[2])
     return (concat_parts([part[0] for part in parts], EVIDENCE_COLUMNS),
-            concat_parts([part[1] for part in parts], MATCH_COLUMNS))
+            concat_parts([part[1] for part in parts], MATCH_COLUMNS),
+            {pair: similarity for part in parts for pair, similarity in part[2].items()})
 
 
 def _verify_rows(state: tuple[pd.DataFrame, SentenceIndex, Fingerprints, dict[str, int], Params],
-                 part: slice) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, str], Similarity]]:
+                 part: slice) -> tuple[pd.DataFrame, pd.DataFrame, PairSimilarities]:
     """The evidence and matches tables of some pairs, and the similarity of the pairs that
     will be aligned (related ones)."""
     candidates, index, fp, position, params = state

@@ -247,11 +247,12 @@ def demo_prepared() -> tuple:
 def test_alignment_reusing_the_verified_similarity_equals_one_computed_afresh(demo_prepared):
     params, documents, segments, unit_hashes, fp, candidates = demo_prepared
     index = SentenceIndex.build(segments, unit_hashes, params)
-    pairs = relate(candidates, verify(candidates, segments, unit_hashes, fp, params, index=index)[0], params)
+    evidence, _, verified = verify(candidates, segments, unit_hashes, fp, params, index=index)
+    pairs = relate(candidates, evidence, params)
     related = pairs[pairs.relation.isin(LINKED)]
-    assert set(index.verified) == set(zip(related.doc_a, related.doc_b))  # kept for the related pairs only
-    reused = align(related, documents, segments, unit_hashes, params, index=index)
-    afresh = align(related, documents, segments, unit_hashes, params)  # its own index: nothing verified
+    assert set(verified) == set(zip(related.doc_a, related.doc_b))  # kept for the related pairs only
+    reused = align(related, documents, segments, unit_hashes, params, index=index, verified=verified)
+    afresh = align(related, documents, segments, unit_hashes, params)  # nothing verified: matched again
     assert "reworded" in set(afresh[1].kind)
     for table, expected in zip(reused, afresh):
         pd.testing.assert_frame_equal(table, expected)
@@ -267,9 +268,10 @@ def test_an_index_of_the_pair_documents_alone_verifies_and_aligns_as_one_of_ever
     assert small.segment_rows[0] > 0  # other documents' sentences come first: the two numberings differ
     results = []
     for index in (small, SentenceIndex.build(segments, unit_hashes, params)):
-        evidence, matches = verify(pair, segments, unit_hashes, fp, params, index=index)
+        evidence, matches, verified = verify(pair, segments, unit_hashes, fp, params, index=index)
         related = relate(pair, evidence, params)
-        results.append((evidence, matches, *align(related, documents, segments, unit_hashes, params, index=index)))
+        results.append((evidence, matches, *align(related, documents, segments, unit_hashes, params, index=index,
+                                                  verified=verified)))
     assert related.relation.isin(LINKED).all() and len(results[0][3]) > 0  # passages to compare
     for table, expected in zip(*results):
         pd.testing.assert_frame_equal(table, expected)

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 import dedup
 from dedup import report
 from dedup.cli import app
+from dedup.parallel import cores
 from dedup.report import TABLES
 from tests.synthetic import NEAR_COPY, SAME_TOPIC, STORY, TRIMMED
 
@@ -101,6 +102,7 @@ def test_tables_only_writes_the_tables_and_no_pages(jsonl, tmp_path):
     assert not written & {"index.html", "summary.md", "pairs"}
     timings = json.loads((tmp_path / "r" / "timings.json").read_text())
     assert set(timings["seconds"]) == {"read", "prepare", "candidates", "verify", "align", "group", "write"}
+    assert timings["jobs"] == cores()  # a batch tool uses the machine unless told otherwise
 
 
 def test_jobs_give_the_same_tables(jsonl, tmp_path, monkeypatch):
@@ -123,7 +125,8 @@ def test_help_shows_every_default_and_the_extras_to_install():
     assert run.exit_code == 0
     text = " ".join(run.output.split())
     for option, default in (("keep", "earliest"), ("units", "content"), ("doc-threshold", "0.5"),
-                            ("sentence-threshold", "0.3"), ("jobs", "1"), ("engine", "local")):
+                            ("sentence-threshold", "0.3"), ("engine", "local"), ("pair-pages", "2000"),
+                            ("jobs", f"(the processors this process may use, {cores()} here)")):
         assert re.search(rf"--{option} .*?\[default: {re.escape(default)}[];]", text), option
     assert "pip install 'dedup[spark]'" in text and "pip install 'dedup[parquet]'" in text
     assert "[default: (reports/<first path's name>)]" in text
