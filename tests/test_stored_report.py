@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import dedup
-from dedup import report
+from dedup import report, store
 from dedup.cli import app
 from tests.synthetic import DEMO
 
@@ -109,3 +109,19 @@ def test_pair_pages_is_checked_before_anything_is_read(tmp_path):
         with pytest.raises(ValueError, match="pair_pages must be a whole number"):
             scan(tmp_path / "no such input", out=tmp_path / "out", pair_pages=-1)
     assert runner.invoke(app, ["scan", *DEMO_ARGS, "--pair-pages", "-1"]).exit_code == 2
+
+
+def test_a_stored_scan_reads_the_rows_of_chosen_pairs_batch_by_batch_as_the_whole_table_gives_them(
+        full, monkeypatch):
+    monkeypatch.setattr(store, "READ_BATCH", 3)  # every per-pair table in many batches
+    stored = store.StoredScan.open(full, report.MARKER)
+    pairs = stored.table("pairs")
+    chosen = pairs[pairs.relation != "rejected"].iloc[[1]]
+    flipped = chosen.rename(columns={"doc_a": "doc_b", "doc_b": "doc_a"})  # either order names the pair
+    for name in store.PAIR_TABLES:
+        whole = pd.read_parquet(full / f"{name}.parquet")
+        expected = whole[(whole.doc_a.isin([chosen.doc_a.iat[0], chosen.doc_b.iat[0]]))
+                         & (whole.doc_b.isin([chosen.doc_a.iat[0], chosen.doc_b.iat[0]]))].reset_index(drop=True)
+        assert len(expected) > 3 or name != "passages"
+        for asked in (chosen, flipped):
+            pd.testing.assert_frame_equal(stored.pair_rows(name, asked), expected)
