@@ -40,6 +40,7 @@ import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
 from dedup.boilerplate import furniture
+from dedup.credits import attribution_drift
 from dedup.facts import FACT_COLUMNS, number_drift, quotation_drift, shared_quotations
 from dedup.parallel import concat_parts, map_chunks, pair_chunks, shared_strings, strings_at
 from dedup.params import Params
@@ -286,9 +287,14 @@ def _rows(passages: list[_Passage], a: _Side, b: _Side, params: Params) -> tuple
 _A, _B = 4, 8
 
 
+KEEPS_SOURCE = 0.5  # the share of the source a copy keeps from which it owes the source's credits (`dedup.credits`)
+
+
 def _facts(rows: list[list], stated: list[bool], a: _Side, b: _Side, params: Params) -> list[list]:
     """Numbers changed in aligned passages that make statements on both sides (see
-    `dedup.verify.number_conflicts`), and quotations kept, changed, added or cut."""
+    `dedup.verify.number_conflicts`), quotations kept, changed, added or cut, and, when the
+    copy keeps at least KEEPS_SOURCE of the source, the agency credits, dateline and byline
+    it dropped or changed."""
     kept = [row[3] in ("same", "reworded", "moved") and "boilerplate" not in row[-1] for row in rows]
     facts = []
     # Verbatim passages hold the same numbers; joined sentences carry extra ones.
@@ -302,7 +308,18 @@ def _facts(rows: list[list], stated: list[bool], a: _Side, b: _Side, params: Par
         # a quotation lost counts where the copy kept the passage
         if no is not None and (b_offset is not None or kept[no]):
             facts.append([a.doc, b.doc, no, fact, a_value, b_value])
+    if _source_kept(rows, kept) >= KEEPS_SOURCE:
+        for fact, offset, a_value, b_value in attribution_drift(a.text, b.text, params.credits):
+            no = passage_at[_A](offset)
+            facts.append([a.doc, b.doc, 0 if no is None else no, fact, a_value, b_value])  # between passages: the first
     return facts
+
+
+def _source_kept(rows: list[list], kept: list[bool]) -> float:
+    """The share of the source's editorial text (furniture left out) in passages the copy kept."""
+    editorial = [(len(row[_A + 3]), k) for row, k in zip(rows, kept) if "boilerplate" not in row[-1]]
+    total = sum(chars for chars, _ in editorial)
+    return sum(chars for chars, k in editorial if k) / total if total else 0.0
 
 
 class _PassageFinder:

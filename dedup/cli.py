@@ -68,6 +68,7 @@ def scan(
     prefer: Annotated[list[str] | None, typer.Option(help="Preferred source for --keep sources (repeat, best first).")] = None,
     units: Annotated[str, typer.Option(help="Shingle units: content, words or chars.")] = Params.units,
     stopwords: Annotated[Path | None, typer.Option(help="File of extra words to ignore, one per line (any language).")] = None,
+    credit: Annotated[list[str] | None, typer.Option(help="An agency name to look for besides the known ones (repeat), whose loss from a copy facts.csv reports as credit_dropped.")] = None,
     doc_threshold: Annotated[float, typer.Option(help="Jaccard threshold of the document LSH path.")] = Params.doc_threshold,
     sentence_threshold: Annotated[float, typer.Option(help="Jaccard threshold of the sentence LSH path.")] = Params.sentence_threshold,
     max_bucket: Annotated[int, typer.Option(help="LSH buckets with more items are compared through their first few items, not all with all.")] = Params.max_bucket,
@@ -85,7 +86,7 @@ def scan(
     words = tuple(stopwords.read_text(encoding="utf-8").split()) if stopwords else None
     params = _params(keep=keep, preferred_sources=tuple(prefer) if prefer else None, units=units,
                      stopwords=words, doc_threshold=doc_threshold, sentence_threshold=sentence_threshold,
-                     max_bucket=max_bucket)
+                     max_bucket=max_bucket, credits=tuple(credit) if credit else None)
     fields = Fields(id=id_field, text=text_field, date=date_field, source=source_field,
                     title=title_field, url=url_field)
     out = out or _default_out(paths[0])

@@ -34,7 +34,8 @@ FACT_COLUMNS = ["doc_a", "doc_b", "passage_no", "fact", "a_value", "b_value"]
 # Each fact and how a reader sees it named, drift first and surviving quotations last.
 FACTS = {"number_changed": "number changed", "quote_changed": "quotation changed",
          "quote_added": "quotation added", "quote_cut": "quotation cut",
-         "quote_kept": "quotation kept verbatim"}
+         "credit_dropped": "agency credit dropped", "dateline_dropped": "dateline dropped",
+         "byline_changed": "byline changed", "quote_kept": "quotation kept verbatim"}
 
 _QUOTATION = re.compile(r"“([^”“\n]+)”|\"([^\"\n]+)\"|«([^»\n]+)»|„([^“”\n]+)[“”]|「([^」\n]+)」|『([^』\n]+)』")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")

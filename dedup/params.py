@@ -90,6 +90,10 @@ class Params:
             most complete), ``"longest"``, or ``"sources"`` (first of
             ``preferred_sources``, then earliest).
         preferred_sources: source names in order of preference for ``keep="sources"``.
+
+    Facts
+        credits: agency names to look for besides `dedup.credits.AGENCIES` (as a copy may
+            credit them: "Nepal News Agency"), whose loss a copy's facts report.
     """
 
     units: Units = "content"
@@ -125,6 +129,7 @@ class Params:
     story_link: float = 0.15
     keep: KeepPolicy = "earliest"
     preferred_sources: tuple[str, ...] = field(default=())
+    credits: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self._check_choice("units", ("content", "words", "chars"))
@@ -144,6 +149,7 @@ class Params:
             raise ValueError("keep='sources' needs preferred_sources")
         object.__setattr__(self, "stopwords", tuple(w.casefold() for w in self.stopwords))
         object.__setattr__(self, "preferred_sources", tuple(self.preferred_sources))
+        object.__setattr__(self, "credits", tuple(self.credits))
 
     @property
     def shingle_units(self) -> int:

@@ -505,6 +505,10 @@ def _drift_line(fact: str, a_value: str, b_value: str) -> str:
         return f"{FACTS[fact]}: “{b}” (in the source, but not as a quotation)"
     if fact == "quote_cut" and not b:
         return f"{FACTS[fact]}: “{a}” is gone from a passage the copy kept"
+    if fact == "credit_dropped":
+        return f"{FACTS[fact]}: “{a}” is named nowhere in the copy"
+    if fact == "dateline_dropped":
+        return f"{FACTS[fact]}: “{a}”; the copy's dateline: " + (f"“{b}”" if b else "none")
     return f"{FACTS[fact]}: “{a}” → “{b}”"
 
 
