@@ -30,7 +30,7 @@ from dedup.fingerprint import Fingerprints, fingerprint
 from dedup.parallel import chunks, map_chunks
 from dedup.params import Params
 from dedup.read import Fields, documents_table, read_documents
-from dedup.relate import LINKED, ORIENT_COLUMNS, RELATIONS, relate
+from dedup.relate import LINKED, RELATIONS, oriented, relate
 from dedup.segment import segment
 from dedup.store import TABLES, of_pairs
 from dedup.verify import SentenceIndex, pair_documents, verify
@@ -262,7 +262,7 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
         orientation, passages, facts = align(pairs[pairs.relation.isin(LINKED)], documents, segments,
                                              None, params, index=index, jobs=jobs, verified=verified)
         del index, verified  # the largest arrays left; grouping does not read them
-        pairs = pairs.join(orientation).fillna({column: "" for column in ORIENT_COLUMNS})
+        pairs = oriented(pairs, orientation)
         stage("group", "grouping")
         clusters, groups = group(documents, pairs, params)
     manifest = build_manifest(
@@ -341,7 +341,7 @@ def compare(text_a: str, text_b: str, params: Params | None = None,
     evidence, matches, verified = verify(candidate, segments, None, fp, params, index=index)
     pairs = relate(candidate, evidence, params)
     orientation, passages, facts = align(pairs, documents, segments, None, params, index=index, verified=verified)
-    pairs = pairs.join(orientation)
+    pairs = oriented(pairs, orientation)
     pair = pairs.iloc[0]
     scores = {"estimate": round(estimate, 4), **{k: _score(evidence[k].iat[0]) for k in evidence.columns}}
     return Comparison(pair.relation, pair.reason, scores, matches, documents, pair, passages, facts)

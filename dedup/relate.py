@@ -163,6 +163,12 @@ def relate(candidates: pd.DataFrame, evidence: pd.DataFrame, params: Params) -> 
 ORIENT_COLUMNS = ["source_doc", "direction", "direction_reason"]
 
 
+def oriented(pairs: pd.DataFrame, orientation: pd.DataFrame) -> pd.DataFrame:
+    """The pairs table finished: each pair with its orientation (`dedup.align.align`, indexed
+    as pairs; rows it lacks, the pairs not aligned, get "" in ORIENT_COLUMNS)."""
+    return pairs.join(orientation).fillna({column: "" for column in ORIENT_COLUMNS})
+
+
 def orient_pair(row, dates: dict[str, pd.Timestamp], params: Params,
                 inserted: set[str]) -> tuple[str, str, str, str]:
     """(read_first, source_doc or "", direction, reason): which text of a pair came first.

@@ -55,7 +55,7 @@ from dedup.fingerprint import Fingerprints, shingle_sets
 from dedup.parallel import Workers
 from dedup.params import Params
 from dedup.read import COLUMNS, Fields, InputError, iter_documents
-from dedup.relate import LINKED, ORIENT_COLUMNS, relate
+from dedup.relate import LINKED, ORIENT_COLUMNS, oriented, relate
 from dedup.store import StoredScan
 from dedup.verify import EVIDENCE_COLUMNS, MATCH_COLUMNS, SentenceIndex, verify
 from dedup.weights import DocumentFrequencies
@@ -404,9 +404,9 @@ def _align(pairs: pd.DataFrame, corpus: _Corpus, number: pd.Index, params: Param
                 yield (block, rows, corpus.documents.iloc[record_of[docs]], corpus.locate(docs),
                        repeated[corpus.segment_rows(docs)], params, tables["passages"], tables["facts"])
 
-    oriented = [pd.DataFrame(columns=ORIENT_COLUMNS, index=pairs.index[:0], dtype=object),
-                *workers.imap(_align_block, tasks())]
-    return pairs.join(pd.concat(oriented)).fillna({column: "" for column in ORIENT_COLUMNS})
+    blocks = [pd.DataFrame(columns=ORIENT_COLUMNS, index=pairs.index[:0], dtype=object),
+              *workers.imap(_align_block, tasks())]
+    return oriented(pairs, pd.concat(blocks))
 
 
 class _PairKeys:
