@@ -24,7 +24,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from dedup import report
 from dedup.align import align
-from dedup.candidates import CANDIDATE_COLUMNS, CandidateStats, find_candidates
+from dedup.candidates import CANDIDATE_COLUMNS, SKIPPED, CandidateStats, filter_pairs, find_candidates
 from dedup.cluster import group
 from dedup.fingerprint import Fingerprints, fingerprint
 from dedup.parallel import chunks, map_chunks
@@ -208,10 +208,11 @@ def _counts(column: pd.Series) -> dict[str, int]:
 
 def build_manifest(params: Params, input_sha256: str, *, statuses: dict[str, int], sentences: int,
                    fingerprinted: int, by_path: dict[str, int], relations: dict[str, int], kinds: dict[str, int],
-                   stats: CandidateStats) -> dict[str, Any]:
+                   stats: CandidateStats, skipped: dict[str, int] | None = None) -> dict[str, Any]:
     """manifest.json from a scan's counts (the same for every engine): parameters, library
     versions, input hash, counts, and each LSH path's banding, S-curve and capped buckets
-    (paired through representatives, see `dedup.candidates`)."""
+    (paired through representatives, see `dedup.candidates`); skipped: the candidates each pair
+    filter removed (`dedup.candidates.filter_pairs`; none by default)."""
     return {
         "params": params.to_dict(),
         "versions": _versions(),
@@ -224,6 +225,7 @@ def build_manifest(params: Params, input_sha256: str, *, statuses: dict[str, int
             "fingerprinted_sentences": fingerprinted,
             "candidates": sum(by_path.values()),
             "candidates_by_path": dict(sorted(by_path.items())),
+            "candidates_skipped": {reason: (skipped or {}).get(reason, 0) for reason in SKIPPED},
             "related": sum(relations.get(r, 0) for r in LINKED),
             "relations": {r: relations.get(r, 0) for r in RELATIONS},
             "duplicate_clusters": kinds.get("duplicate_cluster", 0),
@@ -249,6 +251,7 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
         documents, segments, unit_hashes, fp = prepare(documents, params, jobs)
         stage("candidates", "finding candidates")
         candidates, stats = find_candidates(fp, params)
+        candidates, skipped = filter_pairs(candidates, documents[documents.status == "ok"], params)
         fingerprinted = len(fp.sent_rows)
         fp = fp.without_sentences()  # the sentence signatures' last reader is done: 250 MB at 100k documents
         stage("verify", f"verifying {len(candidates)} candidate pairs")
@@ -267,7 +270,8 @@ def analyse(documents: pd.DataFrame, params: Params = Params(), progress: bool =
         clusters, groups = group(documents, pairs, params)
     manifest = build_manifest(
         params, _input_hash(documents), statuses=_counts(documents.status), sentences=len(segments),
-        fingerprinted=fingerprinted, by_path=_counts(candidates.via), relations=_counts(pairs.relation),
+        fingerprinted=fingerprinted, by_path=_counts(candidates.via), skipped=skipped,
+        relations=_counts(pairs.relation),
         kinds=_counts(groups.kind), stats=stats)
     return ScanResult(documents, segments, candidates, pairs, matches, passages, facts, clusters, groups, manifest,
                       params, fp, {"jobs": jobs, "seconds": stage.timings})

@@ -214,6 +214,42 @@ def shared_enough(colliding_a: np.ndarray, colliding_b: np.ndarray, sentences_a:
     return (colliding_a >= need) & (colliding_b >= need)
 
 
+SKIPPED = ("same_source", "days_apart")  # why the pair filters removed a candidate, as the manifest counts them
+
+
+def filter_pairs(candidates: pd.DataFrame, documents: pd.DataFrame,
+                 params: Params) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The candidates the pair filters keep (`Params.skip_same_source`, `Params.within_days`),
+    and how many each removed (a pair both would remove counts as same_source).
+    documents: the scanned documents' doc_id, source and date (YYYY-MM-DD or "")."""
+    skipped = dict.fromkeys(SKIPPED, 0)
+    if candidates.empty or not (params.skip_same_source or params.within_days is not None):
+        return candidates, skipped
+    by_id = documents.set_index("doc_id")
+    sides = [by_id.reindex(candidates[column]) for column in ("doc_a", "doc_b")]
+    sources = [side.source.fillna("").astype(str).to_numpy() for side in sides]
+    same_source = np.zeros(len(candidates), bool)
+    if params.skip_same_source:
+        same_source = (sources[0] == sources[1]) & (sources[0] != "")
+    apart = np.zeros(len(candidates), bool)
+    if params.within_days is not None:
+        dates = [pd.to_datetime(side.date.fillna("").astype(str), format="%Y-%m-%d", errors="coerce").to_numpy()
+                 for side in sides]  # "" (undated) and unknown ids: NaT
+        gap = np.abs(dates[0] - dates[1])
+        apart = ~same_source & ~np.isnat(gap) & (gap > np.timedelta64(params.within_days, "D"))
+    skipped.update(same_source=int(same_source.sum()), days_apart=int(apart.sum()))
+    return candidates[~(same_source | apart)].reset_index(drop=True), skipped
+
+
+def skipped_note(counts: dict) -> str:
+    """A sentence on the candidates the pair filters removed (a manifest's counts), or ""."""
+    skipped = counts.get("candidates_skipped", {})
+    if not sum(skipped.values()):
+        return ""
+    return (f"{sum(skipped.values())} candidate pairs not verified, by the pair filters: {skipped['same_source']} "
+            f"of one source, {skipped['days_apart']} dated too far apart.")
+
+
 def find_candidates(fp: Fingerprints, params: Params) -> tuple[pd.DataFrame, CandidateStats]:
     """Candidate document pairs from both LSH paths, with the stage's statistics."""
     return candidates_of(fp.doc_ids, SignatureArray(fp.doc_sigs), SignatureArray(fp.sent_sigs), fp.sent_docs, params)

@@ -19,7 +19,7 @@ from dedup.align import word_diff
 from dedup.api import Comparison, ScanResult
 from dedup.api import compare as compare_texts
 from dedup.api import scan as scan_corpus
-from dedup.candidates import capped_note
+from dedup.candidates import capped_note, skipped_note
 from dedup.html import pair_page
 from dedup.parallel import cores
 from dedup.params import Params
@@ -68,6 +68,8 @@ def scan(
     prefer: Annotated[list[str] | None, typer.Option(help="Preferred source for --keep sources (repeat, best first).")] = None,
     units: Annotated[str, typer.Option(help="Shingle units: content, words or chars.")] = Params.units,
     stopwords: Annotated[Path | None, typer.Option(help="File of extra words to ignore, one per line (any language).")] = None,
+    skip_same_source: Annotated[bool, typer.Option("--skip-same-source", help="Do not compare two texts of one source: a site's furniture and own republications are not syndication.")] = False,
+    within_days: Annotated[int | None, typer.Option(min=0, help="Do not compare two dated texts more than N days apart (undated texts are always compared).", show_default="any")] = None,
     credit: Annotated[list[str] | None, typer.Option(help="An agency name to look for besides the known ones (repeat), whose loss from a copy facts.csv reports as credit_dropped.")] = None,
     doc_threshold: Annotated[float, typer.Option(help="Jaccard threshold of the document LSH path.")] = Params.doc_threshold,
     sentence_threshold: Annotated[float, typer.Option(help="Jaccard threshold of the sentence LSH path.")] = Params.sentence_threshold,
@@ -86,7 +88,8 @@ def scan(
     words = tuple(stopwords.read_text(encoding="utf-8").split()) if stopwords else None
     params = _params(keep=keep, preferred_sources=tuple(prefer) if prefer else None, units=units,
                      stopwords=words, doc_threshold=doc_threshold, sentence_threshold=sentence_threshold,
-                     max_bucket=max_bucket, credits=tuple(credit) if credit else None)
+                     max_bucket=max_bucket, credits=tuple(credit) if credit else None,
+                     skip_same_source=skip_same_source, within_days=within_days)
     fields = Fields(id=id_field, text=text_field, date=date_field, source=source_field,
                     title=title_field, url=url_field)
     out = out or _default_out(paths[0])
@@ -95,6 +98,8 @@ def scan(
         _fail(f"--engine must be local or spark, got {engine!r}")
     if low_memory and engine != "local":
         _fail("--low-memory is for the local engine; Spark keeps what does not fit in memory on disk itself")
+    if engine == "spark" and (skip_same_source or within_days is not None):
+        _fail("--skip-same-source and --within-days are not on the Spark engine yet")
     try:
         if not (engine == "spark" and tables_only):  # Spark writes its Parquet folders itself, to any URI
             report.check_writable(out)
@@ -129,6 +134,8 @@ def _print_counts(manifest: dict) -> None:
     relations = ", ".join(f"{n} {r}" for r, n in counts["relations"].items() if n and r != "rejected")
     typer.echo(f"{counts['ok']} documents scanned ({counts['rejected']} rejected), "
                f"{counts['candidates']} candidate pairs, {relations or 'no relations'}.")
+    if note := skipped_note(counts):
+        typer.echo(note)
     if note := capped_note(manifest):
         typer.echo(note)
     if not counts["ok"]:

@@ -91,6 +91,12 @@ class Params:
             ``preferred_sources``, then earliest).
         preferred_sources: source names in order of preference for ``keep="sources"``.
 
+    Pair filters (as passim's): candidates they remove are not verified, and counted in the manifest
+        skip_same_source: a pair of two texts of one source (the same non-empty source) is
+            no syndication: a site's furniture and its own republications.
+        within_days: a pair of two dated texts more than this many days apart is not
+            compared (None: any); a pair with an undated text always is.
+
     Facts
         credits: agency names to look for besides `dedup.credits.AGENCIES` (as a copy may
             credit them: "Nepal News Agency"), whose loss a copy's facts report.
@@ -129,6 +135,8 @@ class Params:
     story_link: float = 0.15
     keep: KeepPolicy = "earliest"
     preferred_sources: tuple[str, ...] = field(default=())
+    skip_same_source: bool = False
+    within_days: int | None = None
     credits: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -145,6 +153,9 @@ class Params:
                 raise ValueError(f"{f.name} must be between 0 and 1, got {value!r}")
         self._check_banding("doc_threshold", self.doc_threshold, self.num_perm)
         self._check_banding("sentence_threshold", self.sentence_threshold, self.sentence_num_perm)
+        days = self.within_days
+        if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 0):
+            raise ValueError(f"within_days must be a whole number of days, 0 or more, or None; got {days!r}")
         if self.keep == "sources" and not self.preferred_sources:
             raise ValueError("keep='sources' needs preferred_sources")
         object.__setattr__(self, "stopwords", tuple(w.casefold() for w in self.stopwords))

@@ -46,7 +46,7 @@ from typing import Any
 import pandas as pd
 
 from dedup.align import shares
-from dedup.candidates import capped_note
+from dedup.candidates import capped_note, skipped_note
 from dedup.facts import FACTS
 from dedup.html import INDEX, PAIR_DIR, PAIR_PAGES, pair_page, reappears, write_html
 from dedup.parallel import chunks, map_chunks
@@ -394,7 +394,7 @@ def summary(tables: Tables, shown: pd.DataFrame | None = None, limit: int = PAIR
     out = ["# dedup report\n",
            f"{counts['records']} records read: {counts['ok']} documents scanned, "
            f"{counts['rejected']} rejected. {counts['candidates']} candidate pairs verified; "
-           f"{counts['related']} related.\n"]
+           f"{counts['related']} related." + (f" {note}" if (note := skipped_note(counts)) else "") + "\n"]
 
     out.append("## Related pairs\n")
     if len(shown):

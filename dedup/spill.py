@@ -48,7 +48,7 @@ from dedup import report
 from dedup.align import PASSAGE_COLUMNS, align
 from dedup.api import _counts, _stages, build_manifest, hash_documents, prepare
 from dedup.boilerplate import repeated_lines
-from dedup.candidates import SignatureArray, candidates_of
+from dedup.candidates import SignatureArray, candidates_of, filter_pairs
 from dedup.cluster import group, word_counts
 from dedup.facts import FACT_COLUMNS
 from dedup.fingerprint import Fingerprints, shingle_sets
@@ -472,8 +472,10 @@ def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Para
                 stage("candidates", "finding candidates")
                 candidates, stats = candidates_of(corpus.doc_ids, corpus.doc_sigs, corpus.sent_sigs,
                                                   corpus.sent_docs, params)
+                scanned = corpus.documents[(corpus.documents.status == "ok").to_numpy()]
+                candidates, skipped = filter_pairs(candidates, scanned, params)
                 counts: dict[str, Any] = {"sentences": int(corpus.segment_starts[-1]),
-                                          "fingerprinted": len(corpus.sent_docs)}
+                                          "fingerprinted": len(corpus.sent_docs), "skipped": skipped}
                 corpus.sent_docs = np.empty(0, dtype=np.int64)  # read by candidates alone
                 _release_freed_memory()
                 # The report reads the Parquet tables back, so they are written for it even when not kept.
