@@ -27,8 +27,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from dedup.align import word_diff
 from dedup.candidates import capped_note
 from dedup.facts import FACTS
+from dedup.outlets import outlets
 from dedup.parallel import chunks, map_chunks
-from dedup.relate import LINKED
+from dedup.relate import LINKED, MATCH_LEVELS
 from dedup.store import Tables, records_by_pair
 
 PAIR_DIR = "pairs"
@@ -40,7 +41,6 @@ KINDS = {"same": "verbatim", "reworded": "other wording", "moved": "out of order
          "added": "only on the right", "dropped": "only on the left"}
 FLAGS = {**FACTS, "merged": "merged sentences"}  # passage flags besides boilerplate
 DOC_FIELDS = ("doc_id", "title", "source", "date", "url", "origin", "status", "reason", "warning")
-MATCH_LEVELS = ("verbatim", "near", "reworded")  # a pair's shares of each text, by sentence match level
 
 _ENV = Environment(loader=PackageLoader("dedup", "templates"), autoescape=True, undefined=StrictUndefined,
                    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
@@ -160,7 +160,7 @@ def _index_page(tables: Tables, records: pd.DataFrame, related: pd.DataFrame, sh
     placed = {row["doc_id"]: row for row in tables.table("clusters").to_dict("records") if row["doc_id"] in ok}
     pairs = [_pair_link(number, row, href, ok)
              for number, (row, href) in enumerate(zip(shown.to_dict("records"), pair_hrefs), start=1)]
-    sources = _sources(scanned, related)
+    sources = _sources(scanned, related, outlets(records, tables.table("pairs")))
     more = {"pairs": len(related) - len(shown), "stories": len(stories) - limit, "clusters": len(clusters) - limit,
             "timeline": len(dated) - limit, "sources": len(sources) - limit, "documents": len(scanned) - len(ok),
             "rejected": int((~ok_rows).sum()) - limit}
@@ -314,9 +314,9 @@ def _clusters(groups: pd.DataFrame, ok: Mapping[str, dict[str, str]]) -> list[di
             for group in groups[groups.kind == "duplicate_cluster"].to_dict("records")]
 
 
-def _sources(scanned: pd.DataFrame, related: pd.DataFrame) -> list[dict[str, Any]]:
-    """Per source, most documents first: its documents, and the related pairs with a text from it,
-    by relation (a pair counts once for each source in it)."""
+def _sources(scanned: pd.DataFrame, related: pd.DataFrame, outlet_table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per source, most documents first: its documents, the related pairs with a text from it,
+    by relation (a pair counts once for each source in it), and its row of the outlets table."""
     source_of = pd.Series(scanned.source.map(_text).to_numpy(), index=scanned.doc_id.to_numpy())
     sides = pd.DataFrame({"a": related.doc_a.map(source_of).to_numpy(), "b": related.doc_b.map(source_of).to_numpy(),
                           "relation": related.relation.to_numpy()})
@@ -326,4 +326,13 @@ def _sources(scanned: pd.DataFrame, related: pd.DataFrame) -> list[dict[str, Any
     table = pd.DataFrame({"documents": source_of.value_counts()}).join(
         by_relation.reindex(columns=list(LINKED), fill_value=0)).fillna(0).astype(int)
     table = table.rename_axis("source").reset_index().sort_values(["documents", "source"], ascending=[False, True])
-    return table.to_dict("records")
+    flows = outlet_table.set_index("source")
+    return [row | {"originality": _pct(flows.originality.get(row["source"])),
+                   "takes_from": _text(flows.takes_from.get(row["source"])),
+                   "gives_to": _text(flows.gives_to.get(row["source"])),
+                   "delay": _days(flows.median_delay_days.get(row["source"]))}
+            for row in table.to_dict("records")]
+
+
+def _days(value: Any) -> str:
+    return "–" if _text(value) == "" else f"{float(value):g} d"

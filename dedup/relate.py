@@ -161,6 +161,7 @@ def relate(candidates: pd.DataFrame, evidence: pd.DataFrame, params: Params) -> 
 
 
 ORIENT_COLUMNS = ["source_doc", "direction", "direction_reason"]
+MATCH_LEVELS = ("verbatim", "near", "reworded")  # a pair's shares of each text, by sentence match level
 
 
 def oriented(pairs: pd.DataFrame, orientation: pd.DataFrame) -> pd.DataFrame:

@@ -49,6 +49,7 @@ from dedup.align import shares
 from dedup.candidates import capped_note, skipped_note
 from dedup.facts import FACTS
 from dedup.html import INDEX, PAIR_DIR, PAIR_PAGES, pair_page, reappears, write_html
+from dedup.outlets import outlets
 from dedup.parallel import chunks, map_chunks
 from dedup.relate import LINKED
 from dedup.store import TABLES, Frames, StoredScan, StoreError, Tables, records_by_pair
@@ -57,7 +58,7 @@ FLOAT_DIGITS = 4
 CSV_ROWS = 100_000  # rows of a table one worker writes at a time
 EXCERPT_CHARS = 160
 MARKER = "dedup-complete.json"  # written last: the folder holds one whole run
-REPORT_FILES = ("summary.md", INDEX)  # and pairs/pair-NNNN.html
+REPORT_FILES = ("summary.md", "outlets.csv", INDEX)  # and pairs/pair-NNNN.html
 RUN_FILES = (*(f"{name}.{ext}" for name in TABLES for ext in ("csv", "parquet")),
              "manifest.json", "timings.json", *REPORT_FILES)
 STAGING = ".dedup-staging-"
@@ -113,7 +114,9 @@ def write_report(tables: Tables, out: Path, pair_pages: int = PAIR_PAGES, jobs: 
     check_pair_pages(pair_pages)
     shown = telling_pairs(tables.table("pairs"), pair_pages)
     (out / "summary.md").write_text(summary(tables, shown, pair_pages), encoding="utf-8")
-    return [out / "summary.md", *write_html(tables, out, shown, pair_pages, jobs)]
+    table = outlets(tables.table("documents"), tables.table("pairs")).round(FLOAT_DIGITS)
+    csv_safe(table).to_csv(out / "outlets.csv", index=False, lineterminator="\n")
+    return [out / "summary.md", out / "outlets.csv", *write_html(tables, out, shown, pair_pages, jobs)]
 
 
 def check_pair_pages(pair_pages: int) -> None:

@@ -84,7 +84,7 @@ def test_low_memory_scan_writes_the_in_memory_report_byte_for_byte(in_memory, on
     pages = sorted(path.relative_to(out) for path in (out / "pairs").iterdir())
     assert len(pages) == PAIR_PAGES
     assert sorted(path.relative_to(on_disk.out) for path in (on_disk.out / "pairs").iterdir()) == pages
-    for name in ["summary.md", "index.html", *pages]:
+    for name in [*report.REPORT_FILES, *pages]:
         assert filecmp.cmp(out / name, on_disk.out / name, shallow=False), name
 
 
@@ -94,7 +94,7 @@ def test_low_memory_scan_writes_the_same_manifest_and_no_work_files(in_memory, o
     assert json.loads((on_disk.out / "manifest.json").read_text()) == result.manifest
     written = {path.name for path in on_disk.out.iterdir()}
     assert written == {f"{name}.{ext}" for name in report.TABLES for ext in ("csv", "parquet")} | \
-        {"manifest.json", "timings.json", "summary.md", "index.html", "pairs", report.MARKER}  # no staging folder
+        {"manifest.json", "timings.json", *report.REPORT_FILES, "pairs", report.MARKER}  # no staging folder
     assert set(on_disk.timings["seconds"]) == {"read", "prepare", "candidates", "verify", "align", "group", "write"}
 
 
