@@ -99,23 +99,25 @@ def write(frames: Mapping[str, pd.DataFrame], manifest: dict[str, Any], timings:
             table.to_parquet(folder / f"{name}.parquet", index=False)
             written.append(folder / f"{name}.parquet")
         if not tables_only:  # from the tables as written, so that every engine renders the same report
-            written += write_report(Frames(tables, manifest), folder, pair_pages, jobs)
+            written += write_report(Frames(tables, manifest), folder, pair_pages, jobs, csv_raw)
         seconds = {**timings.get("seconds", {}), "write": round(time.perf_counter() - started, 3)}
         written += write_manifest(folder, manifest, {**timings, "seconds": seconds})
         return publish(folder, out, written, manifest["input_sha256"])
 
 
-def write_report(tables: Tables, out: Path, pair_pages: int = PAIR_PAGES, jobs: int = 1) -> list[Path]:
+def write_report(tables: Tables, out: Path, pair_pages: int = PAIR_PAGES, jobs: int = 1,
+                 csv_raw: bool = False) -> list[Path]:
     """summary.md and the HTML report of the tables, into out; return their paths.
 
     pair_pages: how many related pairs the report shows, each with its page, and the most rows
     of any other list; the pairs shown are the most telling (`telling_pairs`). Memory grows with
-    the pairs shown, not with the corpus (`dedup.store`). jobs: worker processes rendering pages."""
+    the pairs shown, not with the corpus (`dedup.store`). jobs: worker processes rendering pages;
+    csv_raw: outlets.csv's cells as they are (see the module docstring)."""
     check_pair_pages(pair_pages)
     shown = telling_pairs(tables.table("pairs"), pair_pages)
     (out / "summary.md").write_text(summary(tables, shown, pair_pages), encoding="utf-8")
     table = outlets(tables.table("documents"), tables.table("pairs")).round(FLOAT_DIGITS)
-    csv_safe(table).to_csv(out / "outlets.csv", index=False, lineterminator="\n")
+    (table if csv_raw else csv_safe(table)).to_csv(out / "outlets.csv", index=False, lineterminator="\n")
     return [out / "summary.md", out / "outlets.csv", *write_html(tables, out, shown, pair_pages, jobs)]
 
 

@@ -503,7 +503,8 @@ def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Para
                 kinds=_counts(groups.kind), stats=stats, **counts)
             del documents, pairs, clusters, groups  # the report reads them back, with what it shows of the rest
             if not tables_only:
-                files += report.write_report(StoredScan(staging, manifest, {}, files), staging, pair_pages, jobs)
+                stored = StoredScan(staging, manifest, {}, files)
+                files += report.write_report(stored, staging, pair_pages, jobs, csv_raw)
         seconds = {**{name: round(value, 3) for name, value in read_seconds.items()},
                    **{name: value for name, value in stage.timings.items() if name != "prepare"}}
         timings = {"jobs": jobs, "engine": "low-memory", "seconds": seconds}

@@ -83,6 +83,9 @@ def test_csv_raw_writes_the_cells_as_they_are_from_python_and_the_command_line(s
     for out in ("api", "cli", "low-memory"):
         titles = {row["doc_id"]: row["title"] for row in _cells(tmp_path / out / "documents.csv")}
         assert titles["+wire"] == HYPERLINK, out
+    assert "@wire" in {row["source"] for row in _cells(tmp_path / "low-memory" / "outlets.csv")}  # the report too
+    spreadsheet_result.write(tmp_path / "safe")
+    assert "'@wire" in {row["source"] for row in _cells(tmp_path / "safe" / "outlets.csv")}
 
 
 def _files(folder: Path) -> dict[str, bytes]:
