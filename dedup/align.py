@@ -316,7 +316,8 @@ def _facts(rows: list[list], stated: list[bool], a: _Side, b: _Side, params: Par
 
 
 def _source_kept(rows: list[list], kept: list[bool]) -> float:
-    """The share of the source's editorial text (furniture left out) in passages the copy kept."""
+    """The share of the source's editorial text (furniture left out) in passages the copy kept:
+    `shares`' source_kept, from one pair's rows while they are built (not a table per pair)."""
     editorial = [(len(row[_A + 3]), k) for row, k in zip(rows, kept) if "boilerplate" not in row[-1]]
     total = sum(chars for chars, _ in editorial)
     return sum(chars for chars, k in editorial if k) / total if total else 0.0

@@ -223,7 +223,7 @@ def filter_pairs(candidates: pd.DataFrame, documents: pd.DataFrame,
     and how many each removed (a pair both would remove counts as same_source).
     documents: the scanned documents' doc_id, source and date (YYYY-MM-DD or "")."""
     skipped = dict.fromkeys(SKIPPED, 0)
-    if candidates.empty or not (params.skip_same_source or params.within_days is not None):
+    if candidates.empty or not params.filters_pairs:
         return candidates, skipped
     by_id = documents.set_index("doc_id")
     sides = [by_id.reindex(candidates[column]) for column in ("doc_a", "doc_b")]

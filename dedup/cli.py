@@ -98,7 +98,7 @@ def scan(
         _fail(f"--engine must be local or spark, got {engine!r}")
     if low_memory and engine != "local":
         _fail("--low-memory is for the local engine; Spark keeps what does not fit in memory on disk itself")
-    if engine == "spark" and (skip_same_source or within_days is not None):
+    if engine == "spark" and params.filters_pairs:
         _fail("--skip-same-source and --within-days are not on the Spark engine yet")
     try:
         if not (engine == "spark" and tables_only):  # Spark writes its Parquet folders itself, to any URI

@@ -53,8 +53,9 @@ def attribution_drift(a_text: str, b_text: str, extra: Iterable[str] = ()) -> li
     for agency, offset, value in _credits(a_text, names):
         if agency not in copy_credits:
             out.append(("credit_dropped", offset, value, ""))
-    copy_places = {place.casefold() for place, _, _ in _datelines(b_text)}
-    copy_dateline = next((value for _, _, value in _datelines(b_text)), "")
+    copy_datelines = _datelines(b_text)
+    copy_places = {place.casefold() for place, _, _ in copy_datelines}
+    copy_dateline = copy_datelines[0][2] if copy_datelines else ""
     for place, offset, value in _datelines(a_text)[:1]:  # a story has one dateline; later ones quote others
         if place.casefold() not in copy_places:
             out.append(("dateline_dropped", offset, value, copy_dateline))

@@ -48,13 +48,14 @@ _ENV = Environment(loader=PackageLoader("dedup", "templates"), autoescape=True, 
 Parts = list[tuple[str, bool]] | None  # a passage side as (text, changed) runs; None where absent
 
 
-def write_html(tables: Tables, out: Path, shown: pd.DataFrame | None = None,
-               limit: int = PAIR_PAGES, jobs: int = 1) -> list[Path]:
+def write_html(tables: Tables, out: Path, shown: pd.DataFrame | None = None, limit: int = PAIR_PAGES,
+               jobs: int = 1, outlet_table: pd.DataFrame | None = None) -> list[Path]:
     """Write ``out/index.html`` and ``out/pairs/pair-NNNN.html`` per shown pair; return the paths.
 
     shown: the related pairs given a page (default all; see `dedup.report.telling_pairs`), in
     the order of their numbers; limit: the most rows of any other list on the index; jobs:
-    worker processes rendering the pair pages. Reads the
+    worker processes rendering the pair pages; outlet_table: the scan's outlets table
+    (`dedup.outlets`), when already made. Reads the
     documents, pairs, groups and clusters tables, and the shown pairs' passages and facts.
     `dedup.report.write` writes into a new folder and removes an earlier run's pages when it
     moves these into place.
@@ -67,7 +68,10 @@ def write_html(tables: Tables, out: Path, shown: pd.DataFrame | None = None,
     pair_dir.mkdir(parents=True, exist_ok=True)
     documents = _ok_documents(records, set(shown.doc_a) | set(shown.doc_b))
     passages, facts = (records_by_pair(tables.pair_rows(name, shown)) for name in ("passages", "facts"))
-    index = _index_page(tables, records, related, shown, [f"{PAIR_DIR}/{name}" for name in names], limit)
+    if outlet_table is None:
+        outlet_table = outlets(records, pairs)
+    index = _index_page(tables, records, related, shown, [f"{PAIR_DIR}/{name}" for name in names], limit,
+                        outlet_table)
     pages = [(pair_dir / name, pair) for name, pair in zip(names, shown.to_dict("records"))]
     state = (pages, documents, passages, facts)
     written = map_chunks(_write_pages, state, chunks(len(pages), jobs), jobs)
@@ -138,7 +142,7 @@ def _within_budget(rows: Sequence[Mapping[str, Any]]) -> int:
 
 
 def _index_page(tables: Tables, records: pd.DataFrame, related: pd.DataFrame, shown: pd.DataFrame,
-                pair_hrefs: Sequence[str], limit: int) -> str:
+                pair_hrefs: Sequence[str], limit: int, outlet_table: pd.DataFrame) -> str:
     """index.html: counts, story groups, duplicate clusters, timeline, sources, pairs, documents.
     Each list shows at most limit rows and says how many more there are; the documents list
     holds every document the page names, and the first limit others."""
@@ -160,7 +164,7 @@ def _index_page(tables: Tables, records: pd.DataFrame, related: pd.DataFrame, sh
     placed = {row["doc_id"]: row for row in tables.table("clusters").to_dict("records") if row["doc_id"] in ok}
     pairs = [_pair_link(number, row, href, ok)
              for number, (row, href) in enumerate(zip(shown.to_dict("records"), pair_hrefs), start=1)]
-    sources = _sources(scanned, related, outlets(records, tables.table("pairs")))
+    sources = _sources(scanned, related, outlet_table)
     more = {"pairs": len(related) - len(shown), "stories": len(stories) - limit, "clusters": len(clusters) - limit,
             "timeline": len(dated) - limit, "sources": len(sources) - limit, "documents": len(scanned) - len(ok),
             "rejected": int((~ok_rows).sum()) - limit}

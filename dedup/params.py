@@ -163,6 +163,11 @@ class Params:
         object.__setattr__(self, "credits", tuple(self.credits))
 
     @property
+    def filters_pairs(self) -> bool:
+        """Whether a pair filter (skip_same_source, within_days) is on."""
+        return self.skip_same_source or self.within_days is not None
+
+    @property
     def shingle_units(self) -> int:
         """Units in one document shingle: a text with fewer has no shingle, so no signature."""
         return 1 if self.units == "chars" else self.shingle_k

@@ -114,11 +114,12 @@ def write_report(tables: Tables, out: Path, pair_pages: int = PAIR_PAGES, jobs: 
     the pairs shown, not with the corpus (`dedup.store`). jobs: worker processes rendering pages;
     csv_raw: outlets.csv's cells as they are (see the module docstring)."""
     check_pair_pages(pair_pages)
+    tables = Frames.read_once(tables)
     shown = telling_pairs(tables.table("pairs"), pair_pages)
     (out / "summary.md").write_text(summary(tables, shown, pair_pages), encoding="utf-8")
     table = outlets(tables.table("documents"), tables.table("pairs")).round(FLOAT_DIGITS)
     (table if csv_raw else csv_safe(table)).to_csv(out / "outlets.csv", index=False, lineterminator="\n")
-    return [out / "summary.md", out / "outlets.csv", *write_html(tables, out, shown, pair_pages, jobs)]
+    return [out / "summary.md", out / "outlets.csv", *write_html(tables, out, shown, pair_pages, jobs, table)]
 
 
 def check_pair_pages(pair_pages: int) -> None:

@@ -990,7 +990,7 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
     dayfirst: as in `dedup.api.scan`.
     """
     params = params or Params()
-    if params.skip_same_source or params.within_days is not None:
+    if params.filters_pairs:
         raise ValueError("the pair filters (skip_same_source, within_days) are not on the Spark engine yet: "
                          "scan with the local engine, or filter pairs.parquet by source and date")
     spark = spark or session(master)

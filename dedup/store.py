@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 TABLES = ("documents", "pairs", "clusters", "groups", "matches", "passages", "facts")  # a run's tables
+WHOLE_TABLES = ("documents", "pairs", "clusters", "groups")  # the tables the report reads whole
 PAIR_TABLES = ("matches", "passages", "facts")  # the tables with rows per pair, read a pair at a time
 READ_BATCH = 200_000  # rows of a stored per-pair table read at a time
 
@@ -55,16 +56,27 @@ def records_by_pair(table: pd.DataFrame) -> dict[frozenset[str], list[dict[str, 
 
 @dataclass
 class Frames:
-    """Tables held in memory as DataFrames."""
+    """Tables held in memory as DataFrames; rows_of: the tables to read the per-pair rows of the
+    tables not held from, if any."""
 
     frames: Mapping[str, pd.DataFrame]
     manifest: dict[str, Any]
+    rows_of: Tables | None = None
+
+    @classmethod
+    def read_once(cls, tables: Tables) -> Frames:
+        """The tables with those read whole (`WHOLE_TABLES`) in memory, the per-pair rows read
+        where they are: a report asks for the whole tables many times, and a stored scan would
+        read each from disk every time."""
+        return cls({name: tables.table(name) for name in WHOLE_TABLES}, tables.manifest, tables)
 
     def table(self, name: str) -> pd.DataFrame:
         return self.frames[name]
 
     def pair_rows(self, name: str, pairs: pd.DataFrame) -> pd.DataFrame:
-        return of_pairs(self.frames[name], pairs)
+        if self.rows_of is None or name in self.frames:
+            return of_pairs(self.frames[name], pairs)
+        return self.rows_of.pair_rows(name, pairs)
 
 
 class StoreError(ValueError):
