@@ -44,7 +44,7 @@ from dedup.credits import attribution_drift
 from dedup.facts import FACT_COLUMNS, number_drift, quotation_drift, shared_quotations
 from dedup.parallel import concat_parts, map_chunks, pair_chunks, shared_strings, strings_at
 from dedup.params import Params
-from dedup.relate import LINKED, ORIENT_COLUMNS, document_dates, orient_pair
+from dedup.relate import LINKED, ORIENT_COLUMNS, document_dates, document_pages, orient_pair
 from dedup.verify import (
     LOOSE,
     MERGED_SHARE,
@@ -347,6 +347,7 @@ class _Corpus:
     texts: Any                      # the documents' texts (`dedup.parallel.shared_strings`)
     position: dict[str, int]        # doc_id -> its row in texts
     dates: dict[str, pd.Timestamp]
+    pages: dict[str, str]           # doc_id -> `dedup.relate.page_key` of its url, for telling re-captures
     columns: dict[str, np.ndarray]
     index: SentenceIndex
     verified: PairSimilarities  # the pairs' similarities verification kept
@@ -378,16 +379,18 @@ def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, 
                 pd.DataFrame(columns=PASSAGE_COLUMNS), pd.DataFrame(columns=FACT_COLUMNS))
     # A rejected record may repeat an ok document's id: only ok documents were segmented and paired.
     documents = documents[documents.status == "ok"]
+    paired = pair_documents(pairs)
     if index is None:
         assert unit_hashes is not None, "align builds the sentence index from the unit hashes"
-        index = SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(pairs))
+        index = SentenceIndex.build(segments, unit_hashes, params, jobs, paired)
     columns = {c: segments[c].to_numpy() for c in ("start", "end", "para_no")}
     columns["furniture"] = furniture(segments, documents, {frozenset(p) for p in zip(pairs.doc_a, pairs.doc_b)},
                                      repeated_furniture, jobs)
     columns = {c: values[index.segment_rows] for c, values in columns.items()}  # rows as the index numbers them
     columns["stated"] = statements(index, np.arange(len(index.segment_rows)), params)
     corpus = _Corpus(pairs, shared_strings(documents.text), {doc: i for i, doc in enumerate(documents.doc_id)},
-                     document_dates(documents), columns, index, verified or {}, params)
+                     document_dates(documents), document_pages(documents[documents.doc_id.isin(paired)]), columns,
+                     index, verified or {}, params)
     parts = map_chunks(_align_rows, corpus, pair_chunks(len(pairs), jobs), jobs)
     orientation = pd.DataFrame([o for part in parts for o in part[0]], columns=ORIENT_COLUMNS,
                                index=pairs.index, dtype=object)
@@ -414,7 +417,7 @@ def _align_rows(corpus: _Corpus, part: slice) -> tuple[list[list], pd.DataFrame,
         pair_passages = align_pair(a, b, corpus.index, corpus.params, pair.relation in LINKED,
                                    corpus.verified.get((a.doc, b.doc)))
         inserted = {side.doc for side, kind in ((a, "dropped"), (b, "added")) if _inserts(pair_passages, kind)}
-        first, *oriented = orient_pair(pair, corpus.dates, corpus.params, inserted)
+        first, *oriented = orient_pair(pair, corpus.dates, corpus.params, inserted, corpus.pages)
         orientation.append(oriented)
         if first == b.doc:
             a, b, pair_passages = b, a, [_flipped(p) for p in pair_passages]

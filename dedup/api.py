@@ -36,7 +36,9 @@ from dedup.store import TABLES, of_pairs
 from dedup.verify import SentenceIndex, pair_documents, verify
 from dedup.weights import DocumentFrequencies
 
-LIBRARIES = ("dedup", "datasketch", "rapidfuzz", "pandas", "numpy", "scipy", "numba")
+# What the output depends on: the scan's libraries, matplotlib for the plots, the web extra's for pages.
+LIBRARIES = ("dedup", "datasketch", "rapidfuzz", "pandas", "numpy", "scipy", "numba", "matplotlib",
+             "trafilatura", "warcio", "w3lib", "tldextract")
 PREPARE_BATCH = 10_000  # documents segmented at a time: bounds a worker's memory
 DEFAULT_PARAMS = Params()  # built once: a Params checks its LSH banding, which takes tens of milliseconds
 
@@ -221,6 +223,7 @@ def build_manifest(params: Params, input_sha256: str, *, statuses: dict[str, int
             "records": sum(statuses.values()),
             "ok": statuses.get("ok", 0),
             "rejected": statuses.get("rejected", 0),
+            "skipped": statuses.get("skipped", 0),  # records that are no documents (WARC requests, images)
             "sentences": sentences,
             "fingerprinted_sentences": fingerprinted,
             "candidates": sum(by_path.values()),

@@ -53,7 +53,7 @@ def _params(**values: object) -> Params:
 
 @app.command()
 def scan(
-    paths: Annotated[list[Path], typer.Argument(help="Folders of .txt/.md files, or .jsonl, .csv, .tsv, .parquet files.")],
+    paths: Annotated[list[Path], typer.Argument(help="Folders of .txt/.md/.html files, or .jsonl, .csv, .tsv, .parquet files, or web archives (.warc, .warc.gz, .arc).")],
     out: Annotated[Path | None, typer.Option(help="Output folder; a run replaces the files an earlier run wrote there.", show_default="reports/<first path's name>")] = None,
     metadata: Annotated[Path | None, typer.Option(help="CSV with a 'file' column adding id/source/title/date/url to document files.")] = None,
     id_field: Annotated[str, typer.Option(help="Input column/key holding the document id.")] = "id",
@@ -62,6 +62,8 @@ def scan(
     source_field: Annotated[str, typer.Option(help="Input column/key holding the outlet/source.")] = "source",
     title_field: Annotated[str, typer.Option(help="Input column/key holding the title.")] = "title",
     url_field: Annotated[str, typer.Option(help="Input column/key holding the URL.")] = "url",
+    author_field: Annotated[str, typer.Option(help="Input column/key holding the author (byline).")] = "author",
+    html_field: Annotated[str, typer.Option(help="Input column/key holding an HTML page to take the main text and metadata from (the record's own fields win; needs pip install 'dedup[web]').")] = "",
     strict: Annotated[bool, typer.Option(help="Stop at the first bad record instead of reporting it.")] = False,
     dayfirst: Annotated[bool | None, typer.Option("--dayfirst/--monthfirst", help="Read numeric dates that could be either (02/03/2005) day first or month first [default: month first, with a warning].")] = None,
     keep: Annotated[str, typer.Option(help="Which copy a duplicate cluster keeps: earliest, longest or sources.")] = Params.keep,
@@ -91,7 +93,7 @@ def scan(
                      max_bucket=max_bucket, credits=tuple(credit) if credit else None,
                      skip_same_source=skip_same_source, within_days=within_days)
     fields = Fields(id=id_field, text=text_field, date=date_field, source=source_field,
-                    title=title_field, url=url_field)
+                    title=title_field, author=author_field, url=url_field, html=html_field)
     out = out or _default_out(paths[0])
     jobs = jobs or cores()
     if engine not in ("local", "spark"):
@@ -132,14 +134,15 @@ def _print_written(out: Path, written: list[Path], tables_only: bool) -> None:
 def _print_counts(manifest: dict) -> None:
     counts = manifest["counts"]
     relations = ", ".join(f"{n} {r}" for r, n in counts["relations"].items() if n and r != "rejected")
-    typer.echo(f"{counts['ok']} documents scanned ({counts['rejected']} rejected), "
+    skipped = f", {counts['skipped']} skipped as no documents" if counts.get("skipped") else ""
+    typer.echo(f"{counts['ok']} documents scanned ({counts['rejected']} rejected{skipped}), "
                f"{counts['candidates']} candidate pairs, {relations or 'no relations'}.")
     if note := skipped_note(counts):
         typer.echo(note)
     if note := capped_note(manifest):
         typer.echo(note)
     if not counts["ok"]:
-        typer.echo(f"No document was accepted: all {counts['records']} records were rejected "
+        typer.echo(f"No document was accepted: all {counts['records']} records were rejected or skipped "
                    "(documents.csv gives each one's reason).")
 
 

@@ -29,7 +29,7 @@ from dedup.candidates import capped_note
 from dedup.facts import FACTS
 from dedup.outlets import outlets
 from dedup.parallel import chunks, map_chunks
-from dedup.relate import LINKED, MATCH_LEVELS
+from dedup.relate import LINKED, MATCH_LEVELS, shown_reason
 from dedup.store import Tables, records_by_pair
 
 PAIR_DIR = "pairs"
@@ -49,13 +49,15 @@ Parts = list[tuple[str, bool]] | None  # a passage side as (text, changed) runs;
 
 
 def write_html(tables: Tables, out: Path, shown: pd.DataFrame | None = None, limit: int = PAIR_PAGES,
-               jobs: int = 1, outlet_table: pd.DataFrame | None = None) -> list[Path]:
+               jobs: int = 1, outlet_table: pd.DataFrame | None = None,
+               plots: Mapping[str, str] | None = None) -> list[Path]:
     """Write ``out/index.html`` and ``out/pairs/pair-NNNN.html`` per shown pair; return the paths.
 
     shown: the related pairs given a page (default all; see `dedup.report.telling_pairs`), in
     the order of their numbers; limit: the most rows of any other list on the index; jobs:
     worker processes rendering the pair pages; outlet_table: the scan's outlets table
-    (`dedup.outlets`), when already made. Reads the
+    (`dedup.outlets`), when already made; plots: the href of each plot drawn (`dedup.plots`,
+    by name), shown in their sections. Reads the
     documents, pairs, groups and clusters tables, and the shown pairs' passages and facts.
     `dedup.report.write` writes into a new folder and removes an earlier run's pages when it
     moves these into place.
@@ -71,7 +73,7 @@ def write_html(tables: Tables, out: Path, shown: pd.DataFrame | None = None, lim
     if outlet_table is None:
         outlet_table = outlets(records, pairs)
     index = _index_page(tables, records, related, shown, [f"{PAIR_DIR}/{name}" for name in names], limit,
-                        outlet_table)
+                        outlet_table, plots or {})
     pages = [(pair_dir / name, pair) for name, pair in zip(names, shown.to_dict("records"))]
     state = (pages, documents, passages, facts)
     written = map_chunks(_write_pages, state, chunks(len(pages), jobs), jobs)
@@ -142,7 +144,7 @@ def _within_budget(rows: Sequence[Mapping[str, Any]]) -> int:
 
 
 def _index_page(tables: Tables, records: pd.DataFrame, related: pd.DataFrame, shown: pd.DataFrame,
-                pair_hrefs: Sequence[str], limit: int, outlet_table: pd.DataFrame) -> str:
+                pair_hrefs: Sequence[str], limit: int, outlet_table: pd.DataFrame, plots: Mapping[str, str]) -> str:
     """index.html: counts, story groups, duplicate clusters, timeline, sources, pairs, documents.
     Each list shows at most limit rows and says how many more there are; the documents list
     holds every document the page names, and the first limit others."""
@@ -175,7 +177,7 @@ def _index_page(tables: Tables, records: pd.DataFrame, related: pd.DataFrame, sh
         undated=len(scanned) - len(dated), sources=sources[:limit],
         documents=[doc | {key: _text(placed.get(doc["doc_id"], {}).get(key)) for key in ("cluster_id", "story_id")}
                    for doc in ok.values()],
-        rejected=rejected, more={name: max(0, count) for name, count in more.items()})
+        rejected=rejected, more={name: max(0, count) for name, count in more.items()}, plots=plots)
 
 
 def safe_href(url: str) -> str:
@@ -286,7 +288,7 @@ def _facts(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _pair_link(number: int, pair: Mapping[str, Any], href: str, ok: Mapping[str, dict[str, str]]) -> dict[str, Any]:
     return {"number": number, "href": href,
-            "relation": _text(pair["relation"]), "reason": _text(pair["reason"]),
+            "relation": _text(pair["relation"]), "reason": _text(shown_reason(pair)),
             "a": ok[pair["doc_a"]], "b": ok[pair["doc_b"]], "jaccard": _number(pair["jaccard"])}
 
 

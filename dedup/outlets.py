@@ -12,7 +12,8 @@ The `outlets` table, one row per source of a scanned document ("" when a
 document has none), most documents first: source, documents, copies (its
 documents that reuse another source's earlier text), originality, takes_from
 and gives_to (the sources it takes most from and that take most from it, as
-``name (pairs)``, three at most, most first), median_delay_days (from its text
+``name (copies)``, three at most, most first: a copy counts once per source it took
+from, however many of that source's texts it matched), median_delay_days (from its text
 to another source's copy, both dated; empty when none is).
 """
 
@@ -30,7 +31,7 @@ NAMED = 3  # sources named in takes_from and gives_to
 def outlets(documents: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     """The outlets table (see the module docstring) of a scan's documents and pairs tables."""
     scanned = documents[documents.status == "ok"]
-    source_of = pd.Series(scanned.source.fillna("").astype(str).to_numpy(), index=scanned.doc_id.to_numpy())
+    source_of = _sources(scanned)
     date_of = pd.Series(pd.to_datetime(scanned.date.fillna("").astype(str), format="%Y-%m-%d",
                                        errors="coerce").to_numpy(), index=scanned.doc_id.to_numpy())
     flows = _flows(pairs, source_of)
@@ -51,6 +52,19 @@ def outlets(documents: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
+def copying(documents: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Who copies whom: the copies across two sources, from related pairs with a known direction,
+    counted by the origin's source (rows) and the copy's (columns), each copy once per origin
+    source; empty when there are none."""
+    taken = _taken(_flows(pairs, _sources(documents[documents.status == "ok"])))
+    return taken.groupby(["origin_source", "copy_source"]).size().unstack(fill_value=0)
+
+
+def _sources(scanned: pd.DataFrame) -> pd.Series:
+    """doc_id → source ("" for none) of the scanned documents."""
+    return pd.Series(scanned.source.fillna("").astype(str).to_numpy(), index=scanned.doc_id.to_numpy())
+
+
 def _flows(pairs: pd.DataFrame, source_of: pd.Series) -> pd.DataFrame:
     """Per directed related pair across two sources: origin, copy, their sources, and the share
     of the copy's text found in the origin."""
@@ -66,9 +80,15 @@ def _flows(pairs: pd.DataFrame, source_of: pd.Series) -> pd.DataFrame:
     return flows[flows.origin_source != flows.copy_source].reset_index(drop=True)
 
 
+def _taken(flows: pd.DataFrame) -> pd.DataFrame:
+    """One flow per copy and origin source: a copy counts once however many texts of a source it
+    matched (two captures of one page, a story and its update)."""
+    return flows.drop_duplicates(["copy_doc", "origin_source"])
+
+
 def _most(flows: pd.DataFrame, by: str, other: str) -> pd.Series:
-    """Per value of by: the NAMED values of other it meets most, as "name (count); ...", most first."""
-    counts = flows.groupby([by, other]).size().rename("n").reset_index()
+    """Per value of by: the NAMED values of other it meets most, as "name (copies); ...", most first."""
+    counts = _taken(flows).groupby([by, other]).size().rename("n").reset_index()
     counts = counts.sort_values([by, "n", other], ascending=[True, False, True], kind="stable")
     named: dict[str, str] = {}
     for key, rows in counts.groupby(by, sort=False):

@@ -1,11 +1,14 @@
 """Read the inputs into the ``documents`` table: one row per input record, accepted or not.
 
-Inputs are folders of ``.txt``/``.md`` files (one document per file), single ``.txt``/``.md``
-files, and record files: ``.jsonl``/``.ndjson``, ``.csv``, ``.tsv`` and ``.parquet``.
-A metadata CSV can add ids, sources, titles, dates and urls to the document files.
+Inputs are folders of ``.txt``/``.md`` and ``.html``/``.htm`` files (one document per file),
+single such files, and record files: ``.jsonl``/``.ndjson``, ``.csv``, ``.tsv``, ``.parquet``,
+and web archives, ``.warc``/``.warc.gz``/``.arc``/``.arc.gz`` (one record per WARC record).
+A page (an HTML file, a WARC response, a record's ``Fields.html`` column) gives its main text
+and its metadata as `dedup.web` extracts them, with the ``web`` extra installed.
+A metadata CSV can add ids, sources, titles, authors, dates and urls to the document files.
 Folders are read recursively; names starting with "." (files and folders: ``.git``,
-``.DS_Store``) are skipped; any other file in a folder that is not ``.txt``/``.md`` becomes a
-rejected row naming its type (its id keeps its extension), so the table accounts for it.
+``.DS_Store``) are skipped; any other file in a folder becomes a rejected row naming its type
+(its id keeps its extension), so the table accounts for it.
 Inputs that hold no record at all (an empty folder, an empty JSONL file, a CSV with a header
 alone, a Parquet file without rows) are an InputError naming each path and why.
 
@@ -19,7 +22,7 @@ Columns of the documents table, all strings, in this order:
 ``text``
     The text as decoded, a leading BOM and control characters removed (below); "" when
     nothing could be read. Character offsets in other tables (passages) count in this text.
-``source``, ``date``, ``title``, ``url``
+``source``, ``date``, ``title``, ``author``, ``url``
     "" when absent, but for a ``.txt``/``.md`` file that no metadata titles, ``title`` is its
     text's first non-empty line (stripped, a Markdown heading's ``#`` marks removed), cut to
     200 characters with "…"; records in record files get no title but their own.
@@ -34,9 +37,12 @@ Columns of the documents table, all strings, in this order:
     names (``utf-16-le``, ``utf-32-be``...), else the one chardet detects (``cp1252``,
     ``gb18030``, ``cp932``, ``utf-16-le`` without a BOM...); "" for a file that is not text.
 ``status``
-    ``ok`` or ``rejected``.
+    ``ok``, ``rejected`` (a record that should have been a document and cannot be one: empty,
+    undecodable, a duplicate id, a truncated WARC record), or ``skipped`` (a record that is no
+    document: a WARC request or ``revisit`` record, an image, a redirect, a page without main
+    text; ``--strict`` does not stop at one).
 ``reason``
-    Why the record was rejected ("" when ok).
+    Why the record was rejected or skipped ("" when ok).
 ``warning``
     Non-fatal notes joined by "; " ("" when none).
 
@@ -68,19 +74,23 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import islice
 from pathlib import Path, PurePosixPath
+from types import ModuleType
+from typing import Any
 
 import chardet
 import pandas as pd
 from chardet.enums import EncodingEra
 
-COLUMNS = ("doc_id", "text", "source", "date", "title", "url",
+COLUMNS = ("doc_id", "text", "source", "date", "title", "author", "url",
            "origin", "encoding", "status", "reason", "warning")
 
 DOCUMENT_SUFFIXES = (".txt", ".md")
+HTML_SUFFIXES = (".html", ".htm")
+WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 DELIMITERS = {".csv": ",", ".tsv": "\t"}
 PARQUET_SUFFIX = ".parquet"
@@ -118,7 +128,9 @@ class Fields:
     date: str = "date"
     source: str = "source"
     title: str = "title"
+    author: str = "author"
     url: str = "url"
+    html: str = ""  # a column of HTML pages to take the text and metadata from ("": none)
 
 
 class InputError(ValueError):
@@ -138,8 +150,10 @@ class _Record:
     values: dict[str, object]
     encoding: str
     problem: str = ""
-    # Path relative to its folder (or the file name) for .txt/.md documents, which metadata may name.
+    # Path relative to its folder (or the file name) for .txt/.md/.html documents, which metadata may name.
     file: str | None = None
+    skipped: str = ""  # why the record is no document (a WARC request, an image): counted, not scanned
+    warning: str = ""
 
 
 def documents_table(records: Iterable[Mapping[str, str]]) -> pd.DataFrame:
@@ -257,12 +271,18 @@ def _read_path(path: Path, fields: Fields, root: Path) -> Iterator[_Record]:
         for relative in _folder_files(path):
             if relative.lower().endswith(DOCUMENT_SUFFIXES):
                 yield _read_document(path / relative, relative, fields, root)
+            elif relative.lower().endswith(HTML_SUFFIXES):
+                yield _read_html_file(path / relative, relative, fields, root)
             else:
                 yield _unsupported_file(path / relative, root)
     elif not path.exists():
         raise InputError(f"no such file or folder: {path.as_posix()}")
     elif suffix in DOCUMENT_SUFFIXES:
         yield _read_document(path, path.name, fields, root)
+    elif suffix in HTML_SUFFIXES:
+        yield _read_html_file(path, path.name, fields, root)
+    elif path.name.lower().endswith(WARC_SUFFIXES):
+        yield from _read_warc(path, fields, root)
     elif suffix in JSONL_SUFFIXES:
         yield from _read_jsonl(path, file_id(path, root))
     elif suffix in DELIMITERS:
@@ -270,8 +290,8 @@ def _read_path(path: Path, fields: Fields, root: Path) -> Iterator[_Record]:
     elif suffix == PARQUET_SUFFIX:
         yield from _read_parquet(path, file_id(path, root))
     else:
-        raise InputError(f"unsupported input '{path.as_posix()}': expected a folder, "
-                         ".txt, .md, .jsonl, .ndjson, .csv, .tsv or .parquet")
+        raise InputError(f"unsupported input '{path.as_posix()}': expected a folder, .txt, .md, .html, .htm, "
+                         ".jsonl, .ndjson, .csv, .tsv, .parquet, .warc, .warc.gz, .arc or .arc.gz")
 
 
 def _folder_files(folder: Path) -> list[str]:
@@ -288,7 +308,7 @@ def _unsupported_file(path: Path, root: Path) -> _Record:
     so it cannot take a document's id (notes.json beside notes.txt)."""
     kind = f"file type '{path.suffix.lower()}'" if path.suffix else "file without an extension"
     return _Record(path.as_posix(), _relative(path, root).as_posix(), {}, "",
-                   f"unsupported {kind} in a folder (folders are read for .txt and .md files; "
+                   f"unsupported {kind} in a folder (folders are read for .txt, .md, .html and .htm files; "
                    "pass record files by path)")
 
 
@@ -299,6 +319,50 @@ def _read_document(path: Path, relative: str, fields: Fields, root: Path) -> _Re
     except _NotText as error:
         return _Record(path.as_posix(), fallback_id, {}, "", str(error), relative)
     return _Record(path.as_posix(), fallback_id, {fields.text: text}, encoding, file=relative)
+
+
+def _read_html_file(path: Path, relative: str, fields: Fields, root: Path) -> _Record:
+    """An .html/.htm file as a document: its main text and the page's metadata (`dedup.web`)."""
+    found = _web().page(_read_bytes(path), _detected_encoding)
+    if found is None:
+        return _Record(path.as_posix(), file_id(path, root), {}, "", file=relative, skipped=NO_MAIN_TEXT)
+    return _Record(path.as_posix(), file_id(path, root), _page_values(found, fields), found.encoding, file=relative)
+
+
+def _read_warc(path: Path, fields: Fields, root: Path) -> Iterator[_Record]:
+    """Each record of a WARC/ARC file, in file order, numbered from 1 (`dedup.web.warc_entries`);
+    the fallback id base is the file's without ``.warc``/``.arc`` and ``.gz``."""
+    web = _web()
+    base_id = file_id(path, root)
+    base_id = base_id.removesuffix(".warc").removesuffix(".arc")
+    try:
+        for entry in web.warc_entries(path, _detected_encoding):
+            values, encoding = ({}, "") if entry.page is None else (_page_values(entry.page, fields),
+                                                                   entry.page.encoding)
+            yield _Record(f"{path.as_posix()}:{entry.number}", f"{base_id}:{entry.number}", values, encoding,
+                          entry.problem, skipped=entry.skipped, warning=entry.warning)
+    except OSError as error:
+        raise InputError(f"cannot read {path.as_posix()}: {error.strerror or error}") from error
+
+
+NO_MAIN_TEXT = "no main text in the page (a section front, a form …)"
+
+
+def _web() -> ModuleType:
+    """dedup.web, once its libraries are known to import (an InputError of one line if not)."""
+    from dedup import web
+
+    try:
+        web.require()
+    except web.MissingExtra as error:
+        raise InputError(f"reading web pages {error}") from error
+    return web
+
+
+def _page_values(page: Any, fields: Fields) -> dict[str, object]:
+    """A `dedup.web.Page` as a record's values, keyed by the input names of fields."""
+    return {fields.text: page.text, fields.title: page.title, fields.author: page.author, fields.date: page.date,
+            fields.url: page.url, fields.source: page.source}
 
 
 def _read_jsonl(path: Path, base_id: str) -> Iterator[_Record]:
@@ -389,13 +453,28 @@ def _decode(data: bytes) -> tuple[str, str]:
             return data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             pass
-    encoding: str | None = chardet.detect(data, encoding_era=EncodingEra.MODERN_WEB, prefer_superset=True,
-                                          compat_names=False)["encoding"]
+    encoding = _chardet(data)
     if nul and not (encoding or "").startswith(("utf-16", "utf-32")):
         raise _NotText("binary file (NUL byte)")
     if encoding is None:
         raise _NotText(NOT_TEXT)
     return _decoded(data, encoding), encoding
+
+
+def _chardet(data: bytes) -> str | None:
+    """The encoding chardet detects among those of the modern web and Windows, a subset read as its superset."""
+    found: str | None = chardet.detect(data, encoding_era=EncodingEra.MODERN_WEB, prefer_superset=True,
+                                       compat_names=False)["encoding"]
+    return found
+
+
+def _detected_encoding(data: bytes) -> str | None:
+    """An undeclared page's encoding, as `_decode` finds a file's: UTF-8 when it decodes, else chardet's."""
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return _chardet(data)
 
 
 def _decoded(data: bytes, encoding: str) -> str:
@@ -449,7 +528,7 @@ def _read_metadata(path: Path, fields: Fields) -> Iterator[tuple[str, str, dict[
     reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
     if "file" not in reader.fieldnames:
         raise InputError(f"metadata {path.as_posix()} has no 'file' column")
-    overridable = (fields.id, fields.source, fields.title, fields.date, fields.url)
+    overridable = (fields.id, fields.source, fields.title, fields.author, fields.date, fields.url)
     for row in reader:
         where = f"{path.as_posix()}:{reader.line_num}"
         file = _as_str(row.get("file"))
@@ -462,6 +541,8 @@ def _read_metadata(path: Path, fields: Fields) -> Iterator[tuple[str, str, dict[
 def _to_row(record: _Record, fields: Fields, dayfirst: bool | None = None) -> dict[str, str]:
     """The documents-table row for a record from any input format, its control characters
     removed (validation comes later); dayfirst: as in `read_documents`."""
+    if fields.html:
+        record = _with_page(record, fields)
     values = record.values
     clean = _Cleaner()
     text, text_problem = _text_of(values, fields.text)
@@ -473,16 +554,34 @@ def _to_row(record: _Record, fields: Fields, dayfirst: bool | None = None) -> di
         "source": clean(_as_str(values.get(fields.source))),
         "date": day,
         "title": clean(_as_str(values.get(fields.title))) or _title_of(record, text),
+        "author": clean(_as_str(values.get(fields.author))),
         "url": clean(_as_str(values.get(fields.url))),
         "origin": clean(record.origin),
         "encoding": record.encoding,
-        "status": "",
-        "reason": record.problem or text_problem,
+        "status": "skipped" if record.skipped else "",
+        "reason": record.skipped or record.problem or text_problem,
     }
     encoding_warning = f"decoded as {record.encoding}" if record.encoding not in ("utf-8", "") else ""
     control_warning = f"removed {clean.removed} control characters" if clean.removed else ""
-    row["warning"] = "; ".join(note for note in (encoding_warning, control_warning, date_warning) if note)
+    notes = (record.warning, encoding_warning, control_warning, date_warning)
+    row["warning"] = "; ".join(note for note in notes if note)
     return row
+
+
+def _with_page(record: _Record, fields: Fields) -> _Record:
+    """A record whose fields.html column holds a page: its text and metadata from the page, the
+    record's own fields winning; skipped when the page has no main text."""
+    markup = record.values.get(fields.html)
+    if _is_missing(markup) or record.problem:
+        return record
+    if not isinstance(markup, str):
+        return replace(record, problem=f"'{fields.html}' is not a string")
+    found = _web().page_of_text(markup, _as_str(record.values.get(fields.url)))
+    if found is None:
+        return replace(record, skipped=NO_MAIN_TEXT)
+    own = {name: value for name, value in record.values.items()
+           if name not in (fields.html, fields.text) and _as_str(value)}
+    return replace(record, values={**_page_values(found, fields), **own})
 
 
 def _title_of(record: _Record, text: str) -> str:
@@ -571,6 +670,8 @@ def _validate(rows: list[dict[str, str]], min_chars: int, strict: bool, first_or
     """Reject empty, short and duplicate-id records, and set every row's status;
     first_origin: doc_id -> origin of the records accepted so far, updated."""
     for row in rows:
+        if row["status"] == "skipped":  # no document, so no document's rules
+            continue
         row["reason"] = (row["reason"] or _length_problem(row["text"], min_chars)
                          or _duplicate_problem(row, first_origin))
         row["status"] = "rejected" if row["reason"] else "ok"

@@ -47,7 +47,9 @@ weighs what it is: little.
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -170,10 +172,13 @@ def oriented(pairs: pd.DataFrame, orientation: pd.DataFrame) -> pd.DataFrame:
     return pairs.join(orientation).fillna({column: "" for column in ORIENT_COLUMNS})
 
 
-def orient_pair(row, dates: dict[str, pd.Timestamp], params: Params,
-                inserted: set[str]) -> tuple[str, str, str, str]:
+def orient_pair(row, dates: dict[str, pd.Timestamp], params: Params, inserted: set[str],
+                pages: dict[str, str]) -> tuple[str, str, str, str]:
     """(read_first, source_doc or "", direction, reason): which text of a pair came first.
 
+    * ``recapture``: both texts are captures of one page (the same `page_key` of their
+      url; pages: doc_id → page key, `document_pages`): the page fetched twice, or updated
+      in place, not syndication. The earlier capture, if the dates tell, is the source.
     * ``dated``: both texts have a date and they differ; the earlier is the source.
     * ``contained``: one text reappears nearly whole (≥ copy_share) in the other,
       makes up most of it (≥ cover_share), and the other has editorial text
@@ -185,6 +190,9 @@ def orient_pair(row, dates: dict[str, pd.Timestamp], params: Params,
       the text that reappears, so the other's additions show as added.
     """
     date_a, date_b = dates.get(row.doc_a, pd.NaT), dates.get(row.doc_b, pd.NaT)
+    page = pages.get(row.doc_a)
+    if page and page == pages.get(row.doc_b):
+        return _recapture(row.doc_a, row.doc_b, date_a, date_b, page)
     if pd.notna(date_a) and pd.notna(date_b) and date_a != date_b:
         first, then = (row.doc_a, row.doc_b) if date_a < date_b else (row.doc_b, row.doc_a)
         return first, first, "dated", (f"{first} is dated {min(date_a, date_b):%Y-%m-%d}, "
@@ -206,6 +214,45 @@ def orient_pair(row, dates: dict[str, pd.Timestamp], params: Params,
         return first, "", "unknown", (f"{inner} reappears nearly whole in {outer}, whose extra text all follows "
                                       f"it: {outer} extended or {inner} trimmed, and {dating}")
     return first, "", "unknown", f"neither text is nearly whole inside the other, and {dating}"
+
+
+def _recapture(doc_a: str, doc_b: str, date_a: pd.Timestamp, date_b: pd.Timestamp,
+               page: str) -> tuple[str, str, str, str]:
+    why = f"both are captures of one page ({page}): a re-capture, not syndication"
+    if pd.notna(date_a) and pd.notna(date_b) and date_a != date_b:
+        first, then = (doc_a, doc_b) if date_a < date_b else (doc_b, doc_a)
+        return first, first, "recapture", f"{why}; {first} is dated {min(date_a, date_b):%Y-%m-%d}, " \
+                                          f"{then} {max(date_a, date_b):%Y-%m-%d}"
+    return doc_a, "", "recapture", f"{why}; the dates do not tell which came first"
+
+
+# Query parameters that track a visit, not name a page: a page fetched from two links keeps one key.
+TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid|ocid)$", re.IGNORECASE)
+
+
+def page_key(url: str) -> str:
+    """The page a URL names, for telling captures of one page: scheme (http or https alike),
+    ``www.``, port 80/443, fragment, trailing slash and tracking parameters aside; "" for no URL."""
+    parts = urlsplit(url.strip())
+    if not parts.netloc:
+        return ""
+    host = (parts.hostname or "").removeprefix("www.")
+    port = f":{parts.port}" if parts.port not in (None, 80, 443) else ""
+    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                             if not TRACKING.match(k)))
+    return f"{host}{port}{parts.path.rstrip('/') or '/'}" + (f"?{query}" if query else "")
+
+
+def shown_reason(pair: Any) -> str:
+    """A pair's reason as the reports list it: a re-capture of one page says so."""
+    recaptured = str(pair.get("direction") or "") == "recapture"
+    return str(pair["reason"]) + ("; a re-capture of one page, not syndication" if recaptured else "")
+
+
+def document_pages(documents: pd.DataFrame) -> dict[str, str]:
+    """doc_id → `page_key` of its url, for the documents that have one."""
+    return {doc: key for doc, url in zip(documents.doc_id, documents.url.fillna("").astype(str))
+            if (key := page_key(url))}
 
 
 def document_dates(documents: pd.DataFrame) -> dict[str, pd.Timestamp]:

@@ -51,14 +51,16 @@ from dedup.facts import FACTS
 from dedup.html import INDEX, PAIR_DIR, PAIR_PAGES, pair_page, reappears, write_html
 from dedup.outlets import outlets
 from dedup.parallel import chunks, map_chunks
-from dedup.relate import LINKED
+from dedup.plots import PLOT_DIR, PLOTS, write_plots
+from dedup.relate import LINKED, shown_reason
 from dedup.store import TABLES, Frames, StoredScan, StoreError, Tables, records_by_pair
 
 FLOAT_DIGITS = 4
 CSV_ROWS = 100_000  # rows of a table one worker writes at a time
 EXCERPT_CHARS = 160
 MARKER = "dedup-complete.json"  # written last: the folder holds one whole run
-REPORT_FILES = ("summary.md", "outlets.csv", INDEX)  # and pairs/pair-NNNN.html
+PLOT_FILES = tuple(f"{PLOT_DIR}/{name}.svg" for name in PLOTS)
+REPORT_FILES = ("summary.md", "outlets.csv", INDEX, *PLOT_FILES)  # and pairs/pair-NNNN.html
 RUN_FILES = (*(f"{name}.{ext}" for name in TABLES for ext in ("csv", "parquet")),
              "manifest.json", "timings.json", *REPORT_FILES)
 STAGING = ".dedup-staging-"
@@ -119,7 +121,10 @@ def write_report(tables: Tables, out: Path, pair_pages: int = PAIR_PAGES, jobs: 
     (out / "summary.md").write_text(summary(tables, shown, pair_pages), encoding="utf-8")
     table = outlets(tables.table("documents"), tables.table("pairs")).round(FLOAT_DIGITS)
     (table if csv_raw else csv_safe(table)).to_csv(out / "outlets.csv", index=False, lineterminator="\n")
-    return [out / "summary.md", out / "outlets.csv", *write_html(tables, out, shown, pair_pages, jobs, table)]
+    plots = write_plots(tables.table("documents"), tables.table("pairs"), tables.table("clusters"), out)
+    html = write_html(tables, out, shown, pair_pages, jobs, table, {name: f"{PLOT_DIR}/{path.name}"
+                                                                    for name, path in plots.items()})
+    return [out / "summary.md", out / "outlets.csv", *plots.values(), *html]
 
 
 def check_pair_pages(pair_pages: int) -> None:
@@ -248,6 +253,8 @@ def _remove_run(out: Path, kept: set[str]) -> None:
         page.unlink()
     if pages.is_dir() and not any(pages.iterdir()):
         pages.rmdir()
+    if (out / PLOT_DIR).is_dir() and not any((out / PLOT_DIR).iterdir()):
+        (out / PLOT_DIR).rmdir()
 
 
 def _host() -> str:
@@ -399,7 +406,9 @@ def summary(tables: Tables, shown: pd.DataFrame | None = None, limit: int = PAIR
 
     out = ["# dedup report\n",
            f"{counts['records']} records read: {counts['ok']} documents scanned, "
-           f"{counts['rejected']} rejected. {counts['candidates']} candidate pairs verified; "
+           f"{counts['rejected']} rejected" + (f", {counts['skipped']} skipped as no documents (WARC requests, "
+                                               "images, redirects …)" if counts.get("skipped") else "") +
+           f". {counts['candidates']} candidate pairs verified; "
            f"{counts['related']} related." + (f" {note}" if (note := skipped_note(counts)) else "") + "\n"]
 
     out.append("## Related pairs\n")
@@ -408,7 +417,7 @@ def summary(tables: Tables, shown: pd.DataFrame | None = None, limit: int = PAIR
             out.append(f"The {len(shown)} most telling of {len(related)}: those whose figures changed first, then "
                        "the most confident. `dedup report OUT --pair A B` renders the page of any other.\n")
         rows = [[r["relation"], label(r["doc_a"]), label(r["doc_b"]), f"{r['jaccard']:.2f}",
-                 f"{_pct(reappears(r, 'a'))} / {_pct(reappears(r, 'b'))}", r["reason"]]
+                 f"{_pct(reappears(r, 'a'))} / {_pct(reappears(r, 'b'))}", shown_reason(r)]
                 for r in shown.to_dict("records")]
         out.append(_md_table(["relation", "text A", "text B", "Jaccard", "A in B / B in A", "why"], rows))
         out.append(_more(len(shown), len(related), "related pairs", "pairs.csv"))

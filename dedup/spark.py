@@ -465,7 +465,8 @@ def validate(records: DataFrame, stages: _Stages, strict: bool = False) -> DataF
     checked = twice.groupBy("doc_id").applyInPandas(_first_id_wins, RECORDS.schema())
     rest = records.join(twice.select(KEY), KEY, "left_anti")
     validated = rest.select(RECORDS.names).unionByName(checked.select(RECORDS.names)).withColumn(
-        "status", F.when(F.col("reason") == "", "ok").otherwise("rejected"))
+        "status", F.when(F.col("status") == "skipped", "skipped")  # no document (dedup.read): no rule applies
+        .when(F.col("reason") == "", "ok").otherwise("rejected"))
     if strict:
         first = validated.filter(F.col("status") == "rejected").orderBy(KEY).select("origin", "reason").first()
         if first is not None:

@@ -176,3 +176,24 @@ def test_right_to_left_text_reads_right_to_left_beside_left_to_right_text(page, 
     assert cells.first.evaluate("e => getComputedStyle(e).textAlign") in ("start", "right")
     page.goto(demo_pair_url)
     assert set(_direction(page.locator("td.text:not(.absent)"))) == {"ltr"}
+
+
+@pytest.fixture(scope="module")
+def web_report(tmp_path_factory) -> Path:
+    """The web demo's report, scanned from its WARC: it has sources copying each other, and dates."""
+    out = tmp_path_factory.mktemp("web")
+    with chdir(ROOT):
+        dedup.scan("demo/web/crawl.warc.gz", progress=False).write(out, parquet=False)
+    return out
+
+
+@pytest.mark.parametrize("section, plot", [("sources", "copying.svg"), ("timeline", "spread.svg")])
+def test_the_index_shows_its_plots(page, web_report, section, plot):
+    page.goto((web_report / "index.html").as_uri())
+    image = page.locator(f"#{section} figure.plot img")
+    assert image.get_attribute("src") == f"plots/{plot}"
+    image.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete", arg=image.element_handle())
+    size = image.evaluate("img => [img.naturalWidth, img.naturalHeight, img.getBoundingClientRect().width]")
+    assert size[0] > 200 and size[1] > 100, f"{plot} did not load: {size}"  # the report's CSP lets it in
+    assert 0 < size[2] <= page.evaluate("document.documentElement.clientWidth")  # scaled to fit

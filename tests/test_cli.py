@@ -214,10 +214,10 @@ def test_a_folder_of_unsupported_files_gives_a_report_of_rejected_records(tmp_pa
     documents = pd.read_csv(out / "documents.csv", keep_default_na=False)
     assert documents.doc_id.tolist() == ["reut2-000.sgm", "reut2-001.sgm"]  # the hidden file stays unread
     assert set(documents.status) == {"rejected"}
-    assert set(documents.reason) == {"unsupported file type '.sgm' in a folder (folders are read for .txt and .md "
-                                     "files; pass record files by path)"}
+    assert set(documents.reason) == {"unsupported file type '.sgm' in a folder (folders are read for .txt, .md, "
+                                     ".html and .htm files; pass record files by path)"}
     assert "0 documents scanned (2 rejected)" in run.output
-    assert "all 2 records were rejected" in run.output
+    assert "all 2 records were rejected or skipped" in run.output
 
 
 @pytest.mark.parametrize("engine", [[], ["--low-memory"]])

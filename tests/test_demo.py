@@ -1,13 +1,12 @@
 """What the demo corpus must show: the AP rewrite, the WaPo summary, and no false folds."""
 
-import json
 from contextlib import chdir
 from pathlib import Path
 
 import pytest
 
 import dedup
-from dedup import report
+from tests.reports import assert_current
 
 ROOT = Path(__file__).resolve().parent.parent
 AP, PARAPHRASE = "004_90b2515fab799f03", "002_3514be37b1a43906"
@@ -61,22 +60,5 @@ def test_no_two_demo_articles_share_a_duplicate_cluster(demo):
 
 def test_committed_demo_report_is_current(demo, tmp_path):
     """reports/demo must be what `make demo` writes today (regenerate it with make demo)."""
-    committed = ROOT / "reports" / "demo"
     demo.write(tmp_path, parquet=False)
-    for fresh in sorted(p for p in tmp_path.rglob("*") if p.is_file() and p.name != "timings.json"):
-        stored = committed / fresh.relative_to(tmp_path)
-        assert stored.exists(), f"{stored} missing: run make demo"
-        if fresh.name == report.MARKER:  # make demo writes the Parquet files too, so its marker lists them
-            listed, written = (json.loads(path.read_text(encoding="utf-8")) for path in (stored, fresh))
-            assert listed["input_sha256"] == written["input_sha256"], f"{stored} is stale: run make demo"
-            assert set(written["files"]) <= set(listed["files"]), f"{stored} is stale: run make demo"
-        elif fresh.name == "manifest.json":  # library versions may differ between machines
-            assert _without_versions(stored) == _without_versions(fresh), f"{stored} is stale: run make demo"
-        else:
-            assert stored.read_bytes() == fresh.read_bytes(), f"{stored} is stale: run make demo"
-
-
-def _without_versions(manifest: Path) -> dict:
-    content = json.loads(manifest.read_text(encoding="utf-8"))
-    content.pop("versions")
-    return content
+    assert_current(ROOT / "reports" / "demo", tmp_path)

@@ -47,7 +47,7 @@ def test_folder_is_read_recursively_in_sorted_order_skipping_hidden_files_and_re
     assert set(ok["source"]) == set(ok["date"]) == {""}
     rejected = table[table.status == "rejected"]
     assert list(rejected["reason"]) == [
-        f"unsupported file type '{suffix}' in a folder (folders are read for .txt and .md files; "
+        f"unsupported file type '{suffix}' in a folder (folders are read for .txt, .md, .html and .htm files; "
         "pass record files by path)" for suffix in (".json", ".jsonl")]
 
 

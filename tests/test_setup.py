@@ -29,9 +29,10 @@ def _commands(folder: Path, *arguments: str) -> str:
     return subprocess.run(["make", *arguments], cwd=folder, capture_output=True, text=True, check=True).stdout
 
 
-def test_make_demo_installs_the_core_and_pyarrow_but_not_the_test_extras(clone):
+def test_make_demo_installs_the_core_pyarrow_and_the_web_extra_but_not_the_test_extras(clone):
     commands = _commands(clone, "-n", "demo")
-    assert "-m venv" in commands and "'.[parquet]'" in commands and "dedup scan demo/articles" in commands
+    assert "-m venv" in commands and "'.[parquet,web]'" in commands and "dedup scan demo/articles" in commands
+    assert "dedup scan demo/web/crawl.warc.gz" in commands
     assert ".[test]" not in commands
 
 
