@@ -662,7 +662,7 @@ def find_candidates(documents: DataFrame, segments: DataFrame, params: Params,
 
 # --- verify and align: pairs shipped with their documents ----------------------
 
-_DOC_FIELDS = ["doc_id", "text", "source", "date"]
+_DOC_FIELDS = ["doc_id", "text", "source", "date", "url"]  # what verify and align read of a document (url: re-captures)
 
 
 def _with_documents(pairs: DataFrame, documents: DataFrame, extra: Sequence[str] = ()) -> DataFrame:

@@ -190,3 +190,16 @@ def test_ambiguous_dates_are_read_as_locally(tmp_path, session, dayfirst):
     assert local.documents.date.tolist()[:2] == ["2005-03-02" if dayfirst else "2005-02-03", "2005-03-13"]
     assert local.documents.warning.str.contains("ambiguous date").sum() == (0 if dayfirst else 4)
     pd.testing.assert_frame_equal(distributed.documents, local.documents)
+
+
+def test_a_web_archive_scans_as_locally_skipped_records_and_recaptures_included(session):
+    crawl = [str(DEMO / "web" / "crawl.warc.gz")]  # read on the driver by dedup.read
+
+    local = dedup.scan(crawl, PARAMS)
+    distributed = spark.scan(crawl, PARAMS, spark=session)
+
+    assert set(local.documents.status) == {"ok", "skipped"}
+    assert "recapture" in set(local.pairs.direction)  # align reads the documents' urls on Spark too
+    for name in ("documents", "pairs", "passages", "clusters"):
+        pd.testing.assert_frame_equal(getattr(distributed, name), getattr(local, name), obj=name)
+    assert distributed.manifest == local.manifest
