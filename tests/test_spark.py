@@ -115,7 +115,7 @@ def test_verification_of_a_pair_does_not_depend_on_the_other_documents_of_its_ba
     for row in local.pairs.groupby("relation").head(2).itertuples():
         fields = {f"{side}_doc_{c}": (getattr(row, f"doc_{side}") if c == "doc_id" else
                                       documents.loc[getattr(row, f"doc_{side}"), c])
-                  for side in ("a", "b") for c in ("doc_id", "text", "source", "date")}
+                  for side in ("a", "b") for c in spark._DOC_FIELDS}
         batch = pd.DataFrame([{"a_idx": position[row.doc_a], "b_idx": position[row.doc_b],
                                **{c: getattr(row, c) for c in CANDIDATE_COLUMNS}, **fields}])
         packed = pd.concat(spark._verify_batches(iter([batch]), PARAMS, frequencies))
