@@ -14,7 +14,9 @@ it and writes what later stages read into a work folder inside the run's staging
 folder in the output folder (`dedup.report.staging`, removed at the end): the texts and the segments
 table, each in an Arrow file read back by row (`pyarrow` is needed); the unit hashes; the document and sentence
 signatures, column-major, so that LSH reads them a band at a time
-(`dedup.candidates.Signatures`). Workers verify, then align, ``PAIR_BLOCK``
+(`dedup.candidates.Signatures`); its words' document frequencies, which the parent sums over
+the blocks a range of hash values at a time into the corpus's (`dedup.weights`), and which
+the pair blocks' workers memory-map, sharing its pages. Workers verify, then align, ``PAIR_BLOCK``
 candidate pairs at a time, reading back their documents' segments, unit hashes
 and texts; alignment reuses the sentence similarities verification kept for each
 related pair (`dedup.verify.PairSimilarities`, on disk), and each block's matches,
@@ -119,8 +121,8 @@ class _SignatureFiles:
 
 
 def _block_file(work: Path, kind: str, block: int) -> Path:
-    suffix = {"units": "npy", "documents": "npy", "sentences": "npy", "frequencies": "npz"}.get(kind, "arrow")
-    return work / f"{kind}-{block:05d}.{suffix}"
+    suffix = {"units": ".npy", "documents": ".npy", "sentences": ".npy", "frequencies": ""}.get(kind, ".arrow")
+    return work / f"{kind}-{block:05d}{suffix}"  # frequencies: the stem of `_save_frequencies`'s files
 
 
 def _write_arrow(path: Path, table: pd.DataFrame) -> None:
@@ -309,20 +311,27 @@ def _prepare(blocks: Iterable[pd.DataFrame], params: Params, workers: Workers, w
 
 
 def _save_frequencies(path: Path, frequencies: DocumentFrequencies) -> None:
-    np.savez(path, hashes=frequencies.hashes, counts=frequencies.counts, documents=frequencies.documents)
+    """Word frequencies as .npy files side by side: PATH-hashes.npy, PATH-counts.npy and
+    PATH-documents.npy (the documents counted), so that the arrays can be memory-mapped."""
+    np.save(f"{path}-hashes.npy", frequencies.hashes)
+    np.save(f"{path}-counts.npy", frequencies.counts)
+    np.save(f"{path}-documents.npy", np.int64(frequencies.documents))
 
 
 def _load_frequencies(path: Path) -> DocumentFrequencies:
-    with np.load(path) as stored:
-        return DocumentFrequencies(stored["hashes"], stored["counts"], int(stored["documents"]))
+    """`_save_frequencies`'s arrays memory-mapped: a lookup reads the pages it needs, and the
+    workers of a run share them in the page cache instead of each holding a copy."""
+    return DocumentFrequencies(np.load(f"{path}-hashes.npy", mmap_mode="r"),
+                               np.load(f"{path}-counts.npy", mmap_mode="r"),
+                               int(np.load(f"{path}-documents.npy")))
 
 
 def _join_frequencies(work: Path, blocks: int) -> None:
     """The corpus's word frequencies (`dedup.weights`), from the blocks' (all counted), for the
-    pair blocks to read back."""
-    frequencies = DocumentFrequencies.summed([_load_frequencies(_block_file(work, "frequencies", block))
-                                              for block in range(blocks)])
-    _save_frequencies(work / "frequencies.npz", frequencies.common())
+    pair blocks to read back; summed a range of words at a time (`DocumentFrequencies.common_of`)."""
+    frequencies = DocumentFrequencies.common_of([_load_frequencies(_block_file(work, "frequencies", block))
+                                                 for block in range(blocks)])
+    _save_frequencies(work / "frequencies", frequencies)
 
 
 def _pair_blocks(pairs: pd.DataFrame, number: pd.Index) -> Iterator[tuple[int, pd.DataFrame, np.ndarray]]:
@@ -340,7 +349,7 @@ def _block_index(located: _Located, params: Params) -> tuple[pd.DataFrame, np.nd
     """A pair block's segments, unit hashes and `SentenceIndex`, weighted by the corpus's word
     frequencies."""
     segments, unit_hashes = located.segments_and_units()
-    frequencies = _load_frequencies(located.work / "frequencies.npz")
+    frequencies = _load_frequencies(located.work / "frequencies")
     return segments, unit_hashes, SentenceIndex.build(segments, unit_hashes, params, frequencies=frequencies)
 
 

@@ -36,6 +36,7 @@ is looked up by hash.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -120,6 +121,9 @@ def _ranks(counts: np.ndarray) -> np.ndarray:
     return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
+SUM_RANGES = 64  # hash ranges `DocumentFrequencies.common_of` sums one at a time
+
+
 @dataclass(frozen=True)
 class DocumentFrequencies:
     """How many of a corpus's documents hold each word: hashes (sorted), counts, documents.
@@ -153,14 +157,23 @@ class DocumentFrequencies:
         return DocumentFrequencies(self.hashes[kept], self.counts[kept], self.documents)
 
     @classmethod
-    def summed(cls, parts: list[DocumentFrequencies]) -> DocumentFrequencies:
-        """The frequencies of several corpora together (blocks of one corpus, all counted)."""
-        if not parts:
-            return cls.none()
-        unique, inverse = np.unique(np.concatenate([part.hashes for part in parts]), return_inverse=True)
-        counts = np.bincount(inverse.ravel(), weights=np.concatenate([part.counts for part in parts]),
-                             minlength=len(unique))
-        return cls(unique, counts.astype(np.int64), sum(part.documents for part in parts))
+    def common_of(cls, parts: Sequence[DocumentFrequencies], ranges: int = SUM_RANGES) -> DocumentFrequencies:
+        """`common` of the frequencies of several corpora together (blocks of one corpus, all
+        counted), summed one range of hash values at a time: each part's hashes are sorted, so a
+        range is a slice of each (memory-mapped parts are read a slice at a time), and memory
+        holds the result and one range of every part, not every part's words at once."""
+        edges = np.array([2**64 * k // ranges for k in range(1, ranges)], dtype=np.uint64)
+        cuts = [np.concatenate([[0], np.searchsorted(part.hashes, edges), [len(part.hashes)]]) for part in parts]
+        found: list[DocumentFrequencies] = []
+        for number in range(ranges):
+            slices = [slice(int(cut[number]), int(cut[number + 1])) for cut in cuts]
+            hashes = np.concatenate([np.empty(0, np.uint64), *(part.hashes[at] for part, at in zip(parts, slices))])
+            counts = np.concatenate([np.empty(0, np.int64), *(part.counts[at] for part, at in zip(parts, slices))])
+            unique, inverse = np.unique(hashes, return_inverse=True)
+            summed = np.bincount(inverse.ravel(), weights=counts, minlength=len(unique)).astype(np.int64)
+            found.append(cls(unique, summed, 0).common())
+        return cls(np.concatenate([range_.hashes for range_ in found]),
+                   np.concatenate([range_.counts for range_ in found]), sum(part.documents for part in parts))
 
     def frequency(self, words: np.ndarray) -> np.ndarray:
         """df of each word hash of a document of the corpus (1, the document itself, for a word
