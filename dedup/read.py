@@ -323,9 +323,10 @@ def _read_document(path: Path, relative: str, fields: Fields, root: Path) -> _Re
 
 def _read_html_file(path: Path, relative: str, fields: Fields, root: Path) -> _Record:
     """An .html/.htm file as a document: its main text and the page's metadata (`dedup.web`)."""
-    found = _web().page(_read_bytes(path), _detected_encoding)
+    web = _web()
+    found = web.page(_read_bytes(path), _detected_encoding)
     if found is None:
-        return _Record(path.as_posix(), file_id(path, root), {}, "", file=relative, skipped=NO_MAIN_TEXT)
+        return _Record(path.as_posix(), file_id(path, root), {}, "", file=relative, skipped=web.NO_MAIN_TEXT)
     return _Record(path.as_posix(), file_id(path, root), _page_values(found, fields), found.encoding, file=relative)
 
 
@@ -343,9 +344,6 @@ def _read_warc(path: Path, fields: Fields, root: Path) -> Iterator[_Record]:
                           entry.problem, skipped=entry.skipped, warning=entry.warning)
     except OSError as error:
         raise InputError(f"cannot read {path.as_posix()}: {error.strerror or error}") from error
-
-
-NO_MAIN_TEXT = "no main text in the page (a section front, a form …)"
 
 
 def _web() -> ModuleType:
@@ -576,9 +574,10 @@ def _with_page(record: _Record, fields: Fields) -> _Record:
         return record
     if not isinstance(markup, str):
         return replace(record, problem=f"'{fields.html}' is not a string")
-    found = _web().page_of_text(markup, _as_str(record.values.get(fields.url)))
+    web = _web()
+    found = web.page_of_text(markup, _as_str(record.values.get(fields.url)))
     if found is None:
-        return replace(record, skipped=NO_MAIN_TEXT)
+        return replace(record, skipped=web.NO_MAIN_TEXT)
     own = {name: value for name, value in record.values.items()
            if name not in (fields.html, fields.text) and _as_str(value)}
     return replace(record, values={**_page_values(found, fields), **own})

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 MISSING_EXTRA = "needs the web extra: pip install 'dedup[web]'"
+NO_MAIN_TEXT = "no main text in the page (a section front, a form …)"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 PAGE_RECORDS = ("response", "resource")  # the WARC record types that carry a fetched document
 # A payload without a Content-Type is taken for HTML if it opens as HTML does.
@@ -196,6 +197,6 @@ def _entry(number: int, record: Any, detect: Detect) -> WarcEntry:
         return WarcEntry(number, skipped=f"not HTML ({mime or 'no Content-Type'}): not a page ({uri})")
     found = page(payload, detect, content_type, uri, record.rec_headers.get_header("WARC-Date") or "")
     if found is None:
-        return WarcEntry(number, skipped=f"no main text in the page (a section front, a form …) ({uri})")
+        return WarcEntry(number, skipped=f"{NO_MAIN_TEXT} ({uri})")
     declared = record.rec_headers.get_header("WARC-Truncated")
     return WarcEntry(number, page=found, warning=f"the crawler truncated the record ({declared})" if declared else "")
