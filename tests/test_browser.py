@@ -197,3 +197,33 @@ def test_the_index_shows_its_plots(page, web_report, section, plot):
     size = image.evaluate("img => [img.naturalWidth, img.naturalHeight, img.getBoundingClientRect().width]")
     assert size[0] > 200 and size[1] > 100, f"{plot} did not load: {size}"  # the report's CSP lets it in
     assert 0 < size[2] <= page.evaluate("document.documentElement.clientWidth")  # scaled to fit
+
+
+@pytest.fixture(scope="module")
+def paged_report(tmp_path_factory) -> tuple[Path, dedup.ScanResult]:
+    """A report cut to 3 pairs and 3 rows a list, as a big run's is cut to --pair-pages."""
+    from tests.synthetic import syndication_corpus
+
+    corpus = syndication_corpus(120)
+    records = [{"doc_id": str(row["id"]), "text": row["text"], "source": row["source"]}
+               for row in corpus.to_dict("records")]
+    result = dedup.analyse(documents_table(records))
+    out = tmp_path_factory.mktemp("paged")
+    result.write(out, parquet=False, pair_pages=3)
+    return out, result
+
+
+def test_a_paged_index_shows_the_pairs_it_pages_says_how_many_more_and_links_work(page, paged_report):
+    out, result = paged_report
+    related = int(result.pairs.relation.isin(LINKED).sum())
+    assert related > 3
+    page.goto((out / "index.html").as_uri())
+    rows = page.locator("#pairs tbody tr")
+    assert rows.count() == 3
+    notes = page.locator("#pairs p.more").all_inner_texts()
+    assert notes == [f"… and {related - 3} more: all related pairs are in pairs.csv."]
+    assert page.locator("#documents p.more, #stories p.more, #clusters p.more").count() >= 1
+    for number in range(3):  # every paged pair's link opens its page, which shows its passages
+        page.goto((out / "index.html").as_uri())
+        page.locator("#pairs tbody tr").nth(number).locator("a").first.click()
+        assert page.locator(".kind").count() > 0, page.url  # a row per passage, with its kind
