@@ -193,10 +193,9 @@ def orient_pair(row, dates: dict[str, pd.Timestamp], params: Params, inserted: s
     page = pages.get(row.doc_a)
     if page and page == pages.get(row.doc_b):
         return _recapture(row.doc_a, row.doc_b, date_a, date_b, page)
-    if pd.notna(date_a) and pd.notna(date_b) and date_a != date_b:
-        first, then = (row.doc_a, row.doc_b) if date_a < date_b else (row.doc_b, row.doc_a)
-        return first, first, "dated", (f"{first} is dated {min(date_a, date_b):%Y-%m-%d}, "
-                                       f"{then} {max(date_a, date_b):%Y-%m-%d}")
+    if dated := _earlier(row.doc_a, row.doc_b, date_a, date_b):
+        first, why = dated
+        return first, first, "dated", why
     shared = {row.doc_a: row.a_verbatim + row.a_near + row.a_reworded,
               row.doc_b: row.b_verbatim + row.b_near + row.b_reworded}
     inner, outer = sorted(shared, key=lambda doc: shared[doc], reverse=True)
@@ -216,13 +215,20 @@ def orient_pair(row, dates: dict[str, pd.Timestamp], params: Params, inserted: s
     return first, "", "unknown", f"neither text is nearly whole inside the other, and {dating}"
 
 
+def _earlier(doc_a: str, doc_b: str, date_a: pd.Timestamp, date_b: pd.Timestamp) -> tuple[str, str] | None:
+    """(the earlier document, "A is dated …, B …") when both are dated and the dates differ, else None."""
+    if pd.isna(date_a) or pd.isna(date_b) or date_a == date_b:
+        return None
+    first, then = (doc_a, doc_b) if date_a < date_b else (doc_b, doc_a)
+    return first, f"{first} is dated {min(date_a, date_b):%Y-%m-%d}, {then} {max(date_a, date_b):%Y-%m-%d}"
+
+
 def _recapture(doc_a: str, doc_b: str, date_a: pd.Timestamp, date_b: pd.Timestamp,
                page: str) -> tuple[str, str, str, str]:
     why = f"both are captures of one page ({page}): a re-capture, not syndication"
-    if pd.notna(date_a) and pd.notna(date_b) and date_a != date_b:
-        first, then = (doc_a, doc_b) if date_a < date_b else (doc_b, doc_a)
-        return first, first, "recapture", f"{why}; {first} is dated {min(date_a, date_b):%Y-%m-%d}, " \
-                                          f"{then} {max(date_a, date_b):%Y-%m-%d}"
+    if dated := _earlier(doc_a, doc_b, date_a, date_b):
+        first, when = dated
+        return first, first, "recapture", f"{why}; {when}"
     return doc_a, "", "recapture", f"{why}; the dates do not tell which came first"
 
 
