@@ -20,9 +20,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dedup.api import prepare  # noqa: E402
 from dedup.candidates import find_candidates  # noqa: E402
 from dedup.params import Params  # noqa: E402
+from dedup.prepare import prepare  # noqa: E402
 
 import loaders  # noqa: E402
 

@@ -32,7 +32,7 @@ connected components of the candidate pairs; it has no relation types.
 Issue 16, rewrites in any language. Three systems in each task. dedup: a pair is related when
 `dedup.compare` names a relation other than rejected, with one `Params` for all pairs, on JOBS
 = 2 worker processes; a pair it refuses with ValueError (a text too short to fingerprint)
-counts as rejected and under ValueErrors. Corpus tasks run `dedup.analyse(documents, jobs=2)`.
+counts as rejected and under ValueErrors. Corpus tasks run `dedup.scan(documents, jobs=2)`.
 The stand-in: rapidfuzz ``fuzz.token_set_ratio(a, b) ≥ 55`` on the raw texts; in a corpus, over
 every pair (``process.cdist``). The classic peer on a pair: its two signatures collide in a
 band of the LSH above (what a two-document corpus gives). Negatives are built with
@@ -212,7 +212,7 @@ def clough(root: Path) -> dict[str, Any]:
     answer_pairs = [frozenset(p) for p in zip(truth.answer, truth.source)]
     alone, alone_s = timed(lambda: [dedup.compare(text[a], text[s], names=(a, s)).relation
                                     for a, s in zip(truth.answer, truth.source)])
-    corpus, corpus_s = timed(lambda: dedup.analyse(docs))
+    corpus, corpus_s = timed(lambda: dedup.scan(docs))
     found = relation_of(corpus.pairs)
     in_corpus = [found.get(pair, "rejected") for pair in answer_pairs]
     peer, peer_s = timed(lambda: classic_pairs(docs))
@@ -293,7 +293,7 @@ def bbc_scores(found: set[metrics.Pair], cluster_of: dict[str, str], truth: BbcT
 def bbc(root: Path) -> dict[str, Any]:
     """BBC News articles and summaries in one corpus, dedup and classic."""
     docs, truth = BbcTruth.load(root)
-    result, result_s = timed(lambda: dedup.analyse(docs))
+    result, result_s = timed(lambda: dedup.scan(docs))
     peer, peer_s = timed(lambda: classic_pairs(docs))
     dedup_clusters = dict(zip(result.clusters.doc_id, result.clusters.cluster_id))
     rows = [{"system": DEDUP, **bbc_scores(related(result), dedup_clusters, truth), "seconds": result_s},
@@ -333,7 +333,7 @@ def reuters(root: Path) -> dict[str, Any]:
     docs, truth = loaders.reuters(root)
     groups = metrics.identical_groups(list(truth.doc_id), list(truth.body))
     identical = metrics.group_pairs(metrics.identical_groups(list(docs.doc_id), list(docs.text)))
-    result, result_s = timed(lambda: dedup.analyse(docs))
+    result, result_s = timed(lambda: dedup.scan(docs))
     peer, peer_s = timed(lambda: classic_pairs(docs))
     dedup_clusters = dict(zip(result.clusters.doc_id, result.clusters.cluster_id))
     linked = result.related()
@@ -356,7 +356,7 @@ def _audit(docs: pd.DataFrame, further: pd.DataFrame) -> pd.DataFrame:
 
 # --- Issue 16: rewrites in any language, pair by pair ---------------------------------------------
 
-JOBS = 2  # worker processes of the issue-16 tasks (dedup.analyse, dedup.compare); cdist uses every core
+JOBS = 2  # worker processes of the issue-16 tasks (dedup.scan, dedup.compare); cdist uses every core
 SEED = 0
 STRONG = ("duplicate", "copy", "rewrite")
 _MATCHED = ("same", "reworded", "moved")  # passage kinds that align text of both sides
@@ -463,7 +463,7 @@ def _with_texts(pairs: pd.DataFrame, text: dict[str, str]) -> pd.DataFrame:
 def corpus_runs(documents: pd.DataFrame) -> tuple[dedup.ScanResult, dict[str, set[metrics.Pair]], dict[str, float]]:
     """The documents as one corpus: dedup's scan, each system's related pairs (the stand-in's
     over every pair) and each system's wall seconds."""
-    result, result_s = timed(lambda: dedup.analyse(documents, jobs=JOBS))
+    result, result_s = timed(lambda: dedup.scan(documents, jobs=JOBS))
     standin, standin_s = timed(lambda: standin_pairs(documents))
     classic, classic_s = timed(lambda: classic_pairs(documents))
     return (result, {DEDUP: related(result), STANDIN: standin, CLASSIC: classic},

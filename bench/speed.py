@@ -3,7 +3,7 @@ implementations, and `dedup scan` end to end on synthetic corpora of growing siz
 
     pip install -e ".[bench]"
     python bench/speed.py [--root ../shared/benchmarks] [--sizes 10000,100000,1000000]
-                          [--engines memory,low-memory] [--peer-docs 10000] [--rounds 3]
+                          [--engines tables,report,classic] [--peer-docs 10000] [--rounds 3]
                           [--jobs N] [--max-seconds 1800] [--json results.json] [--plot speed.png]
 
 Corpora come from bench/corpus.py (real BBC and Reuters text with injected copies; see its
@@ -32,9 +32,12 @@ docstring) and are written under a temporary folder, never into the repository.
    gets its permutations precomputed once (the documented way to avoid drawing them per
    document); its `update` loop is timed on the first 500 documents only.
 2. End to end, per size and engine: `dedup scan CORPUS.parquet --out DIR [--tables-only] [--jobs J] -q`
-   in a subprocess (the two flags only when `dedup scan --help` lists them), with
-   ``--low-memory`` added for the low-memory engine (`dedup.spill`); the engines memory+report and
-   low-memory+report leave out --tables-only, so the scan writes its report too. Wall time, and CPU
+   in a subprocess (the two flags only when `dedup scan --help` lists them): the engine "tables"
+   with --tables-only, "report" without (the default scan, which writes the summary and the HTML
+   report too), "low-memory" and "low-memory+report" the same with ``--low-memory``, which chose
+   the block engine before the engines became one (for older checkouts), and "classic": the
+   classic datasketch pipeline of bench/classic.py (word 5-grams, update_batch, MinHashLSH insert
+   and query, no verification), whose candidates count as found. Wall time, and CPU
    time of the scan's processes. Memory: the scan's process tree sampled (psutil lists it),
    summing RSS (counted once per process) every 0.5 s and PSS (Linux smaps_rollup; shared
    copy-on-write pages of forked workers counted once) every 5 s — reading smaps_rollup of a
@@ -352,13 +355,18 @@ _WRAPPER = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[2
             "open(sys.argv[1], 'w').write(f'{u.ru_maxrss} {u.ru_utime} {u.ru_stime}'); sys.exit(code)")
 
 
-def run_scan(corpus_path: Path, out: Path, flags: list[str], jobs: int, log: Path) -> dict[str, Any]:
-    """Run `dedup scan` on the corpus; wall time, CPU time, peak tree PSS and RSS (sampled), largest process RSS.
-    flags: the optional flags to give (`scan_flags`, and ``--low-memory`` for that engine)."""
+def scan_command(engine: str, corpus_path: Path, out: Path, flags: list[str], jobs: int) -> list[str]:
+    """The command line of one end-to-end run: `dedup scan` with the engine's flags that this
+    version has (flags: `scan_flags`), or the classic datasketch pipeline (bench/classic.py)."""
+    if ENGINES[engine] is None:
+        return [sys.executable, str(Path(__file__).with_name("classic.py")), str(corpus_path), "--out", str(out)]
     command = [sys.executable, "-m", "dedup", "scan", str(corpus_path), "--out", str(out), "-q"]
-    command += ["--low-memory"] if "--low-memory" in flags else []
-    command += ["--tables-only"] if "--tables-only" in flags else []
-    command += ["--jobs", str(jobs)] if "--jobs" in flags else []
+    command += [flag for flag in ENGINES[engine] or [] if flag in flags or flag == "--low-memory"]
+    return command + (["--jobs", str(jobs)] if "--jobs" in flags else [])
+
+
+def run_scan(command: list[str], log: Path) -> dict[str, Any]:
+    """Run a scan's command; wall time, CPU time, peak tree PSS and RSS (sampled), largest process RSS."""
     rss_file = log.with_suffix(".maxrss")
     load, started = os.getloadavg()[0], time.perf_counter()
     with log.open("w") as stderr:
@@ -481,14 +489,12 @@ def skip_reason(done: list[dict[str, Any]], n_docs: int, max_seconds: float) -> 
     return ""
 
 
-# engine -> its extra `dedup scan` flags; the "+report" engines write the summary and HTML report too
-ENGINES = {"memory": [], "low-memory": ["--low-memory"], "memory+report": [], "low-memory+report": ["--low-memory"]}
-
-
-def engine_flags(engine: str, flags: list[str]) -> list[str]:
-    """The flags of a scan with this engine: the version's optional flags (`scan_flags`), but
-    --tables-only for an engine that writes the report, and the engine's own."""
-    return [flag for flag in flags if not (engine.endswith("+report") and flag == "--tables-only")] + ENGINES[engine]
+# engine -> its `dedup scan` flags: "tables" writes the tables alone, "report" is the default scan (tables, summary
+# and HTML report); the "low-memory" engines add the flag that chose the block engine in versions before the
+# engines became one; "classic" (None) is the datasketch pipeline of bench/classic.py, with no verification.
+ENGINES: dict[str, list[str] | None] = {"tables": ["--tables-only"], "report": [],
+                                        "low-memory": ["--low-memory", "--tables-only"],
+                                        "low-memory+report": ["--low-memory"], "classic": None}
 
 
 def end_to_end(bases: Sequence[str], sizes: Sequence[int], engines: Sequence[str], jobs: int, max_seconds: float,
@@ -517,7 +523,7 @@ def end_to_end(bases: Sequence[str], sizes: Sequence[int], engines: Sequence[str
                   file=sys.stderr)
             log = workdir / f"scan-{engine}-{n_docs}.log"
             row = {"engine": engine, "documents": n_docs, "corpus_seconds": written,
-                   "flags": engine_flags(engine, flags), **run_scan(path, out, engine_flags(engine, flags), jobs, log)}
+                   **run_scan(scan_command(engine, path, out, flags, jobs), log)}
             if row["returncode"] == 0:
                 manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
                 row.update(counts=manifest.get("counts", {}),
@@ -577,7 +583,7 @@ def fingerprint_tables(rows: list[dict[str, Any]], pairs: int) -> str:
 def scan_tables(rows: list[dict[str, Any]]) -> str:
     main, stages, kinds, notes = [], [], [], []
     for r in rows:
-        size, engine = f"{r['documents']:,}", r.get("engine", "memory")
+        size, engine = f"{r['documents']:,}", r.get("engine", "tables")
         if "skipped" in r or r.get("returncode"):
             why = f"skipped, {r['skipped']}" if "skipped" in r else f"failed: {r['error'][-300:]}"
             notes.append(f"* {size}, {engine} engine: {why}")
@@ -608,8 +614,8 @@ def targets(found_ratios: dict[str, float], scans: list[dict[str, Any]]) -> list
         return {"target": name, "measured": f"{value:,.3g}{unit}", "met": "yes" if met else "NO"}
 
     measured = [r for r in scans if "recall" in r]
-    engines = sorted({r.get("engine", "memory") for r in measured})
-    by_size = {(r.get("engine", "memory"), r["documents"]): r for r in measured}
+    engines = sorted({r.get("engine", "tables") for r in measured})
+    by_size = {(r.get("engine", "tables"), r["documents"]): r for r in measured}
     rows = [
         check("fingerprint ≥ 40× datasketch update_batch (docs/s)",
               found_ratios.get("dedup numba / datasketch update_batch"), TARGETS["vs_update_batch"], True, "×"),
@@ -639,8 +645,8 @@ def plot(scans: list[dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
-    for engine, style in (("memory", "o-"), ("low-memory", "s--")):
-        done = [r for r in scans if r.get("returncode") == 0 and r.get("engine", "memory") == engine]
+    for engine, style in (("tables", "o-"), ("report", "s--"), ("classic", "^:")):
+        done = [r for r in scans if r.get("returncode") == 0 and r.get("engine", "tables") == engine]
         sizes = [r["documents"] for r in done]
         if done:
             left.plot(sizes, [r["seconds"] for r in done], style, label=f"{engine} engine")
@@ -680,9 +686,10 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=Path("../shared/benchmarks"))
     parser.add_argument("--sizes", default="10000,100000,1000000",
                         help="comma-separated corpus sizes for the end-to-end runs ('' for none)")
-    parser.add_argument("--engines", default="memory,low-memory",
-                        help="comma-separated engines run end to end: memory (default scan), low-memory "
-                             "(--low-memory), and memory+report, low-memory+report: the same writing the report too")
+    parser.add_argument("--engines", default="tables,report,classic",
+                        help="comma-separated engines run end to end: tables (--tables-only), report (the default "
+                             "scan), classic (bench/classic.py, the datasketch pipeline), and low-memory, "
+                             "low-memory+report: tables and report with --low-memory, for older checkouts")
     parser.add_argument("--peer-docs", type=int, default=10_000,
                         help="corpus size of the fingerprint comparison (0: skip)")
     parser.add_argument("--rounds", type=int, default=3,

@@ -1,9 +1,9 @@
-"""Memory of a low-memory scan, stage by stage: the parent, its largest worker, the process tree.
+"""Memory of a scan, stage by stage: the parent, its largest worker, the process tree.
 
     python bench/stage_memory.py CORPUS.parquet [--jobs 2] [--json memory.json]
 
 CORPUS is a bench corpus (`bench/corpus.py`: `corpus.write_from(load_bases(root), n, path)`).
-The scan (`dedup.spill.scan`, tables only) runs in this process, a thread sampling every 0.5 s
+The scan (`dedup.pipeline.scan`, tables only) runs in this process, a thread sampling every 0.5 s
 the parent's RSS, the largest worker's RSS and the tree's PSS (Linux smaps_rollup: pages
 shared by forked workers counted once), and the peak of each is printed per stage. Stage
 boundaries are taken where the scan names its next stage (its progress display, wrapped here:
@@ -23,7 +23,7 @@ from pathlib import Path
 import psutil
 from tabulate import tabulate
 
-from dedup import api, spill
+from dedup import pipeline
 
 MB = 2**20
 
@@ -54,16 +54,16 @@ def main() -> None:
         while not done.wait(0.5):
             samples.append((time.time(), _sample(process)))
 
-    name_stage = api._Stages.__call__
+    name_stage = pipeline._Stages.__call__
 
-    def marked(stages: api._Stages, name: str, description: str) -> None:
+    def marked(stages: pipeline._Stages, name: str, description: str) -> None:
         marks.append((time.time(), name))
         name_stage(stages, name, description)
 
-    api._Stages.__call__ = marked  # type: ignore[method-assign]
+    pipeline._Stages.__call__ = marked  # type: ignore[method-assign]
     threading.Thread(target=sampler, daemon=True).start()
     with tempfile.TemporaryDirectory() as out:
-        spill.scan(args.corpus, out, jobs=args.jobs, tables_only=True, progress=False)
+        pipeline.scan(args.corpus, out=out, jobs=args.jobs, tables_only=True, progress=False)
     marks.append((time.time(), "end"))
     done.set()
     rows = []

@@ -69,7 +69,7 @@ def distance(params: dedup.Params) -> tuple[int, float]:
 def check_evidence_is_threshold_free(docs: pd.DataFrame) -> None:
     """The pairs' evidence is the same under the defaults and under the far end of the grid."""
     far = replace(DEFAULTS, **{name: values[0] for name, values in GRID.items()})
-    a, b = (dedup.analyse(docs, params).pairs for params in (DEFAULTS, far))
+    a, b = (dedup.scan(docs, params).pairs for params in (DEFAULTS, far))
     if not a[["doc_a", "doc_b", *EVIDENCE_COLUMNS]].equals(b[["doc_a", "doc_b", *EVIDENCE_COLUMNS]]):
         raise AssertionError("the evidence depends on the relation thresholds: re-relating is not valid")
 
@@ -102,7 +102,7 @@ def cross_validate(labels: list[str], relations: list[list[str]], points: list[d
 def bbc_check(root: Path, candidates: list[dedup.Params]) -> pd.DataFrame:
     """BBC scores of each parameter set, re-relating one scan's pairs."""
     docs, truth = quality.BbcTruth.load(root)
-    result = dedup.analyse(docs)
+    result = dedup.scan(docs)
     own = metrics.pairs_of(truth.pairs.summary, truth.pairs.article)
     rows = []
     for params in candidates:

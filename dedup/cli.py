@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from dedup import report, spill
+from dedup import report
 from dedup.align import word_diff
 from dedup.api import Comparison, ScanResult
 from dedup.api import compare as compare_texts
@@ -83,7 +83,7 @@ def scan(
     master: Annotated[str | None, typer.Option(help="Spark master for --engine spark, e.g. local[4] or spark://host:7077.", show_default="the session's")] = None,
     tables_only: Annotated[bool, typer.Option("--tables-only", help="Write the tables and manifest only: no summary.md, no HTML pages (dedup report OUT writes them later).")] = False,
     pair_pages: Annotated[int, typer.Option(min=0, help="Related pairs the report shows, each with its page (those whose figures changed first, then the most confident), and the most rows of any other list; every pair is in the tables.")] = report.PAIR_PAGES,
-    low_memory: Annotated[bool, typer.Option("--low-memory", help="Keep texts and the big tables on disk, so memory stays flat as the corpus grows (local engine; needs pyarrow: pip install 'dedup[parquet]').")] = False,
+    low_memory: Annotated[bool, typer.Option("--low-memory", help="Kept for one release; changes nothing: every local scan now keeps texts and the big tables on disk.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Scan a corpus; write documents, pairs, clusters, groups, manifest, summary.md and the HTML report."""
@@ -103,22 +103,21 @@ def scan(
     if engine == "spark" and params.filters_pairs:
         _fail("--skip-same-source and --within-days are not on the Spark engine yet")
     try:
-        if not (engine == "spark" and tables_only):  # Spark writes its Parquet folders itself, to any URI
-            report.check_writable(out)
-        if low_memory:
-            return _low_memory_scan(paths, out, params, fields, metadata, strict, dayfirst, jobs, parquet, csv_raw,
-                                    quiet, tables_only, pair_pages)
         if engine == "spark":
+            if not tables_only:  # Spark writes its Parquet folders itself, to any URI
+                report.check_writable(out)
             result = _spark_scan(paths, params, fields, metadata, strict, dayfirst, out, master, tables_only)
+            if result is None:  # Spark wrote the tables itself, from its executors
+                if not quiet:
+                    typer.echo(f"Tables written by Spark to {out} (one Parquet folder per table).")
+                return
+            written = result.write(out, parquet=parquet, tables_only=tables_only, jobs=jobs, csv_raw=csv_raw,
+                                   pair_pages=pair_pages)
         else:
-            result = scan_corpus(paths, params, fields=fields, metadata=metadata, strict=strict,
-                                 progress=None if not quiet else False, jobs=jobs, dayfirst=dayfirst)
-        if result is None:  # Spark wrote the tables itself, from its executors
-            if not quiet:
-                typer.echo(f"Tables written by Spark to {out} (one Parquet folder per table).")
-            return
-        written = result.write(out, parquet=parquet, tables_only=tables_only, jobs=jobs, csv_raw=csv_raw,
-                               pair_pages=pair_pages)
+            result = scan_corpus(paths, params, out=out, fields=fields, metadata=metadata, strict=strict,
+                                 progress=None if not quiet else False, jobs=jobs, parquet=parquet,
+                                 csv_raw=csv_raw, dayfirst=dayfirst, tables_only=tables_only, pair_pages=pair_pages)
+            written = result.files
     except (InputError, report.OutputError) as err:
         _fail(str(err))
     if not quiet:
@@ -144,17 +143,6 @@ def _print_counts(manifest: dict) -> None:
     if not counts["ok"]:
         typer.echo(f"No document was accepted: all {counts['records']} records were rejected or skipped "
                    "(documents.csv gives each one's reason).")
-
-
-def _low_memory_scan(paths: list[Path], out: Path, params: Params, fields: Fields, metadata: Path | None,
-                     strict: bool, dayfirst: bool | None, jobs: int, parquet: bool | None, csv_raw: bool,
-                     quiet: bool, tables_only: bool, pair_pages: int) -> None:
-    result = spill.scan(paths, out, params, fields=fields, metadata=metadata, strict=strict,
-                        progress=None if not quiet else False, jobs=jobs, parquet=parquet, csv_raw=csv_raw,
-                        dayfirst=dayfirst, tables_only=tables_only, pair_pages=pair_pages)
-    if not quiet:
-        _print_counts(result.manifest)
-        _print_written(out, result.files, tables_only)
 
 
 def _spark_scan(paths: list[Path], params: Params, fields: Fields, metadata: Path | None, strict: bool,

@@ -17,7 +17,7 @@ storage backends unchanged (`to_datasketch`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
@@ -182,46 +182,11 @@ class Fingerprints:
         return {doc: i for i, doc in enumerate(self.doc_ids)}
 
     @classmethod
-    def concat(cls, parts: Sequence[Fingerprints], segment_counts: Sequence[int]) -> Fingerprints:
-        """The fingerprints of consecutive batches of documents as one;
-        segment_counts: rows each batch has in the segments table."""
-        doc_shift = np.cumsum([0, *(len(p.doc_ids) for p in parts[:-1])])
-        row_shift = np.cumsum([0, *segment_counts[:-1]])
-        value_shift = np.cumsum([0, *(p.doc_offsets[-1] for p in parts[:-1])])
-        return cls(
-            np.concatenate([p.doc_ids for p in parts]),
-            np.concatenate([p.doc_values for p in parts]),
-            np.concatenate([[0], *(p.doc_offsets[1:] + shift for p, shift in zip(parts, value_shift))]),
-            np.concatenate([p.doc_sigs for p in parts]),
-            np.concatenate([p.sent_rows + shift for p, shift in zip(parts, row_shift)]),
-            np.concatenate([p.sent_docs + shift for p, shift in zip(parts, doc_shift)]),
-            np.concatenate([p.sent_sigs for p in parts]),
-        )
-
-    @classmethod
-    def of_signatures(cls, doc_ids: np.ndarray, doc_sigs: np.ndarray, sentence_num_perm: int) -> Fingerprints:
-        """Document ids and signatures alone, every other array empty."""
-        empty = np.empty(0, dtype=np.int64)
-        return cls(doc_ids, np.empty(0, dtype=np.uint32), np.zeros(len(doc_ids) + 1, np.int64), doc_sigs,
-                   empty, empty, np.empty((0, sentence_num_perm), np.uint32))
-
-    @classmethod
     def of_sets(cls, doc_ids: np.ndarray, doc_values: np.ndarray, doc_offsets: np.ndarray) -> Fingerprints:
         """Document ids and exact shingle sets alone (what verification reads), every other array empty."""
         empty = np.empty(0, dtype=np.int64)
         return cls(doc_ids, doc_values, doc_offsets, np.empty((len(doc_ids), 0), np.uint32), empty, empty,
                    np.empty((0, 0), np.uint32))
-
-    def without_sentences(self) -> Fingerprints:
-        """These fingerprints without the sentence arrays, which only candidate generation reads
-        (new empty arrays, not views, so the large ones can be freed)."""
-        empty = np.empty(0, dtype=np.int64)
-        return replace(self, sent_rows=empty, sent_docs=empty,
-                       sent_sigs=np.empty((0, self.sent_sigs.shape[1]), np.uint32))
-
-    def signatures_only(self) -> Fingerprints:
-        """Document ids and signatures alone: what a scan keeps once verification is done."""
-        return Fingerprints.of_signatures(self.doc_ids, self.doc_sigs, self.sent_sigs.shape[1])
 
     def signatures_table(self) -> pd.DataFrame:
         """The `signatures` table: doc_id and its signature as a list of uint32."""

@@ -201,16 +201,42 @@ def iter_documents(
         records = list(records)
         if records:  # else the inputs' emptiness is the error to report
             _apply_metadata(records, Path(metadata), fields)
+    read_any = False
+    for batch in _batches(records, fields, strict, min_chars, batch_size, dayfirst):
+        read_any = True
+        yield batch
+    if not read_any:
+        raise no_records(paths)
+
+
+def frame_documents(frame: pd.DataFrame, fields: Fields = Fields(), strict: bool = False, batch_size: int = 10_000,
+                    dayfirst: bool | None = None) -> Iterator[pd.DataFrame]:
+    """A DataFrame as documents tables of at most batch_size rows: a documents table (every
+    column of `COLUMNS`, as `documents_table` makes) as it is; else records whose columns
+    fields names, read as a Parquet file's rows are (record n's origin is ``row n``)."""
+    if batch_size < 1:
+        raise InputError(f"batch_size must be at least 1, got {batch_size}")
+    if not len(frame):
+        raise InputError("the DataFrame has no rows to scan")
+    if set(COLUMNS) <= set(frame.columns):
+        documents = frame[list(COLUMNS)].reset_index(drop=True)
+        for start in range(0, len(documents), batch_size):
+            yield documents.iloc[start:start + batch_size]
+        return
+    records = (_Record(f"row {number}", str(number), values, "utf-8")
+               for number, values in enumerate(frame.to_dict("records"), 1))
+    yield from _batches(records, fields, strict, 1, batch_size, dayfirst)
+
+
+def _batches(records: Iterable[_Record], fields: Fields, strict: bool, min_chars: int, batch_size: int,
+             dayfirst: bool | None) -> Iterator[pd.DataFrame]:
+    """The records as validated documents tables of at most batch_size rows."""
     first_origin: dict[str, str] = {}  # doc_id -> origin, for accepted records only
     records = iter(records)
-    read_any = False
     while batch := list(islice(records, batch_size)):
         rows = [_to_row(record, fields, dayfirst) for record in batch]
         _validate(rows, min_chars, strict, first_origin)
-        read_any = True
         yield pd.DataFrame(rows, columns=list(COLUMNS), dtype=str)
-    if not read_any:
-        raise no_records(paths)
 
 
 def no_records(paths: Sequence[str | Path]) -> InputError:

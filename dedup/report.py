@@ -61,7 +61,8 @@ EXCERPT_CHARS = 160
 MARKER = "dedup-complete.json"  # written last: the folder holds one whole run
 PLOT_FILES = tuple(f"{PLOT_DIR}/{name}.svg" for name in PLOTS)
 REPORT_FILES = ("summary.md", "outlets.csv", INDEX, *PLOT_FILES)  # and pairs/pair-NNNN.html
-RUN_FILES = (*(f"{name}.{ext}" for name in TABLES for ext in ("csv", "parquet")),
+TEXTS = "texts.parquet"  # the documents' texts (doc_id, text), a row per documents row, beside the tables
+RUN_FILES = (*(f"{name}.{ext}" for name in TABLES for ext in ("csv", "parquet")), TEXTS,
              "manifest.json", "timings.json", *REPORT_FILES)
 STAGING = ".dedup-staging-"
 _STAGING_NAME = re.compile(re.escape(STAGING) + r"(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{8}")
@@ -100,6 +101,9 @@ def write(frames: Mapping[str, pd.DataFrame], manifest: dict[str, Any], timings:
         for name, table in tables.items() if parquet else ():
             table.to_parquet(folder / f"{name}.parquet", index=False)
             written.append(folder / f"{name}.parquet")
+        if parquet and "text" in frames["documents"]:
+            frames["documents"][["doc_id", "text"]].to_parquet(folder / TEXTS, index=False)
+            written.append(folder / TEXTS)
         if not tables_only:  # from the tables as written, so that every engine renders the same report
             written += write_report(Frames(tables, manifest), folder, pair_pages, jobs, csv_raw)
         seconds = {**timings.get("seconds", {}), "write": round(time.perf_counter() - started, 3)}
@@ -325,12 +329,12 @@ class TableParts:
         written = [csv]
         if self.parquet:
             written.append(self.out / f"{self.name}.parquet")
-            _join_parquet(sorted(self.folder.glob("*.parquet")), written[-1])
+            join_parquet(sorted(self.folder.glob("*.parquet")), written[-1])
         shutil.rmtree(self.folder)
         return written
 
 
-def _join_parquet(parts: list[Path], path: Path) -> None:
+def join_parquet(parts: list[Path], path: Path) -> None:
     """One Parquet file of the parts' rows, in order; a column all null in some parts takes the type the
     others give it."""
     import pyarrow as pa

@@ -53,7 +53,7 @@ How each stage maps to Spark, and why it gives the local result:
 Each stage ends with a checkpoint of what it made (`_Stages.keep`), so stages are
 timed separately (``ScanResult.timings``, timings.json) and plans stay small.
 
-Where it differs from `dedup.api.scan`:
+Where it differs from `dedup.pipeline.scan`:
 
 * JSONL read by Spark is decoded as UTF-8 (bytes that are not become U+FFFD; dedup.read
   detects the whole file's encoding), and Hadoop's line reader also ends a line
@@ -61,8 +61,6 @@ Where it differs from `dedup.api.scan`:
   Spark's Arrow conversion, which may render timestamps and decimals otherwise than
   pandas does. A Parquet or JSONL folder is read as Spark reads it (its files in name
   order); dedup.read does not read folders of record files at all.
-* ``ScanResult.fingerprints`` holds document ids and signatures only (its exact
-  shingle sets and sentence signatures are empty).
 * `dedup.align.align` looks texts, dates and sources up by doc_id over every record,
   rejected ones included, so locally a rejected record repeating an ok document's id
   lends that document its text, date and source; here only ok documents are aligned.
@@ -78,6 +76,7 @@ import math
 import os
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -98,16 +97,18 @@ from pyspark.sql import types as T
 
 from dedup import read, report
 from dedup.align import PASSAGE_COLUMNS, align
-from dedup.api import ScanResult, _input_hash, build_manifest, prepare
 from dedup.boilerplate import REPEATS_CHECKED
 from dedup.candidates import CANDIDATE_COLUMNS, Banding, CandidateStats, estimates, shared_enough
 from dedup.cluster import CLUSTER_COLUMNS, GROUP_COLUMNS, group
 from dedup.facts import FACT_COLUMNS
-from dedup.fingerprint import Fingerprints
+from dedup.manifest import build_manifest, input_hash
 from dedup.params import Params
+from dedup.pipeline import ScanResult
+from dedup.prepare import prepare
 from dedup.read import COLUMNS, Fields, InputError
 from dedup.relate import LINKED, ORIENT_COLUMNS, relate
 from dedup.segment import SEGMENT_COLUMNS
+from dedup.store import StoredScan
 from dedup.verify import EVIDENCE_COLUMNS, EVIDENCE_DTYPES, MATCH_COLUMNS, SentenceIndex, pair_documents, verify
 from dedup.weights import DocumentFrequencies
 
@@ -910,7 +911,7 @@ def _count_by(frame: DataFrame, column: str) -> dict[str, int]:
 
 
 class _StreamedDocuments:
-    """Just enough of a documents DataFrame for `dedup.api._input_hash`: (doc_id, text) streamed
+    """Just enough of a documents DataFrame for `dedup.manifest.input_hash`: (doc_id, text) streamed
     from Spark in input order, a partition at a time, so the hash equals the local one."""
 
     def __init__(self, documents: DataFrame) -> None:
@@ -924,7 +925,7 @@ class _StreamedDocuments:
 
 
 def manifest(scan: SparkScan, params: Params, input_sha256: str) -> dict[str, Any]:
-    """manifest.json as `dedup.api.analyse` writes it (`dedup.api.build_manifest`), counted by Spark."""
+    """manifest.json as the local scan writes it (`dedup.manifest.build_manifest`), counted by Spark."""
     sentences = scan.segments.agg(F.count("*").alias("all"), F.count("signature").alias("fingerprinted")).first()
     assert sentences is not None  # an aggregate has one row
     doc_banding, sent_banding = _bandings(params)
@@ -964,16 +965,6 @@ def _write_text(spark: SparkSession, uri: str, text: str) -> None:
     stream.close()
 
 
-def _fingerprints(scan: SparkScan, params: Params) -> Fingerprints:
-    """The cheap part of the fingerprints: document ids and signatures. Exact shingle sets and
-    sentence signatures stay in Spark (empty here)."""
-    docs = cast(pd.DataFrame, scan.documents.filter(F.col("status") == "ok").orderBy(KEY)
-                .select("doc_id", "signature").toPandas())
-    sigs = _unpacked_signatures(docs.signature).reshape(len(docs), params.num_perm)
-    return Fingerprints.of_signatures(docs.doc_id.to_numpy(object), sigs.astype(np.uint32),
-                                        params.sentence_num_perm)
-
-
 def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None, *,
          fields: Fields = Fields(), metadata: str | Path | None = None, strict: bool = False,
          out: str | Path | None = None, master: str | None = None, spark: SparkSession | None = None,
@@ -986,8 +977,9 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
     out: if given, each table of the report (`dedup.report.TABLES`) is written as a
         Parquet folder from the executors, with manifest.json beside them; no CSV or HTML
         (collect the result and call ``result.write`` for those).
-    collect: return a ScanResult with pandas tables (the driver must hold them);
-        its fingerprints hold document ids and signatures only. Else return None.
+    collect: return the `dedup.pipeline.ScanResult` a local scan returns: the tables collected
+        to the driver (which must hold them) and written to a temporary folder, whose
+        ``write`` writes the report. Else return None.
     dayfirst: as in `dedup.api.scan`.
     """
     params = params or Params()
@@ -1006,10 +998,9 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
                 raise read.no_records([p if _is_uri(str(p)) else Path(p) for p in given])
         result = run(records, params, stages)
         with stages.stage("collect"):
-            tables = {name: result.collect(name) for name in result.PUBLIC} if collect else {}
-            fingerprints = _fingerprints(result, params) if collect else None
+            tables = {name: result.collect(name) for name in report.TABLES} if collect else {}
             documents = tables.get("documents")
-            digest = _input_hash(documents if documents is not None
+            digest = input_hash(documents if documents is not None
                                  else _StreamedDocuments(result.ordered("documents")))
         info = manifest(result, params, digest)
         if out is not None:
@@ -1017,11 +1008,11 @@ def scan(paths: str | Path | Sequence[str | Path], params: Params | None = None,
     finally:
         stages.release()
         stages.free()
-    if fingerprints is None:  # not collected
+    if not collect:
         return None
-    return ScanResult(tables["documents"], tables["segments"], tables["candidates"], tables["pairs"],
-                      tables["matches"], tables["passages"], tables["facts"], tables["clusters"], tables["groups"],
-                      info, params, fingerprints, timings(spark, stages))
+    temporary = tempfile.TemporaryDirectory(prefix="dedup-spark-")
+    report.write(tables, info, timings(spark, stages), Path(temporary.name), parquet=True, tables_only=True)
+    return ScanResult(StoredScan.open(temporary.name, report.MARKER), temporary)
 
 
 def _write(spark: SparkSession, result: SparkScan, info: dict[str, Any], stages: _Stages, out: str) -> None:

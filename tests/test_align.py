@@ -11,11 +11,12 @@ import pytest
 import dedup
 import dedup.verify as verify_stage
 from dedup.align import align, shares, word_diff
-from dedup.api import prepare
 from dedup.candidates import find_candidates
 from dedup.facts import number_drift, quotation_drift, quotations
+from dedup.prepare import prepare
 from dedup.read import documents_table
 from dedup.relate import LINKED, relate
+from dedup.segment import segment
 from dedup.verify import SentenceIndex, verify
 from tests.synthetic import DEMO, NEAR_COPY, STORY, TRIMMED
 
@@ -120,7 +121,7 @@ def test_passage_offsets_point_into_the_original_texts(demo):
 
 
 def test_every_sentence_of_both_texts_is_in_a_passage(demo):
-    segments = demo.segments
+    segments = segment(demo.documents[demo.documents.status == "ok"], dedup.Params())[0]
     for (a, b), passages in demo.passages.groupby(["doc_a", "doc_b"]):
         for side, doc in (("a", a), ("b", b)):
             spans = passages[[f"{side}_start", f"{side}_end"]].dropna().to_numpy()
@@ -131,7 +132,7 @@ def test_every_sentence_of_both_texts_is_in_a_passage(demo):
 # Synthetic cases: moves, trims, dates, furniture learned from repetition.
 
 def _scan(*docs: dict) -> dedup.ScanResult:
-    return dedup.analyse(documents_table(docs))
+    return dedup.scan(documents_table(docs))
 
 
 def test_a_paragraph_moved_to_the_top_is_moved():
@@ -228,7 +229,7 @@ def test_a_rejected_record_repeating_an_id_does_not_lend_its_text_to_the_alignme
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     documents = dedup.read_documents([path])
     assert (documents.status == "rejected").sum() == 1
-    result = dedup.analyse(documents)
+    result = dedup.scan(documents)
     shown = (result.passages.a_text + result.passages.b_text).str.cat()
     assert "Marlow Bend" in shown and "duplicate id" not in shown
 

@@ -72,7 +72,7 @@ def hostile_report(tmp_path_factory) -> Path:
          "source": SCRIPT, "date": "2024-03-03"},
         {"doc_id": f"short {SCRIPT}", "text": SCRIPT},  # one sentence of the copy: an excerpt of it
     ])
-    result = dedup.analyse(documents)
+    result = dedup.scan(documents)
     assert result.pairs.relation.isin(LINKED).sum() == 2, result.pairs.reason.tolist()
     out = tmp_path_factory.mktemp("hostile")
     write_html(result, out)
@@ -159,7 +159,7 @@ def hebrew_pair_url(tmp_path_factory) -> str:
          "date": "2024-03-03"},
     ])
     out = tmp_path_factory.mktemp("hebrew")
-    write_html(dedup.analyse(documents), out)
+    write_html(dedup.scan(documents), out)
     return (out / "pairs" / "pair-0001.html").as_uri()
 
 
@@ -207,7 +207,7 @@ def paged_report(tmp_path_factory) -> tuple[Path, dedup.ScanResult]:
     corpus = syndication_corpus(120)
     records = [{"doc_id": str(row["id"]), "text": row["text"], "source": row["source"]}
                for row in corpus.to_dict("records")]
-    result = dedup.analyse(documents_table(records))
+    result = dedup.scan(documents_table(records))
     out = tmp_path_factory.mktemp("paged")
     result.write(out, parquet=False, pair_pages=3)
     return out, result

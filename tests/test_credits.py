@@ -72,7 +72,7 @@ def test_a_dateline_credits_any_agency_in_brackets_and_a_scan_may_name_more(cred
 def test_the_report_names_the_dropped_credit_on_the_pair_page_and_in_the_summary(tmp_path):
     documents = documents_table([{"doc_id": "wire", "text": WIRE, "date": "2021-09-01", "source": "AP"},
                                  {"doc_id": "copy", "text": UNCREDITED, "date": "2021-09-02", "source": "Site"}])
-    result = dedup.analyse(documents)
+    result = dedup.scan(documents)
     assert "credit_dropped" in set(result.facts.fact)
     result.write(tmp_path)
     page = (tmp_path / "pairs" / "pair-0001.html").read_text(encoding="utf-8")

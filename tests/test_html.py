@@ -322,7 +322,7 @@ def hebrew_report(tmp_path_factory) -> Path:
          "title": in_hebrew_letters("Barriers withstand"), "source": in_hebrew_letters("Site"), "date": "2024-03-03"},
         {"doc_id": in_hebrew_letters("short one"), "text": in_hebrew_letters("Too short.")},
     ])
-    result = dedup.analyse(documents)
+    result = dedup.scan(documents)
     assert result.pairs.relation.isin(LINKED).sum() == 1
     out = tmp_path_factory.mktemp("hebrew")
     write_html(result, out)

@@ -26,7 +26,7 @@ def result() -> dedup.ScanResult:
     trimmed = [encipher(TRIMMED) for encipher in WORDS]
     near = [encipher(NEAR_COPY) for encipher in WORDS]
     own = [_cipher(random.Random(seed))(STORY) for seed in (98, 99)]
-    return dedup.analyse(documents_table([
+    return dedup.scan(documents_table([
         *({"doc_id": f"wire-{k}", "text": story[k], "source": "Wire", "date": "2024-03-01"} for k in range(3)),
         {"doc_id": "daily-0", "text": trimmed[0], "source": "Daily", "date": "2024-03-02"},
         {"doc_id": "daily-1", "text": near[1], "source": "Daily", "date": "2024-03-02"},

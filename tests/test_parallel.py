@@ -1,5 +1,5 @@
-"""Memory-bounded execution gives the same tables: pair chunks of any size, texts as Arrow
-buffers or Python objects, and the large arrays released between stages."""
+"""Work in chunks and in worker processes gives the same tables: pair chunks of any size,
+and workers that return results in task order."""
 
 import os
 
@@ -7,13 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dedup import api, parallel
+import dedup
+from dedup import parallel
 from dedup.params import Params
+from dedup.prepare import prepare
 from dedup.read import documents_table, read_documents
+from dedup.store import TABLES
 from dedup.verify import SentenceIndex
 from tests.synthetic import NEAR_COPY, SAME_TOPIC, STORY, TRIMMED
-
-TABLES = ("documents", "segments", "candidates", "pairs", "matches", "passages", "facts", "clusters", "groups")
 
 
 @pytest.fixture(scope="module")
@@ -25,45 +26,23 @@ def corpus() -> pd.DataFrame:
     return pd.concat([demo, extra], ignore_index=True)
 
 
-@pytest.fixture(scope="module")
-def reference(corpus):
-    return api.analyse(corpus, jobs=1)
-
-
-def _assert_same_tables(result: api.ScanResult, reference: api.ScanResult) -> None:
+def test_pair_chunks_of_one_pair_give_the_same_tables(corpus, monkeypatch):
+    reference = dedup.scan(corpus)
     assert len(reference.pairs) >= 4  # several pairs, so chunks of one pair are several chunks
-    for name in TABLES:
-        pd.testing.assert_frame_equal(getattr(result, name), getattr(reference, name), obj=name)
-
-
-def test_pair_chunks_of_one_pair_on_two_workers_give_the_same_tables(corpus, reference, monkeypatch):
     monkeypatch.setattr(parallel, "PAIRS_PER_CHUNK", 1)
-    _assert_same_tables(api.analyse(corpus, jobs=2), reference)
-
-
-def test_texts_held_as_python_objects_without_pyarrow_give_the_same_tables(corpus, reference, monkeypatch):
-    monkeypatch.setattr(parallel, "pa", None)
-    _assert_same_tables(api.analyse(corpus, jobs=2), reference)
+    chunked = dedup.scan(corpus, jobs=2)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(chunked.table(name), reference.table(name), obj=name)
 
 
 def test_sentence_index_refuses_segments_not_grouped_by_document(corpus):
-    _, segments, unit_hashes, _ = api.prepare(corpus, Params())
+    _, segments, unit_hashes, _ = prepare(corpus, Params())
     first, second = segments.doc_id.unique()[:2]
     a, b = np.flatnonzero(segments.doc_id == first), np.flatnonzero(segments.doc_id == second)
     rest = np.flatnonzero(~segments.doc_id.isin([first, second]))
     interleaved = segments.iloc[np.r_[a[:1], b, a[1:], rest]].reset_index(drop=True)
     with pytest.raises(ValueError, match="each document's sentences together"):
         SentenceIndex.build(interleaved, unit_hashes, Params())
-
-
-def test_a_scan_keeps_document_signatures_and_releases_the_rest(corpus, reference):
-    _, _, _, fingerprints = api.prepare(corpus, Params())
-    np.testing.assert_array_equal(reference.fingerprints.doc_sigs, fingerprints.doc_sigs)
-    assert list(reference.fingerprints.doc_ids) == list(fingerprints.doc_ids)
-    for kept, released in ((fingerprints.without_sentences(), "sent_sigs"),
-                           (fingerprints.signatures_only(), "doc_values")):
-        assert len(getattr(kept, released)) == 0
-        assert getattr(kept, released).base is None  # a new array, not a view keeping the old one alive
 
 
 def _pid_and_square(n: int) -> tuple[int, int]:

@@ -22,7 +22,7 @@ def _relation(result: dedup.ScanResult, a: str, b: str) -> str:
 
 @pytest.fixture(scope="module")
 def result() -> dedup.ScanResult:
-    return dedup.analyse(_corpus(story=STORY, exact=STORY, near=NEAR_COPY, trimmed=TRIMMED, other=SAME_TOPIC))
+    return dedup.scan(_corpus(story=STORY, exact=STORY, near=NEAR_COPY, trimmed=TRIMMED, other=SAME_TOPIC))
 
 
 def test_exact_and_near_exact_copies_are_duplicates(result):
@@ -54,7 +54,7 @@ def test_copies_collapse_into_one_cluster_that_keeps_one(result):
 def test_keep_policy_prefers_the_earliest_date():
     corpus = _corpus(story=STORY, trimmed=TRIMMED)
     corpus["date"] = ["2024-03-02", "2024-03-01"]
-    clusters = dedup.analyse(corpus).clusters.set_index("doc_id")
+    clusters = dedup.scan(corpus).clusters.set_index("doc_id")
     assert clusters.loc["trimmed", "canonical"]
     assert "earliest date 2024-03-01" in clusters.loc["trimmed", "keep_reason"]
     assert clusters.loc["story", "keep_reason"] == "folds into trimmed"
@@ -64,7 +64,7 @@ def test_keep_policy_prefers_a_named_source():
     corpus = _corpus(story=STORY, near=NEAR_COPY)
     corpus["source"] = ["Daily Planet", "Wire Service"]
     params = dedup.Params(keep="sources", preferred_sources=("Wire Service",))
-    clusters = dedup.analyse(corpus, params).clusters.set_index("doc_id")
+    clusters = dedup.scan(corpus, params).clusters.set_index("doc_id")
     assert clusters.loc["near", "canonical"] and not clusters.loc["story", "canonical"]
 
 
@@ -75,7 +75,7 @@ def test_one_loosely_related_text_does_not_chain_two_stories():
     other_a, other_b = other_story.split("\n\n")[2], other_story.split("\n\n")[3]
     column = "\n\n".join(["A week of bad news, in quotes.", flood_a, flood_b, other_a, other_b,
                           "Both towns deserve better than this, and both will need help for years."])
-    result = dedup.analyse(_corpus(story=STORY, copy=TRIMMED, other=other_story,
+    result = dedup.scan(_corpus(story=STORY, copy=TRIMMED, other=other_story,
                                    other_copy=other_story.replace("Opinion by Peter Lang\n\n", ""),
                                    column=column))
     story = result.clusters.set_index("doc_id").story_id
@@ -106,7 +106,7 @@ def test_compare_judges_texts_too_short_to_fingerprint():
 def test_a_scan_finds_exact_copies_of_a_headline_and_accounts_for_a_word():
     """A record of a headline's length has one document shingle: too little for the sentence
     path, enough for its copies to collide. A record without a shingle is rejected, with why."""
-    result = dedup.analyse(_corpus(story=STORY, wire="Markets fell in Tokyo.", site="Markets fell in Tokyo.",
+    result = dedup.scan(_corpus(story=STORY, wire="Markets fell in Tokyo.", site="Markets fell in Tokyo.",
                                    other="Shares rose in London.", word="Yes."))
     assert _relation(result, "wire", "site") == "duplicate"
     clusters = result.clusters.set_index("doc_id").cluster_id
@@ -210,7 +210,7 @@ THREE_CHANGED = (STORY.replace("340 volunteers", "430 volunteers").replace("58 h
 
 
 def _copies(**texts: str) -> dedup.ScanResult:
-    return dedup.analyse(_corpus(**texts))
+    return dedup.scan(_corpus(**texts))
 
 
 def _pair(result: dedup.ScanResult, a: str, b: str) -> pd.Series:

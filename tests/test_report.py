@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 import dedup
-from dedup import api, report, spill
+from dedup import pipeline, report
 from dedup.cli import app
 from dedup.read import documents_table
 from tests.synthetic import DEMO, NEAR_COPY, STORY, TRIMMED
@@ -41,7 +41,7 @@ def _spreadsheet_corpus() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def spreadsheet_result() -> dedup.ScanResult:
-    return dedup.analyse(_spreadsheet_corpus())
+    return dedup.scan(_spreadsheet_corpus())
 
 
 def _cells(path: Path) -> list[dict[str, str]]:
@@ -101,7 +101,7 @@ def demo() -> dedup.ScanResult:
 
 @pytest.fixture(scope="module")
 def one_pair() -> dedup.ScanResult:
-    return dedup.analyse(documents_table([{"doc_id": "story", "text": STORY, "date": "2024-03-02"},
+    return dedup.scan(documents_table([{"doc_id": "story", "text": STORY, "date": "2024-03-02"},
                                           {"doc_id": "near", "text": NEAR_COPY, "date": "2024-03-03"}]))
 
 
@@ -170,8 +170,7 @@ def _never_read(*args, **kwargs):
 def test_an_unwritable_out_fails_before_reading_with_a_one_line_error(tmp_path, monkeypatch, blocker):
     (tmp_path / "file").write_text("not a folder", encoding="utf-8")
     out = tmp_path / "file" if blocker == "file" else tmp_path / "file" / "report"
-    monkeypatch.setattr(api, "read_documents", _never_read)
-    monkeypatch.setattr(spill, "iter_documents", _never_read)
+    monkeypatch.setattr(pipeline, "iter_documents", _never_read)
     for extra in ([], ["--low-memory"], ["--tables-only"]):
         run = runner.invoke(app, ["scan", str(DEMO / "articles"), "--out", str(out), *extra])
         assert run.exit_code == 2, run.output

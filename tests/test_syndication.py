@@ -36,7 +36,7 @@ def result() -> dedup.ScanResult:
     texts = [*_syndicated(rng), *others.text]
     rng.shuffle(texts)
     corpus = dedup.documents_table({"doc_id": f"doc-{i:04d}", "text": text} for i, text in enumerate(texts))
-    return dedup.analyse(corpus)
+    return dedup.scan(corpus)
 
 
 def test_a_story_on_a_thousand_sites_forms_one_duplicate_cluster(result):

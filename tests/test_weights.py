@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dedup.api import prepare
 from dedup.params import Params
+from dedup.prepare import prepare
 from dedup.read import documents_table
 from dedup.weights import DocumentFrequencies
 from tests.synthetic import syndication_corpus

@@ -1,26 +1,29 @@
-"""Scan a corpus larger than memory: the local stages on blocks, in worker processes, the blocks' data on disk.
+"""The scan: one sequence of stages, each a function from tables to tables, run on blocks.
 
-    read a block → prepare it → … → candidates, a band at a time → verify a block of pairs →
-    furniture → align a block of related pairs → group → write
+    read a block → prepare it → candidates, a band at a time → verify a block of pairs →
+    relate → furniture → align a block of related pairs → group → write → report
 
-`scan` gives the tables `dedup.api.scan` writes, byte for byte in the CSV files, and
-the same report, rendered from the tables it stored (tests/test_spill.py), with memory
-that grows by a few KB per document instead of about 20 KB (the README's Performance
-section).
+Every way of scanning runs this sequence: `scan` on this machine, with ``jobs``
+worker processes (`dedup.parallel.Workers`; the tables are the same for any
+number), and `dedup.compare` runs its stages on one pair. Its memory grows by a
+few KB per document (the README's Performance section), so one path serves a
+demo and a million documents.
 
 The parent reads the input a block of ``BLOCK_DOCS`` documents at a time and sends
-each block to a worker (`dedup.parallel.Workers`), which segments and fingerprints
-it and writes what later stages read into a work folder inside the run's staging
-folder in the output folder (`dedup.report.staging`, removed at the end): the texts and the segments
-table, each in an Arrow file read back by row (`pyarrow` is needed); the unit hashes; the document and sentence
-signatures, column-major, so that LSH reads them a band at a time
-(`dedup.candidates.Signatures`); its words' document frequencies, which the parent sums over
-the blocks a range of hash values at a time into the corpus's (`dedup.weights`), and which
-the pair blocks' workers memory-map, sharing its pages. Workers verify, then align, ``PAIR_BLOCK``
-candidate pairs at a time, reading back their documents' segments, unit hashes
-and texts; alignment reuses the sentence similarities verification kept for each
-related pair (`dedup.verify.PairSimilarities`, on disk), and each block's matches,
-passages and facts are written as numbered parts (`dedup.report.TableParts`).
+each block to a worker, which segments and fingerprints it (`dedup.prepare`) and
+writes what later stages read into a work folder inside the run's staging folder in
+the output folder (`dedup.report.staging`, removed at the end): the texts and the
+segments table, each in an Arrow file read back by row; the unit hashes; the
+document and sentence signatures, column-major, so that LSH reads them a band at a
+time (`dedup.candidates.Signatures`); its words' document frequencies, which the
+parent sums over the blocks a range of hash values at a time into the corpus's
+(`dedup.weights`), and which the pair blocks' workers memory-map, sharing its pages.
+Workers verify, then align, up to ``PAIR_BLOCK`` candidate pairs at a time, reading back
+their documents' segments, unit hashes and texts; alignment reuses the sentence
+similarities verification kept for each related pair (`dedup.verify.PairSimilarities`,
+on disk), and each block's matches, passages and facts are written as numbered parts
+(`dedup.report.TableParts`). The report is rendered from the tables as stored, so
+its memory grows with the pairs it shows, not with the corpus.
 
 What stays in the parent's memory: the documents table without its texts (with
 each document's word count, for grouping), each fingerprinted document's id and
@@ -29,6 +32,9 @@ sentence a 64-bit hash of its (source, text) line, and the pairs table. The one
 corpus-wide part of alignment, the repeated site furniture
 (`dedup.boilerplate.repeated_lines`), is found from those line hashes; two
 different lines of one source share a hash with probability about lines² / 2⁶⁴.
+
+A scan returns a `ScanResult`: the folder it wrote (a temporary one when no ``out``
+is given), whose tables are read when first asked for.
 """
 
 from __future__ import annotations
@@ -37,43 +43,45 @@ import ctypes
 import hashlib
 import pickle
 import sys
+import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from dedup import report
 from dedup.align import PASSAGE_COLUMNS, align
-from dedup.api import _counts, _stages, build_manifest, hash_documents, prepare
 from dedup.boilerplate import repeated_lines
 from dedup.candidates import SignatureArray, candidates_of, filter_pairs
 from dedup.cluster import group, word_counts
 from dedup.facts import FACT_COLUMNS
 from dedup.fingerprint import Fingerprints, shingle_sets
+from dedup.manifest import build_manifest, counts, hash_documents
 from dedup.parallel import Workers
 from dedup.params import Params
-from dedup.read import COLUMNS, Fields, InputError, iter_documents
+from dedup.prepare import prepare
+from dedup.read import COLUMNS, Fields, Paths, frame_documents, iter_documents
 from dedup.relate import LINKED, ORIENT_COLUMNS, oriented, relate
 from dedup.store import StoredScan
 from dedup.verify import EVIDENCE_COLUMNS, MATCH_COLUMNS, SentenceIndex, verify
 from dedup.weights import DocumentFrequencies
-
-try:
-    import pyarrow as pa
-except ImportError:  # an optional dependency; scan says so when called without it
-    pa = None
 
 try:  # glibc keeps the freed heap pages of a block's tables; malloc_trim gives them back
     _malloc_trim = ctypes.CDLL(None).malloc_trim
 except (OSError, AttributeError):  # not glibc: nothing to do
     _malloc_trim = None  # type: ignore[assignment]
 
-BLOCK_DOCS = 10_000  # documents a worker prepares at a time
-PAIR_BLOCK = 5_000  # pairs a worker verifies or aligns at a time, reading back their documents
+BLOCK_DOCS = 2_500  # documents a worker prepares at a time: small enough that a few thousand keep every job busy
+PAIR_BLOCK = 5_000  # pairs a worker verifies or aligns at a time at most, reading back their documents
+MIN_PAIR_BLOCK = 200  # and at least, unless there are fewer: each block reads its documents back
+BLOCKS_PER_JOB = 4  # pair blocks per job at least, while they hold MIN_PAIR_BLOCK: uneven blocks even out
 AGREEMENT_COLUMNS = 4  # signature columns read at a time for MinHash estimates
 
 
@@ -82,8 +90,7 @@ def _release_freed_memory() -> None:
     (Arrow's allocator, mimalloc or jemalloc, keeps its own)."""
     if _malloc_trim is not None:
         _malloc_trim(0)
-    if pa is not None:
-        pa.default_memory_pool().release_unused()
+    pa.default_memory_pool().release_unused()
 
 
 def _save_columns(path: Path, signatures: np.ndarray) -> None:
@@ -121,7 +128,8 @@ class _SignatureFiles:
 
 
 def _block_file(work: Path, kind: str, block: int) -> Path:
-    suffix = {"units": ".npy", "documents": ".npy", "sentences": ".npy", "frequencies": ""}.get(kind, ".arrow")
+    suffix = {"units": ".npy", "documents": ".npy", "sentences": ".npy", "frequencies": "",
+              "records": ".parquet"}.get(kind, ".arrow")
     return work / f"{kind}-{block:05d}{suffix}"  # frequencies: the stem of `_save_frequencies`'s files
 
 
@@ -166,6 +174,7 @@ def _prepare_block(task: tuple[int, pd.DataFrame, Params, Path]) -> _Prepared:
     documents, segments, unit_hashes, fp = prepare(documents, params)
     ok = (documents.status == "ok").to_numpy()
     _write_arrow(_block_file(work, "texts", block), documents.loc[ok, ["text"]])
+    documents[["doc_id", "text"]].to_parquet(_block_file(work, "records", block), index=False)  # texts.parquet's
     _write_arrow(_block_file(work, "segments", block), segments.drop(columns="doc_id"))
     np.save(_block_file(work, "units", block), unit_hashes)
     _save_columns(_block_file(work, "documents", block), fp.doc_sigs)
@@ -334,10 +343,14 @@ def _join_frequencies(work: Path, blocks: int) -> None:
     _save_frequencies(work / "frequencies", frequencies)
 
 
-def _pair_blocks(pairs: pd.DataFrame, number: pd.Index) -> Iterator[tuple[int, pd.DataFrame, np.ndarray]]:
-    """(block number, PAIR_BLOCK pairs, their documents' numbers, ascending)."""
-    for block, start in enumerate(range(0, len(pairs), PAIR_BLOCK)):
-        rows = pairs.iloc[start:start + PAIR_BLOCK]
+def _pair_blocks(pairs: pd.DataFrame, number: pd.Index,
+                 jobs: int) -> Iterator[tuple[int, pd.DataFrame, np.ndarray]]:
+    """(block number, its pairs, their documents' numbers, ascending): at most PAIR_BLOCK pairs a
+    block, and blocks enough to give each of the jobs a few (as many for verify as for align,
+    which reads the similarities verify kept per block)."""
+    size = max(MIN_PAIR_BLOCK, min(PAIR_BLOCK, -(-len(pairs) // (jobs * BLOCKS_PER_JOB))))
+    for block, start in enumerate(range(0, len(pairs), size)):
+        rows = pairs.iloc[start:start + size]
         yield block, rows, np.unique(number.get_indexer(pd.concat([rows.doc_a, rows.doc_b])))
 
 
@@ -373,7 +386,7 @@ def _verify(candidates: pd.DataFrame, corpus: _Corpus, number: pd.Index, params:
             matches: report.TableParts) -> pd.DataFrame:
     """The pairs table (`dedup.relate.relate`) of the candidates, verified a block at a time."""
     tasks = ((block, rows, corpus.locate(docs), params, matches)
-             for block, rows, docs in _pair_blocks(candidates, number))
+             for block, rows, docs in _pair_blocks(candidates, number, workers.jobs))
     verified = list(workers.imap(_verify_block, tasks))
     if not verified:
         return relate(candidates, pd.DataFrame(columns=EVIDENCE_COLUMNS), params)
@@ -406,7 +419,7 @@ def _align(pairs: pd.DataFrame, corpus: _Corpus, number: pd.Index, params: Param
     record_of = np.flatnonzero((corpus.documents.status == "ok").to_numpy())  # of each document number
 
     def tasks() -> Iterator[tuple]:
-        for block, rows, _ in _pair_blocks(pairs, number):
+        for block, rows, _ in _pair_blocks(pairs, number, workers.jobs):
             rows = rows[rows.relation.isin(LINKED)]
             if len(rows):
                 docs = np.unique(number.get_indexer(pd.concat([rows.doc_a, rows.doc_b])))
@@ -448,50 +461,170 @@ def _table_parts(out: Path, parquet: bool, csv_raw: bool) -> dict[str, report.Ta
             for name in report.TABLES}
 
 
-def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Params | None = None, *,
-         fields: Fields = Fields(), metadata: str | Path | None = None, strict: bool = False,
-         progress: bool | None = None, jobs: int = 1, parquet: bool | None = None,
-         csv_raw: bool = False, dayfirst: bool | None = None, tables_only: bool = False,
-         pair_pages: int = report.PAIR_PAGES) -> StoredScan:
-    """`dedup.api.scan` for corpora larger than memory: the files `dedup.api.scan` writes to
-    out, the tables a block at a time, in place of an earlier run's files, the completion marker
-    last (`dedup.report`); returns where they are.
+class _Stages:
+    """Names the current stage on a spinner, and times each stage (wall seconds)."""
 
-    paths, fields, metadata, strict, progress, jobs, dayfirst, tables_only, pair_pages, csv_raw:
-    as in `dedup.api.scan`; the report is rendered from the stored tables, so its memory grows
-    with the pairs it shows, not with the corpus.
-    parquet: also write each table as Parquet (default: yes; pyarrow is needed anyway).
-    A folder out that cannot be written raises `dedup.report.OutputError` before anything is read.
+    def __init__(self, progress: Progress) -> None:
+        self.progress, self.task = progress, progress.add_task("starting")
+        self.timings: dict[str, float] = {}
+        self.current, self.started = "", time.perf_counter()
+
+    def __call__(self, name: str, description: str) -> None:
+        self.finish()
+        self.current, self.started = name, time.perf_counter()
+        self.progress.update(self.task, description=description)
+
+    def finish(self) -> None:
+        if self.current:
+            self.timings[self.current] = round(time.perf_counter() - self.started, 3)
+            self.current = ""
+
+
+@contextmanager
+def _stages(show: bool) -> Iterator[_Stages]:
+    """A spinner naming the current stage (on a terminal only), and the stages' timings."""
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  transient=True, disable=not show) as progress:
+        stages = _Stages(progress)
+        yield stages
+        stages.finish()
+
+
+class ScanResult(StoredScan):
+    """A finished scan: its manifest, its timings (wall seconds per stage, and jobs), the files
+    it wrote into its folder ``out``, and its tables (`dedup.store.TABLES`; documents without
+    their texts), each read from there when first asked for and then held."""
+
+    def __init__(self, stored: StoredScan, temporary: tempfile.TemporaryDirectory | None = None) -> None:
+        super().__init__(stored.out, stored.manifest, stored.timings, stored.files)
+        self._held: dict[str, pd.DataFrame] = {}
+        self._temporary = temporary  # a scan given no out: its folder lives as long as the result
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in self._held:
+            self._held[name] = super().table(name)
+        return self._held[name]
+
+    @property
+    def documents(self) -> pd.DataFrame:
+        """The documents table (`dedup.read`), with each record's text (from texts.parquet; a
+        scan without Parquet copies keeps no texts)."""
+        if "texts" not in self._held:
+            documents = self.table("documents")
+            if (self.out / report.TEXTS).is_file():
+                text = pd.read_parquet(self.out / report.TEXTS, columns=["text"]).text
+                documents = documents.assign(text=text.to_numpy())[list(COLUMNS)]
+            self._held["texts"] = documents
+        return self._held["texts"]
+
+    pairs = property(lambda self: self.table("pairs"), doc="Every candidate pair, verified (`dedup.relate`).")
+    matches = property(lambda self: self.table("matches"), doc="Matched sentences (`dedup.verify`).")
+    passages = property(lambda self: self.table("passages"), doc="Aligned passages (`dedup.align`).")
+    facts = property(lambda self: self.table("facts"), doc="Changed figures and credits (`dedup.facts`).")
+    clusters = property(lambda self: self.table("clusters"), doc="Duplicate clusters (`dedup.cluster`).")
+    groups = property(lambda self: self.table("groups"), doc="Clusters and story groups (`dedup.cluster`).")
+
+    def related(self) -> pd.DataFrame:
+        """The pairs with a relation (rejected candidates left out)."""
+        return self.pairs[self.pairs.relation.isin(LINKED)].reset_index(drop=True)
+
+    def write(self, out: str | Path, parquet: bool | None = None, tables_only: bool = False,
+              jobs: int = 1, csv_raw: bool = False, pair_pages: int = report.PAIR_PAGES) -> list[Path]:
+        """Write the tables, manifest.json, summary.md and the HTML report into the folder out
+        (with tables_only, the tables and manifest.json alone), in place of an earlier run's, the
+        completion marker last (`dedup.report`); return their paths. jobs: worker processes;
+        csv_raw: CSV cells as they are, without the ' that keeps spreadsheets from running formulas;
+        pair_pages: the related pairs the report shows, each with a page (`dedup.report.write_report`).
+        Every table is read into memory: for a large corpus give `scan` its out instead."""
+        frames = {name: self.table(name) for name in report.TABLES}
+        return report.write(frames, self.manifest, self.timings, Path(out), parquet, tables_only, jobs, csv_raw,
+                            pair_pages)
+
+
+def scan(source: Paths | pd.DataFrame, params: Params | None = None, *, out: str | Path | None = None,
+         fields: Fields = Fields(), metadata: str | Path | None = None, strict: bool = False,
+         progress: bool | None = None, jobs: int = 1, parquet: bool | None = None, csv_raw: bool = False,
+         dayfirst: bool | None = None, tables_only: bool = False,
+         pair_pages: int = report.PAIR_PAGES) -> ScanResult:
+    """Find every copy of a story in a corpus.
+
+    source: folders of .txt/.md/.html files, JSONL, CSV/TSV, Parquet or web archive files
+        (`dedup.read`); or a pandas DataFrame: a documents table (`dedup.read.documents_table`)
+        as it is, else records whose columns fields names.
+    fields: which input columns hold id, text, date, source, title, author, url, html.
+    metadata: a CSV adding id/source/title/date/url to document files (column ``file``).
+    strict: stop at the first rejected record instead of reporting it.
+    out: the folder to write the tables, manifest.json, summary.md and the HTML report into,
+        in place of an earlier run's files, the completion marker last (`dedup.report`); with
+        tables_only, the tables and the manifest alone; with csv_raw, CSV cells as they are;
+        pair_pages: the related pairs the report shows, each with a page. A folder that cannot
+        be written raises `dedup.report.OutputError` before anything is read. Without out,
+        the tables go to a temporary folder that lives as long as the result, and no report.
+    progress: show stage progress; default only on a terminal.
+    jobs: worker processes (the tables do not depend on it).
+    parquet: also write each table as Parquet (default: yes).
+    dayfirst: numeric dates that read either way (02/03/2005): True day first, False month
+        first, None month first with a warning per record.
     """
-    if pa is None:
-        raise InputError("a low-memory scan keeps texts in an Arrow file: pip install pyarrow")
     report.check_pair_pages(pair_pages)
     params = params or Params()
-    out = Path(out)
+    temporary = tempfile.TemporaryDirectory(prefix="dedup-scan-") if out is None else None
+    folder = Path(temporary.name if temporary is not None else out)  # type: ignore[arg-type]
+    report.check_writable(folder)
+    if isinstance(source, pd.DataFrame):
+        blocks = frame_documents(source, fields, strict, BLOCK_DOCS, dayfirst)
+    else:
+        blocks = iter_documents(source, fields, metadata, strict, batch_size=BLOCK_DOCS, dayfirst=dayfirst)
     show = sys.stderr.isatty() if progress is None else progress
+    stored = _run(blocks, params, folder, jobs, show, Output(
+        parquet=parquet is not False or temporary is not None, csv_raw=csv_raw,
+        with_report=not tables_only and temporary is None, pair_pages=pair_pages))
+    return ScanResult(stored, temporary)
+
+
+def scan_to_disk(paths: Paths | pd.DataFrame, out: str | Path, params: Params | None = None,
+                 **options: Any) -> ScanResult:
+    """`scan(paths, params, out=out, ...)`: the name of the block engine before the engines became
+    one; kept for one release."""
+    return scan(paths, params, out=out, **options)
+
+
+@dataclass(frozen=True)
+class Output:
+    """What a scan writes besides the tables' CSV files: Parquet copies, CSV cells as they are,
+    and the report with this many pair pages."""
+
+    parquet: bool = True
+    csv_raw: bool = False
+    with_report: bool = True
+    pair_pages: int = report.PAIR_PAGES
+
+
+def _run(blocks: Iterable[pd.DataFrame], params: Params, out: Path, jobs: int, show: bool,
+         output: Output) -> StoredScan:
+    """Every stage on the blocks of documents, into the folder out (see the module docstring)."""
     with report.staging(out) as staging:
         work = staging / "work"
         work.mkdir()
         with _stages(show) as stage:
             with Workers(jobs) as workers:  # their memory is given back before grouping, the parent's largest stage
                 stage("prepare", "reading, segmenting and fingerprinting")
-                batches = iter_documents(paths, fields, metadata, strict, batch_size=BLOCK_DOCS, dayfirst=dayfirst)
-                corpus = _prepare(batches, params, workers, work)
+                corpus = _prepare(blocks, params, workers, work)
                 number = pd.Index(corpus.doc_ids)
                 stage("candidates", "finding candidates")
                 candidates, stats = candidates_of(corpus.doc_ids, corpus.doc_sigs, corpus.sent_sigs,
                                                   corpus.sent_docs, params)
                 scanned = corpus.documents[(corpus.documents.status == "ok").to_numpy()]
                 candidates, skipped = filter_pairs(candidates, scanned, params)
-                counts: dict[str, Any] = {"sentences": int(corpus.segment_starts[-1]),
-                                          "fingerprinted": len(corpus.sent_docs), "skipped": skipped}
+                found: dict[str, Any] = {"sentences": int(corpus.segment_starts[-1]),
+                                         "fingerprinted": len(corpus.sent_docs), "skipped": skipped}
                 corpus.sent_docs = np.empty(0, dtype=np.int64)  # read by candidates alone
                 _release_freed_memory()
                 # The report reads the Parquet tables back, so they are written for it even when not kept.
-                tables = _table_parts(staging, parquet is not False or not tables_only, csv_raw)
+                tables = _table_parts(staging, output.parquet or output.with_report, output.csv_raw)
                 stage("verify", f"verifying {len(candidates)} candidate pairs")
                 pairs = _verify(candidates, corpus, number, params, workers, tables["matches"])
-                counts["by_path"] = _counts(candidates.via)
+                found["by_path"] = counts(candidates.via)
                 del candidates  # the pairs table holds its columns
                 stage("align", "aligning related pairs")
                 pairs = _align(pairs, corpus, number, params, workers, tables)
@@ -507,17 +640,20 @@ def scan(paths: str | Path | Sequence[str | Path], out: str | Path, params: Para
                                 ("groups", groups)):
                 tables[name].write(0, table)
             files = [path for table in tables.values() for path in table.join()]
+            if output.parquet:
+                report.join_parquet(sorted(work.glob("records-*.parquet")), staging / report.TEXTS)
+                files.append(staging / report.TEXTS)
             manifest = build_manifest(
-                params, input_sha256, statuses=_counts(documents.status), relations=_counts(pairs.relation),
-                kinds=_counts(groups.kind), stats=stats, **counts)
+                params, input_sha256, statuses=counts(documents.status), relations=counts(pairs.relation),
+                kinds=counts(groups.kind), stats=stats, **found)
             del documents, pairs, clusters, groups  # the report reads them back, with what it shows of the rest
-            if not tables_only:
-                stored = StoredScan(staging, manifest, {}, files)
-                files += report.write_report(stored, staging, pair_pages, jobs, csv_raw)
+            if output.with_report:
+                files += report.write_report(StoredScan(staging, manifest, {}, files), staging, output.pair_pages,
+                                             jobs, output.csv_raw)
         seconds = {**{name: round(value, 3) for name, value in read_seconds.items()},
                    **{name: value for name, value in stage.timings.items() if name != "prepare"}}
-        timings = {"jobs": jobs, "engine": "low-memory", "seconds": seconds}
+        timings = {"jobs": jobs, "seconds": seconds}
         files += report.write_manifest(staging, manifest, timings)
-        if parquet is False:
+        if not output.parquet:
             files = [path for path in files if path.suffix != ".parquet"]
         return StoredScan(out, manifest, timings, report.publish(staging, out, files, input_sha256))
