@@ -32,10 +32,10 @@ def candidate_pairs(ids: list[str], texts: list[str], threshold: float, num_perm
                     seconds: dict[str, float]) -> pd.DataFrame:
     """The LSH candidates of the texts, each pair once (doc_a before doc_b in input order)."""
     started = time.perf_counter()
-    permutations = MinHash(num_perm=num_perm).permutations
+    template = MinHash(num_perm=num_perm)  # its permutations drawn once, as datasketch's documentation advises
     signatures = []
     for text in texts:
-        minhash = MinHash(num_perm=num_perm, permutations=permutations)
+        minhash = MinHash(num_perm=num_perm, permutations=template.permutations, scheme=template.scheme)
         minhash.update_batch([shingle.encode() for shingle in word_shingles(text)])
         signatures.append(minhash)
     seconds["fingerprint"] = time.perf_counter() - started

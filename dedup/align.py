@@ -42,7 +42,7 @@ from rapidfuzz.distance import Levenshtein
 from dedup.boilerplate import furniture
 from dedup.credits import attribution_drift
 from dedup.facts import FACT_COLUMNS, number_drift, quotation_drift, shared_quotations
-from dedup.parallel import concat_parts, map_chunks, pair_chunks, shared_strings, strings_at
+from dedup.parallel import shared_strings, strings_at
 from dedup.params import Params
 from dedup.relate import LINKED, ORIENT_COLUMNS, document_dates, document_pages, orient_pair
 from dedup.verify import (
@@ -359,14 +359,14 @@ class _Corpus:
 
 def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray | None,
           params: Params, repeated_furniture: np.ndarray | None = None, index: SentenceIndex | None = None,
-          jobs: int = 1, verified: PairSimilarities | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+          verified: PairSimilarities | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Direction, passages and facts of every pair given (the related ones, in a scan).
 
     repeated_furniture: optional, a boolean per segment: the sentences the corpus repeats
     as site furniture (see `dedup.boilerplate.furniture`), when the segments hold only part
     of the corpus; by default it is learned from these segments and pairs.
     index: the segments' `SentenceIndex`, when already built (unit_hashes, the segments' unit
-    hashes, only build it, so they may then be None). jobs: worker processes. verified: the
+    hashes, only build it, so they may then be None). verified: the
     pairs' sentence similarities as `dedup.verify.verify` gave them (an index built from the
     same segments), reused instead of matching their sentences again.
 
@@ -382,20 +382,17 @@ def align(pairs: pd.DataFrame, documents: pd.DataFrame, segments: pd.DataFrame, 
     paired = pair_documents(pairs)
     if index is None:
         assert unit_hashes is not None, "align builds the sentence index from the unit hashes"
-        index = SentenceIndex.build(segments, unit_hashes, params, jobs, paired)
+        index = SentenceIndex.build(segments, unit_hashes, params, paired)
     columns = {c: segments[c].to_numpy() for c in ("start", "end", "para_no")}
     columns["furniture"] = furniture(segments, documents, {frozenset(p) for p in zip(pairs.doc_a, pairs.doc_b)},
-                                     repeated_furniture, jobs)
+                                     repeated_furniture)
     columns = {c: values[index.segment_rows] for c, values in columns.items()}  # rows as the index numbers them
     columns["stated"] = statements(index, np.arange(len(index.segment_rows)), params)
     corpus = _Corpus(pairs, shared_strings(documents.text), {doc: i for i, doc in enumerate(documents.doc_id)},
                      document_dates(documents), document_pages(documents[documents.doc_id.isin(paired)]), columns,
                      index, verified or {}, params)
-    parts = map_chunks(_align_rows, corpus, pair_chunks(len(pairs), jobs), jobs)
-    orientation = pd.DataFrame([o for part in parts for o in part[0]], columns=ORIENT_COLUMNS,
-                               index=pairs.index, dtype=object)
-    return (orientation, concat_parts([part[1] for part in parts], PASSAGE_COLUMNS),
-            concat_parts([part[2] for part in parts], FACT_COLUMNS))
+    orientations, passages, facts = _align_rows(corpus)
+    return pd.DataFrame(orientations, columns=ORIENT_COLUMNS, index=pairs.index, dtype=object), passages, facts
 
 
 def _passages_table(rows: list[list]) -> pd.DataFrame:
@@ -405,13 +402,12 @@ def _passages_table(rows: list[list]) -> pd.DataFrame:
     return table
 
 
-def _align_rows(corpus: _Corpus, part: slice) -> tuple[list[list], pd.DataFrame, pd.DataFrame]:
-    """Orientation rows, and the passages and facts tables, of some pairs (tables, not rows of
-    Python objects, so the parent never holds every passage's row at once)."""
+def _align_rows(corpus: _Corpus) -> tuple[list[list], pd.DataFrame, pd.DataFrame]:
+    """Orientation rows, and the passages and facts tables, of the corpus's pairs."""
     orientation: list[list] = []
     passages: list[list] = []
     facts: list[list] = []
-    for pair in corpus.pairs.iloc[part].itertuples():
+    for pair in corpus.pairs.itertuples():
         a, b = (_side(doc, corpus.text_of(doc), corpus.index.rows[doc], corpus.columns)
                 for doc in (pair.doc_a, pair.doc_b))
         pair_passages = align_pair(a, b, corpus.index, corpus.params, pair.relation in LINKED,

@@ -20,12 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Container
 from itertools import combinations
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from dedup.parallel import chunks, map_chunks, shared_strings, strings_at
 from dedup.text import normalize
 
 # A heading that opens the reader comments; everything after it is theirs.
@@ -69,12 +67,10 @@ def _is_photo_credit(text: str) -> bool:
 REPEATS_CHECKED = 50
 
 
-def _pattern_furniture(segments: pd.DataFrame, sources: dict[str, str], jobs: int) -> np.ndarray:
+def _pattern_furniture(segments: pd.DataFrame, sources: dict[str, str]) -> np.ndarray:
     """Sentences matching a furniture pattern, photo captions, the source's name alone, and comment sections."""
     names = {doc: normalize(source) for doc, source in sources.items()}
-    matched = np.concatenate(map_chunks(_line_patterns, (shared_strings(segments.doc_id),
-                                                         shared_strings(segments.text), names),
-                                        chunks(len(segments), jobs), jobs))
+    matched = _line_patterns(segments.doc_id.tolist(), segments.text.tolist(), names)
     own_name, pattern, heading, credit = matched.T
     doc, para = segments.doc_id.to_numpy(), segments.para_no.to_numpy()
     caption = pd.Series(credit).groupby([doc, para]).transform("any").to_numpy()
@@ -83,13 +79,10 @@ def _pattern_furniture(segments: pd.DataFrame, sources: dict[str, str], jobs: in
     return own_name | pattern | caption | in_comments
 
 
-def _line_patterns(state: tuple[Any, Any, dict[str, str]], part: slice) -> np.ndarray:
-    """(own name, furniture pattern, comments heading, photo credit) of some sentences, a bool per column."""
-    docs, texts, names = state
+def _line_patterns(docs: list[str], texts: list[str], names: dict[str, str]) -> np.ndarray:
+    """(own name, furniture pattern, comments heading, photo credit) of each sentence, a bool per column."""
     return np.array([(names.get(doc, "") == t, is_furniture_line(t), bool(_COMMENTS_HEADING.match(t)),
-                      _is_photo_credit(t)) for doc, t in zip(strings_at(docs, part.start, part.stop),
-                                                             strings_at(texts, part.start, part.stop))],
-                    dtype=bool).reshape(-1, 4)
+                      _is_photo_credit(t)) for doc, t in zip(docs, texts)], dtype=bool).reshape(-1, 4)
 
 
 def _repeated_furniture(segments: pd.DataFrame, sources: dict[str, str],
@@ -118,17 +111,17 @@ def repeated_lines(line: np.ndarray, has_source: np.ndarray, doc: np.ndarray,
 
 
 def furniture(segments: pd.DataFrame, documents: pd.DataFrame, related: set[frozenset[str]],
-              repeated: np.ndarray | None = None, jobs: int = 1) -> np.ndarray:
+              repeated: np.ndarray | None = None) -> np.ndarray:
     """True for each segment (row of the segments table) that is site furniture.
 
     related: the document pairs found related, whose shared sentences are story, not furniture.
     repeated: the repetition part already computed over the whole corpus (a boolean per
     segment), for engines that align a few documents at a time (`dedup.spark`); when
-    given, related is not used. jobs: worker processes for the patterns.
+    given, related is not used.
     """
     if segments.empty:
         return np.zeros(0, dtype=bool)
     sources = dict(zip(documents.doc_id, documents.source.fillna("").astype(str)))
     if repeated is None:
         repeated = _repeated_furniture(segments, sources, related)
-    return _pattern_furniture(segments, sources, jobs) | repeated
+    return _pattern_furniture(segments, sources) | repeated

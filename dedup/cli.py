@@ -122,7 +122,14 @@ def scan(
         _fail(str(err))
     if not quiet:
         _print_counts(result.manifest)
+        _print_resumed(result.timings)
         _print_written(out, written, tables_only)
+
+
+def _print_resumed(timings: dict) -> None:
+    if resumed := {stage: n for stage, n in timings.get("resumed", {}).items() if n}:
+        typer.echo("Resumed a run that was stopped: reused its finished blocks ("
+                   + ", ".join(f"{n} {stage}" for stage, n in resumed.items()) + ").")
 
 
 def _print_written(out: Path, written: list[Path], tables_only: bool) -> None:

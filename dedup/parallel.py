@@ -1,14 +1,14 @@
-"""Run a stage over consecutive chunks of its rows in worker processes (``jobs``).
+"""Worker processes, in two shapes.
 
-The per-document stages (segment, fingerprint) and the per-pair stages (verify,
-align) give each row's result independently of the others, so chunks can run
-anywhere and be concatenated in order: the tables are the same for any ``jobs``.
-
-Workers are forked, so they read the stage's inputs from the parent's memory
+`Workers` runs the scan (`dedup.pipeline`): one pool, forked once while the parent is
+small, takes tasks that carry their inputs (a block of documents or of pairs) and
+returns each result in task order, so the tables are the same for any ``jobs``.
+`map_chunks` runs the report's work (CSV pieces, pair pages) over consecutive chunks
+of its rows on forked workers, which read the inputs from the parent's memory
 (copy-on-write) instead of receiving a pickled copy; only results travel back.
-Where fork is unavailable (Windows), the chunks run in this process. dedup
-starts no thread pools of its own (numba code is not ``parallel``), which is
-what makes forking safe.
+Where fork is unavailable (Windows), the work runs in this process. dedup starts no
+thread pools of its own (numba code is not ``parallel``), which is what makes forking
+safe.
 
 Workers die with their parent: on Linux each asks the kernel for SIGKILL when
 the process that forked it dies (a parent killed with SIGKILL cannot stop its
@@ -29,11 +29,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
 import pandas as pd
-
-try:
-    import pyarrow as pa
-except ImportError:  # an optional dependency: without it, texts stay Python objects
-    pa = None
+import pyarrow as pa
 
 try:  # Linux: a worker asks to be killed when its parent dies (prctl(2))
     _prctl = ctypes.CDLL(None, use_errno=True).prctl
@@ -44,9 +40,6 @@ PR_SET_PDEATHSIG = 1
 Result = TypeVar("Result")
 Task = TypeVar("Task")
 CHUNKS_PER_JOB = 4  # several chunks per worker even out uneven pairs
-# Pairs per chunk at most in the per-pair stages: a worker holds its chunk's result rows
-# (passages with their texts) until it sends them, so unbounded chunks grow with the corpus.
-PAIRS_PER_CHUNK = 2_000
 
 _state: Any = None  # the stage's inputs, set in the parent just before forking
 
@@ -65,11 +58,6 @@ def chunks(n: int, jobs: int, max_rows: int | None = None) -> list[slice]:
     if max_rows is not None:
         size = min(size, max_rows)
     return [slice(start, min(start + size, n)) for start in range(0, n, size)]
-
-
-def pair_chunks(n: int, jobs: int) -> list[slice]:
-    """`chunks` of a per-pair stage's n pairs, at most PAIRS_PER_CHUNK each."""
-    return chunks(n, jobs, PAIRS_PER_CHUNK)
 
 
 def map_chunks(work: Callable[[Any, slice], Result], state: Any, parts: list[slice], jobs: int) -> list[Result]:
@@ -120,16 +108,9 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 
 def shared_strings(column: pd.Series) -> Any:
-    """A string column as one Arrow array (a numpy object array without pyarrow), for a
-    stage's inputs that workers read; `strings_at` reads it.
-
-    Reading a Python str from a forked worker bumps its reference count, which copies
-    the page holding it out of the parent's memory into the worker's: every worker ends
-    up with its own copy of every text it reads. Arrow buffers are only read, so they
-    stay shared, and a worker makes just the strings it reads.
-    """
-    if pa is None:
-        return column.to_numpy(object)
+    """A string column as one Arrow array, which `strings_at` reads: one buffer instead of a
+    Python object per string, which a forked worker can read without copying its pages
+    (reading a Python str bumps its reference count, which copies the page holding it)."""
     strings = pa.array(column)
     return strings.combine_chunks() if isinstance(strings, pa.ChunkedArray) else strings
 
@@ -139,17 +120,9 @@ def strings_at(strings: Any, start: int, stop: int) -> list[str]:
     return strings[start:stop].tolist()
 
 
-def concat_parts(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    """The tables of consecutive chunks as one, renumbered. An empty chunk's table (whose
-    columns have no values to type them) counts only when every chunk is empty; no chunks
-    at all give an empty table of these columns."""
-    filled = [part for part in parts if len(part)] or parts[:1]
-    return pd.concat(filled, ignore_index=True) if filled else pd.DataFrame(columns=columns)
-
-
 class Workers:
     """Worker processes that take tasks one by one, for an engine that streams blocks through
-    its stages (`dedup.spill`): unlike `map_chunks`, the tasks carry their inputs (pickled),
+    its stages (`dedup.pipeline`): unlike `map_chunks`, the tasks carry their inputs (pickled),
     so one pool, forked once while the parent is small, serves every stage.
 
     ``with Workers(jobs) as workers: for result in workers.imap(work, tasks): ...``

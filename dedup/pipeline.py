@@ -56,12 +56,11 @@ import pandas as pd
 import pyarrow as pa
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from dedup import report
-from dedup.align import PASSAGE_COLUMNS, align
+from dedup import report, resume
+from dedup.align import align
 from dedup.boilerplate import repeated_lines
-from dedup.candidates import SignatureArray, candidates_of, filter_pairs
+from dedup.candidates import CandidateStats, SignatureArray, candidates_of, filter_pairs
 from dedup.cluster import group, word_counts
-from dedup.facts import FACT_COLUMNS
 from dedup.fingerprint import Fingerprints, shingle_sets
 from dedup.manifest import build_manifest, counts, hash_documents
 from dedup.parallel import Workers
@@ -69,8 +68,9 @@ from dedup.params import Params
 from dedup.prepare import prepare
 from dedup.read import COLUMNS, Fields, Paths, frame_documents, iter_documents
 from dedup.relate import LINKED, ORIENT_COLUMNS, oriented, relate
+from dedup.schema import STORE
 from dedup.store import StoredScan
-from dedup.verify import EVIDENCE_COLUMNS, MATCH_COLUMNS, SentenceIndex, verify
+from dedup.verify import EVIDENCE_COLUMNS, SentenceIndex, verify
 from dedup.weights import DocumentFrequencies
 
 try:  # glibc keeps the freed heap pages of a block's tables; malloc_trim gives them back
@@ -169,12 +169,16 @@ class _Prepared:
 
 def _prepare_block(task: tuple[int, pd.DataFrame, Params, Path]) -> _Prepared:
     """Segment and fingerprint a block of documents (in a worker); write texts, segments,
-    unit hashes and signatures to the work folder."""
+    unit hashes and signatures to the work folder. A block an earlier run finished is read back
+    (`dedup.resume`)."""
     block, documents, params, work = task
+    done = resume.checkpoint(work, "prepared", block)
+    if done.exists():
+        return resume.kept(done)
     documents, segments, unit_hashes, fp = prepare(documents, params)
     ok = (documents.status == "ok").to_numpy()
     _write_arrow(_block_file(work, "texts", block), documents.loc[ok, ["text"]])
-    documents[["doc_id", "text"]].to_parquet(_block_file(work, "records", block), index=False)  # texts.parquet's
+    STORE["texts"].to_parquet(documents, _block_file(work, "records", block))  # a part of texts.parquet
     _write_arrow(_block_file(work, "segments", block), segments.drop(columns="doc_id"))
     np.save(_block_file(work, "units", block), unit_hashes)
     _save_columns(_block_file(work, "documents", block), fp.doc_sigs)
@@ -191,7 +195,7 @@ def _prepare_block(task: tuple[int, pd.DataFrame, Params, Path]) -> _Prepared:
                          (segment_sources != "").to_numpy(), fp.sent_docs)
     _save_frequencies(_block_file(work, "frequencies", block), DocumentFrequencies.of(segments))
     _release_freed_memory()
-    return prepared
+    return resume.keep(done, prepared)
 
 
 @dataclass(frozen=True)
@@ -343,12 +347,15 @@ def _join_frequencies(work: Path, blocks: int) -> None:
     _save_frequencies(work / "frequencies", frequencies)
 
 
+def pair_block_size(pairs: int, jobs: int) -> int:
+    """Pairs per block: at most PAIR_BLOCK, and blocks enough to give each of the jobs a few."""
+    return max(MIN_PAIR_BLOCK, min(PAIR_BLOCK, -(-pairs // (jobs * BLOCKS_PER_JOB))))
+
+
 def _pair_blocks(pairs: pd.DataFrame, number: pd.Index,
-                 jobs: int) -> Iterator[tuple[int, pd.DataFrame, np.ndarray]]:
-    """(block number, its pairs, their documents' numbers, ascending): at most PAIR_BLOCK pairs a
-    block, and blocks enough to give each of the jobs a few (as many for verify as for align,
-    which reads the similarities verify kept per block)."""
-    size = max(MIN_PAIR_BLOCK, min(PAIR_BLOCK, -(-len(pairs) // (jobs * BLOCKS_PER_JOB))))
+                 size: int) -> Iterator[tuple[int, pd.DataFrame, np.ndarray]]:
+    """(block number, its pairs, their documents' numbers, ascending), size pairs a block (the
+    same blocks for verify as for align, which reads the similarities verify kept per block)."""
     for block, start in enumerate(range(0, len(pairs), size)):
         rows = pairs.iloc[start:start + size]
         yield block, rows, np.unique(number.get_indexer(pd.concat([rows.doc_a, rows.doc_b])))
@@ -368,8 +375,12 @@ def _block_index(located: _Located, params: Params) -> tuple[pd.DataFrame, np.nd
 
 def _verify_block(task: tuple[int, pd.DataFrame, _Located, Params, report.TableParts]) -> pd.DataFrame:
     """Verify and relate a block of candidate pairs (in a worker); write their matches, and keep
-    the related pairs' sentence similarities for alignment."""
+    the related pairs' sentence similarities for alignment. A block an earlier run finished is
+    read back (`dedup.resume`)."""
     block, candidates, located, params, matches = task
+    done = resume.checkpoint(located.work, "verified", block)
+    if done.exists():
+        return resume.kept(done)
     segments, unit_hashes, index = _block_index(located, params)
     doc_ids, _, shingles, offsets = shingle_sets(segments, unit_hashes, params)
     fp = Fingerprints.of_sets(doc_ids, shingles, offsets)
@@ -379,14 +390,14 @@ def _verify_block(task: tuple[int, pd.DataFrame, _Located, Params, report.TableP
         pickle.dump(verified, levels, protocol=pickle.HIGHEST_PROTOCOL)
     pairs = relate(candidates, evidence, params)
     _release_freed_memory()
-    return pairs
+    return resume.keep(done, pairs)
 
 
 def _verify(candidates: pd.DataFrame, corpus: _Corpus, number: pd.Index, params: Params, workers: Workers,
-            matches: report.TableParts) -> pd.DataFrame:
+            matches: report.TableParts, block_size: int) -> pd.DataFrame:
     """The pairs table (`dedup.relate.relate`) of the candidates, verified a block at a time."""
     tasks = ((block, rows, corpus.locate(docs), params, matches)
-             for block, rows, docs in _pair_blocks(candidates, number, workers.jobs))
+             for block, rows, docs in _pair_blocks(candidates, number, block_size))
     verified = list(workers.imap(_verify_block, tasks))
     if not verified:
         return relate(candidates, pd.DataFrame(columns=EVIDENCE_COLUMNS), params)
@@ -396,8 +407,12 @@ def _verify(candidates: pd.DataFrame, corpus: _Corpus, number: pd.Index, params:
 def _align_block(task: tuple[int, pd.DataFrame, pd.DataFrame, _Located, np.ndarray, Params,
                              report.TableParts, report.TableParts]) -> pd.DataFrame:
     """Direction, passages and facts of a block's related pairs (in a worker), from the
-    similarities verification kept; the passages and facts are written."""
+    similarities verification kept; the passages and facts are written. A block an earlier run
+    finished is read back (`dedup.resume`)."""
     block, pairs, documents, located, repeated, params, passages, facts = task
+    done = resume.checkpoint(located.work, "aligned", block)
+    if done.exists():
+        return resume.kept(done)
     segments, _, index = _block_index(located, params)
     with _levels_file(located.work, block).open("rb") as levels:
         verified = pickle.load(levels)
@@ -407,11 +422,11 @@ def _align_block(task: tuple[int, pd.DataFrame, pd.DataFrame, _Located, np.ndarr
     passages.write(block, found)
     facts.write(block, found_facts)
     _release_freed_memory()
-    return orientation
+    return resume.keep(done, orientation)
 
 
 def _align(pairs: pd.DataFrame, corpus: _Corpus, number: pd.Index, params: Params, workers: Workers,
-           tables: dict[str, report.TableParts]) -> pd.DataFrame:
+           tables: dict[str, report.TableParts], block_size: int) -> pd.DataFrame:
     """The pairs with their direction (`dedup.align.align`), the related ones aligned in the
     blocks verification used (whose similarities it kept)."""
     repeated = _repeated_furniture(corpus, pairs[pairs.relation.isin(LINKED)], number)
@@ -419,7 +434,7 @@ def _align(pairs: pd.DataFrame, corpus: _Corpus, number: pd.Index, params: Param
     record_of = np.flatnonzero((corpus.documents.status == "ok").to_numpy())  # of each document number
 
     def tasks() -> Iterator[tuple]:
-        for block, rows, _ in _pair_blocks(pairs, number, workers.jobs):
+        for block, rows, _ in _pair_blocks(pairs, number, block_size):
             rows = rows[rows.relation.isin(LINKED)]
             if len(rows):
                 docs = np.unique(number.get_indexer(pd.concat([rows.doc_a, rows.doc_b])))
@@ -453,12 +468,10 @@ def _repeated_furniture(corpus: _Corpus, related: pd.DataFrame, number: pd.Index
     return repeated_lines(corpus.line_hashes, corpus.has_source, doc_of_segment, pairs)
 
 
-def _table_parts(out: Path, parquet: bool, csv_raw: bool) -> dict[str, report.TableParts]:
-    """The report's tables, each written as numbered parts (`dedup.report.TableParts`)."""
-    columns = {"documents": [c for c in COLUMNS if c != "text"], "matches": MATCH_COLUMNS,
-               "passages": PASSAGE_COLUMNS, "facts": FACT_COLUMNS}
-    return {name: report.TableParts(out, name, tuple(columns.get(name, [])), parquet, csv_raw).start()
-            for name in report.TABLES}
+def _table_parts(out: Path, work: Path, parquet: bool, csv_raw: bool) -> dict[str, report.TableParts]:
+    """The report's tables, each written into out as numbered parts in the work folder
+    (`dedup.report.TableParts`)."""
+    return {name: report.TableParts(out, name, parquet, csv_raw, work).start() for name in report.TABLES}
 
 
 class _Stages:
@@ -536,7 +549,7 @@ class ScanResult(StoredScan):
         csv_raw: CSV cells as they are, without the ' that keeps spreadsheets from running formulas;
         pair_pages: the related pairs the report shows, each with a page (`dedup.report.write_report`).
         Every table is read into memory: for a large corpus give `scan` its out instead."""
-        frames = {name: self.table(name) for name in report.TABLES}
+        frames = {name: self.documents if name == "documents" else self.table(name) for name in report.TABLES}
         return report.write(frames, self.manifest, self.timings, Path(out), parquet, tables_only, jobs, csv_raw,
                             pair_pages)
 
@@ -576,9 +589,11 @@ def scan(source: Paths | pd.DataFrame, params: Params | None = None, *, out: str
     else:
         blocks = iter_documents(source, fields, metadata, strict, batch_size=BLOCK_DOCS, dayfirst=dayfirst)
     show = sys.stderr.isatty() if progress is None else progress
+    key = None if isinstance(source, pd.DataFrame) else \
+        resume.run_key(source, params, fields, metadata, strict, dayfirst, BLOCK_DOCS)
     stored = _run(blocks, params, folder, jobs, show, Output(
         parquet=parquet is not False or temporary is not None, csv_raw=csv_raw,
-        with_report=not tables_only and temporary is None, pair_pages=pair_pages))
+        with_report=not tables_only and temporary is None, pair_pages=pair_pages), key)
     return ScanResult(stored, temporary)
 
 
@@ -601,33 +616,25 @@ class Output:
 
 
 def _run(blocks: Iterable[pd.DataFrame], params: Params, out: Path, jobs: int, show: bool,
-         output: Output) -> StoredScan:
-    """Every stage on the blocks of documents, into the folder out (see the module docstring)."""
-    with report.staging(out) as staging:
-        work = staging / "work"
-        work.mkdir()
+         output: Output, key: str | None) -> StoredScan:
+    """Every stage on the blocks of documents, into the folder out (see the module docstring);
+    key: the run's, to resume it if it is killed (`dedup.resume`)."""
+    with report.staging(out) as staging, resume.work_folder(out, key) as work:
+        resumed = {stage: resume.finished(work, stage) for stage in ("prepared", "candidates", "verified", "aligned")}
         with _stages(show) as stage:
             with Workers(jobs) as workers:  # their memory is given back before grouping, the parent's largest stage
                 stage("prepare", "reading, segmenting and fingerprinting")
                 corpus = _prepare(blocks, params, workers, work)
                 number = pd.Index(corpus.doc_ids)
                 stage("candidates", "finding candidates")
-                candidates, stats = candidates_of(corpus.doc_ids, corpus.doc_sigs, corpus.sent_sigs,
-                                                  corpus.sent_docs, params)
-                scanned = corpus.documents[(corpus.documents.status == "ok").to_numpy()]
-                candidates, skipped = filter_pairs(candidates, scanned, params)
-                found: dict[str, Any] = {"sentences": int(corpus.segment_starts[-1]),
-                                         "fingerprinted": len(corpus.sent_docs), "skipped": skipped}
-                corpus.sent_docs = np.empty(0, dtype=np.int64)  # read by candidates alone
-                _release_freed_memory()
+                candidates, stats, found, block_size = _candidates(corpus, params, jobs)
                 # The report reads the Parquet tables back, so they are written for it even when not kept.
-                tables = _table_parts(staging, output.parquet or output.with_report, output.csv_raw)
+                tables = _table_parts(staging, work, output.parquet or output.with_report, output.csv_raw)
                 stage("verify", f"verifying {len(candidates)} candidate pairs")
-                pairs = _verify(candidates, corpus, number, params, workers, tables["matches"])
-                found["by_path"] = counts(candidates.via)
+                pairs = _verify(candidates, corpus, number, params, workers, tables["matches"], block_size)
                 del candidates  # the pairs table holds its columns
                 stage("align", "aligning related pairs")
-                pairs = _align(pairs, corpus, number, params, workers, tables)
+                pairs = _align(pairs, corpus, number, params, workers, tables, block_size)
             words, documents, input_sha256, read_seconds = corpus.words, corpus.documents, corpus.input_sha256, \
                 corpus.seconds
             del corpus, number  # the sentences' arrays
@@ -652,8 +659,31 @@ def _run(blocks: Iterable[pd.DataFrame], params: Params, out: Path, jobs: int, s
                                              jobs, output.csv_raw)
         seconds = {**{name: round(value, 3) for name, value in read_seconds.items()},
                    **{name: value for name, value in stage.timings.items() if name != "prepare"}}
-        timings = {"jobs": jobs, "seconds": seconds}
+        timings = {"jobs": jobs, "seconds": seconds,
+                   **({"resumed": resumed} if any(resumed.values()) else {})}  # blocks an earlier run finished
         files += report.write_manifest(staging, manifest, timings)
         if not output.parquet:
             files = [path for path in files if path.suffix != ".parquet"]
         return StoredScan(out, manifest, timings, report.publish(staging, out, files, input_sha256))
+
+
+def _candidates(corpus: _Corpus, params: Params, jobs: int) -> tuple[pd.DataFrame, CandidateStats, dict[str, Any],
+                                                                      int]:
+    """The candidate pairs (`dedup.candidates`, filtered), their statistics, the counts the
+    manifest gives of them, and the pair block size; an earlier run's are read back
+    (`dedup.resume`), so that its pair blocks are found again whatever the jobs now."""
+    done = resume.checkpoint(corpus.work, "candidates")
+    if done.exists():
+        candidates, stats, found, block_size = resume.kept(done)
+    else:
+        candidates, stats = candidates_of(corpus.doc_ids, corpus.doc_sigs, corpus.sent_sigs, corpus.sent_docs,
+                                          params)
+        scanned = corpus.documents[(corpus.documents.status == "ok").to_numpy()]
+        candidates, skipped = filter_pairs(candidates, scanned, params)
+        found = {"sentences": int(corpus.segment_starts[-1]), "fingerprinted": len(corpus.sent_docs),
+                 "skipped": skipped, "by_path": counts(candidates.via)}
+        block_size = pair_block_size(len(candidates), jobs)
+        resume.keep(done, (candidates, stats, found, block_size))
+    corpus.sent_docs = np.empty(0, dtype=np.int64)  # read by candidates alone
+    _release_freed_memory()
+    return candidates, stats, found, block_size

@@ -269,6 +269,18 @@ def _input_paths(paths: Paths) -> list[Path]:
     return [Path(path) for path in paths]
 
 
+def input_files(paths: Paths) -> list[Path]:
+    """Every file a scan of paths reads: the files given, and the files under the folders given
+    (as `read_documents` finds them). Paths that do not exist are left for reading to report."""
+    files = []
+    for path in _input_paths(paths):
+        if path.is_dir():
+            files += [path / name for name in _folder_files(path)]
+        elif path.exists():
+            files.append(path)
+    return files
+
+
 def id_root(paths: Iterable[str | Path]) -> Path:
     """The folder fallback ids are relative to: the deepest folder holding every input (a folder
     input counts as its own folder, a file as its parent's). Paths are made absolute without

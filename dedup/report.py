@@ -53,6 +53,7 @@ from dedup.outlets import outlets
 from dedup.parallel import chunks, map_chunks
 from dedup.plots import PLOT_DIR, PLOTS, write_plots
 from dedup.relate import LINKED, shown_reason
+from dedup.schema import STORE
 from dedup.store import TABLES, Frames, StoredScan, StoreError, Tables, records_by_pair
 
 FLOAT_DIGITS = 4
@@ -99,10 +100,10 @@ def write(frames: Mapping[str, pd.DataFrame], manifest: dict[str, Any], timings:
         tables = {name: _table_for_disk(name, frames[name]) for name in TABLES}
         written = _write_csv(tables, folder, jobs, csv_raw)
         for name, table in tables.items() if parquet else ():
-            table.to_parquet(folder / f"{name}.parquet", index=False)
+            STORE[name].to_parquet(table, folder / f"{name}.parquet")
             written.append(folder / f"{name}.parquet")
         if parquet and "text" in frames["documents"]:
-            frames["documents"][["doc_id", "text"]].to_parquet(folder / TEXTS, index=False)
+            STORE["texts"].to_parquet(frames["documents"], folder / TEXTS)
             written.append(folder / TEXTS)
         if not tables_only:  # from the tables as written, so that every engine renders the same report
             written += write_report(Frames(tables, manifest), folder, pair_pages, jobs, csv_raw)
@@ -215,7 +216,7 @@ def staging(out: Path) -> Iterator[Path]:
     are removed first. OutputError when out is a file or cannot be written."""
     if out.exists() and not out.is_dir():
         raise OutputError(f"cannot write the output to {out}: it is a file, not a folder")
-    folder = out / f"{STAGING}{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
+    folder = out / f"{STAGING}{host()}-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         out.mkdir(parents=True, exist_ok=True)
         folder.mkdir()
@@ -261,7 +262,7 @@ def _remove_run(out: Path, kept: set[str]) -> None:
         (out / PLOT_DIR).rmdir()
 
 
-def _host() -> str:
+def host() -> str:
     """This machine's name as it may stand in a folder name: an output folder may be shared."""
     return re.sub(r"[^A-Za-z0-9.]+", "_", socket.gethostname()) or "host"
 
@@ -270,11 +271,11 @@ def _remove_abandoned(out: Path) -> None:
     """Remove the staging folders in out of runs on this machine whose process is gone."""
     for folder in out.glob(f"{STAGING}*"):
         name = _STAGING_NAME.fullmatch(folder.name)
-        if name and name["host"] == _host() and not _alive(int(name["pid"])):
+        if name and name["host"] == host() and not alive(int(name["pid"])):
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     """Whether process pid exists (where that cannot be asked safely, it is taken to)."""
     if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows
         return True
@@ -289,22 +290,24 @@ def _alive(pid: int) -> bool:
 
 @dataclass(frozen=True)
 class TableParts:
-    """One table written as numbered parts, by any process, for tables too big to hold: `join`
-    gives, from the parts in order, the CSV file `write` gives for the whole table and a Parquet
-    file of the same rows. Call `start` once before the first part."""
+    """One table of the store (`dedup.schema.STORE`) written as numbered parts, by any process,
+    for tables too big to hold: `join` gives, from the parts in order, the CSV file `write`
+    gives for the whole table and a Parquet file of the same rows, of the declared types.
+    Call `start` once before the first part."""
 
     out: Path
     name: str
-    columns: tuple[str, ...]
     parquet: bool
     csv_raw: bool = False  # CSV cells as they are, formulas too (see the module docstring)
+    work: Path | None = None  # where the parts are written, when not in out (a resumable run's, `dedup.resume`)
 
     @property
     def folder(self) -> Path:
-        return self.out / f".{self.name}.parts"
+        return (self.work or self.out) / f".{self.name}.parts"
 
     def start(self) -> TableParts:
-        self.folder.mkdir(parents=True)
+        """Make the parts' folder; the parts an earlier, killed run wrote there stay."""
+        self.folder.mkdir(parents=True, exist_ok=True)
         return self
 
     def write(self, number: int, table: pd.DataFrame) -> None:
@@ -313,12 +316,12 @@ class TableParts:
         (table if self.csv_raw else csv_safe(table)).to_csv(self.folder / f"{number:06d}.csv", index=False,
                                                              lineterminator="\n")
         if self.parquet:
-            table.to_parquet(self.folder / f"{number:06d}.parquet", index=False)
+            STORE[self.name].to_parquet(table, self.folder / f"{number:06d}.parquet")
 
     def join(self) -> list[Path]:
         """Join the parts into the table's files (no part gives the header alone); return their paths."""
         if not any(self.folder.glob("*.csv")):
-            self.write(0, pd.DataFrame(columns=list(self.columns)))
+            self.write(0, pd.DataFrame(columns=STORE[self.name].names))
         csv = self.out / f"{self.name}.csv"
         with csv.open("wb") as joined:
             for number, part in enumerate(sorted(self.folder.glob("*.csv"))):
@@ -335,15 +338,12 @@ class TableParts:
 
 
 def join_parquet(parts: list[Path], path: Path) -> None:
-    """One Parquet file of the parts' rows, in order; a column all null in some parts takes the type the
-    others give it."""
-    import pyarrow as pa
+    """One Parquet file of the parts' rows, in order (the parts share their table's declared schema)."""
     import pyarrow.parquet as pq
 
-    schema = pa.unify_schemas([pq.read_schema(part) for part in parts], promote_options="permissive")
-    with pq.ParquetWriter(path, schema) as writer:  # the first part's pandas metadata: dtypes read back as written
+    with pq.ParquetWriter(path, pq.read_schema(parts[0])) as writer:
         for part in parts:
-            writer.write_table(pq.read_table(part).cast(schema))
+            writer.write_table(pq.read_table(part))
 
 
 def csv_safe(table: pd.DataFrame) -> pd.DataFrame:
@@ -361,7 +361,7 @@ def csv_safe(table: pd.DataFrame) -> pd.DataFrame:
 
 def _write_csv(tables: dict[str, pd.DataFrame], out: Path, jobs: int, csv_raw: bool) -> list[Path]:
     """Each table as CSV, written in parts of CSV_ROWS rows on up to jobs processes, then joined."""
-    parts = {name: TableParts(out, name, tuple(table.columns), parquet=False, csv_raw=csv_raw).start()
+    parts = {name: TableParts(out, name, parquet=False, csv_raw=csv_raw).start()
              for name, table in tables.items()}
     pieces = [(name, start) for name, table in tables.items() for start in range(0, max(len(table), 1), CSV_ROWS)]
     map_chunks(_write_pieces, (tables, parts, pieces), chunks(len(pieces), jobs, max_rows=1), jobs)

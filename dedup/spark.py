@@ -7,7 +7,7 @@ Every stage that looks at text calls the local function (`dedup.api.prepare`,
 `dedup.cluster.group`, dedup.read's record rules) on the rows of one Arrow batch
 (`mapInPandas`, `applyInPandas`); Spark only does what needs the whole corpus:
 shuffles, joins and counts. So the two engines cannot drift apart, and a scan
-gives the tables `dedup.api.analyse` gives, row for row (tests/test_spark.py).
+gives the tables `dedup.scan` gives, row for row (tests/test_spark.py).
 
 How each stage maps to Spark, and why it gives the local result:
 
@@ -107,14 +107,13 @@ from dedup.pipeline import ScanResult
 from dedup.prepare import prepare
 from dedup.read import COLUMNS, Fields, InputError
 from dedup.relate import LINKED, ORIENT_COLUMNS, relate
+from dedup.schema import PAIR_COLUMNS, STORE, Table
 from dedup.segment import SEGMENT_COLUMNS
 from dedup.store import StoredScan
-from dedup.verify import EVIDENCE_COLUMNS, EVIDENCE_DTYPES, MATCH_COLUMNS, SentenceIndex, pair_documents, verify
+from dedup.verify import EVIDENCE_DTYPES, MATCH_COLUMNS, SentenceIndex, pair_documents, verify
 from dedup.weights import DocumentFrequencies
 
 SPARK_FORMATS = {".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-PAIR_COLUMNS = [*CANDIDATE_COLUMNS[:2], "relation", "confidence", *CANDIDATE_COLUMNS[2:], *EVIDENCE_COLUMNS, "reason",
-                *ORIENT_COLUMNS]
 KEY = "idx"           # a record's place in the input: path, file, row (see `_order_key`)
 PAIR_KEY = ["a_idx", "b_idx"]
 ROW = "row"           # a row's place among the rows of its pair, as the local stage emitted them
@@ -125,7 +124,7 @@ _PATH_BITS, _FILE_BITS, _ROW_BITS = 10, 22, 31
 BATCH_ROWS = 5000  # rows (documents, pairs) per batch of a Python stage, about; a component is never split
 
 
-# --- tables: columns, pandas dtypes and Spark types ----------------------------
+# --- tables: columns, pandas dtypes (`dedup.schema`) and Spark types -------------
 
 _SPARK_TYPES = {"str": T.StringType(), "object": T.StringType(), "int64": T.LongType(), "Int64": T.LongType(),
                 "int32": T.IntegerType(), "float64": T.DoubleType(), "bool": T.BooleanType(),
@@ -134,33 +133,8 @@ _SPARK_TYPES = {"str": T.StringType(), "object": T.StringType(), "int64": T.Long
 _PACKED_DTYPES = {"int64": "Int64", "int32": "Int64", "bool": "boolean", "str": object}
 
 
-@dataclass(frozen=True)
-class Table:
-    """A table's columns with the pandas dtypes the local engine gives them."""
-
-    name: str
-    columns: tuple[tuple[str, str], ...]
-
-    @classmethod
-    def of(cls, name: str, columns: Sequence[str], keys: Sequence[str] = (), **dtypes: str) -> Table:
-        """Columns default to strings; keys are int64 columns put first (internal order keys)."""
-        return cls(name, tuple((c, "int64") for c in keys) + tuple((c, dtypes.get(c, "str")) for c in columns))
-
-    @property
-    def names(self) -> list[str]:
-        return [c for c, _ in self.columns]
-
-    def schema(self) -> T.StructType:
-        return T.StructType([T.StructField(c, _SPARK_TYPES[d], True) for c, d in self.columns])
-
-    def public(self, keys: Sequence[str]) -> Table:
-        return Table(self.name, tuple((c, d) for c, d in self.columns if c not in keys))
-
-    def typed(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """A collected frame with the local engine's dtypes (Spark gives longs, objects, NaN for nulls)."""
-        frame = frame[self.names].reset_index(drop=True)
-        return frame.astype({c: (object if d == "object" else d) for c, d in self.columns
-                             if d not in ("binary", "longs", "ints")})
+def _spark_schema(table: Table) -> T.StructType:
+    return T.StructType([T.StructField(c, _SPARK_TYPES[d], True) for c, d in table.columns])
 
 
 _COUNTS = {"lsh_sentences_a": "int64", "lsh_sentences_b": "int64"}
@@ -183,15 +157,14 @@ CLUSTER_KEYS = Table.of("clusters", ["doc_id", "cluster_key", "story_key", "cano
                         cluster_key="int64", story_key="int64", canonical="bool")
 GROUP_KEYS = Table.of("groups", ["kind", "key", *GROUP_COLUMNS[2:]], size="int64", key="int64",
                       weakest_strength="float64")
-CLUSTERS = Table.of("clusters", CLUSTER_COLUMNS, canonical="bool")
-GROUPS = Table.of("groups", GROUP_COLUMNS, size="int64", weakest_strength="float64")
+CLUSTERS, GROUPS = STORE["clusters"], STORE["groups"]
 
 
 def _packed_schema(tables: Sequence[Table]) -> T.StructType:
     """One schema for batches carrying several tables: a ``_table`` column, then ``table__column``."""
     fields = [T.StructField(_TABLE, T.StringType(), False)]
     for table in tables:
-        fields += [T.StructField(f"{table.name}__{f.name}", f.dataType, True) for f in table.schema().fields]
+        fields += [T.StructField(f"{table.name}__{f.name}", f.dataType, True) for f in _spark_schema(table).fields]
     return T.StructType(fields)
 
 
@@ -436,7 +409,7 @@ def _spark_records(spark: SparkSession, path_no: int, path: str, kind: str, fiel
                                                 F.col("_metadata.row_index").alias(_ROW_INDEX))
     rows = partial(_record_rows, files=_files_of(frame, path, None if _is_uri(path) else root), path_no=path_no,
                    fields=fields, dayfirst=dayfirst, jsonl=jsonl)
-    return frame.mapInPandas(rows, RECORDS.schema())
+    return frame.mapInPandas(rows, _spark_schema(RECORDS))
 
 
 def _with_length_rule(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -459,11 +432,11 @@ def validate(records: DataFrame, stages: _Stages, strict: bool = False) -> DataF
 
     Duplicate ids are found by counting; only the records of ids seen twice go
     through the first-wins rule, grouped by id."""
-    records = stages.hold(records.mapInPandas(_with_length_rule, RECORDS.schema()))
+    records = stages.hold(records.mapInPandas(_with_length_rule, _spark_schema(RECORDS)))
     candidates = records.filter(F.col("reason") == "")
     repeated = candidates.groupBy("doc_id").count().filter("count > 1").select("doc_id")
     twice = candidates.join(repeated, "doc_id", "left_semi")
-    checked = twice.groupBy("doc_id").applyInPandas(_first_id_wins, RECORDS.schema())
+    checked = twice.groupBy("doc_id").applyInPandas(_first_id_wins, _spark_schema(RECORDS))
     rest = records.join(twice.select(KEY), KEY, "left_anti")
     validated = rest.select(RECORDS.names).unionByName(checked.select(RECORDS.names)).withColumn(
         "status", F.when(F.col("status") == "skipped", "skipped")  # no document (dedup.read): no rule applies
@@ -489,7 +462,7 @@ def read_records(spark: SparkSession, paths: read.Paths, stages: _Stages, fields
              if kind is not None]
     if on_driver or metadata is not None or not parts:
         local = _driver_records(on_driver, fields, metadata, root, others=bool(parts), dayfirst=dayfirst)
-        parts.insert(0, spark.createDataFrame(local, RECORDS.schema()))
+        parts.insert(0, spark.createDataFrame(local, _spark_schema(RECORDS)))
     frame = parts[0]
     for part in parts[1:]:
         frame = frame.unionByName(part)
@@ -658,7 +631,7 @@ def find_candidates(documents: DataFrame, segments: DataFrame, params: Params,
     for side in ("a", "b"):
         merged = merged.join(sigs.toDF(f"{side}_idx", f"doc_{side}", f"sig_{side}"), f"{side}_idx")
     capped = {"document": doc_capped, "sentence": sent_capped}
-    return stages.keep(merged.mapInPandas(_with_estimates, CANDIDATES.schema())), capped
+    return stages.keep(merged.mapInPandas(_with_estimates, _spark_schema(CANDIDATES))), capped
 
 
 # --- verify and align: pairs shipped with their documents ----------------------
@@ -702,7 +675,7 @@ def _verify_batches(batches: Iterator[pd.DataFrame], params: Params,
         _, segments, unit_hashes, fp = prepare(docs[list(COLUMNS)], params)
         batch = batch.sort_values(PAIR_KEY).reset_index(drop=True)
         candidates = batch[CANDIDATE_COLUMNS]
-        index = SentenceIndex.build(segments, unit_hashes, params, 1, pair_documents(candidates), frequencies.value)
+        index = SentenceIndex.build(segments, unit_hashes, params, pair_documents(candidates), frequencies.value)
         evidence, matches, _ = verify(candidates, segments, unit_hashes, fp, params, index=index)
         pairs = relate(candidates, evidence, params).assign(a_idx=batch.a_idx, b_idx=batch.b_idx)
         pairs = pairs.assign(**{c: None for c in ORIENT_COLUMNS})
@@ -722,7 +695,7 @@ def _align_batches(batches: Iterator[pd.DataFrame], params: Params,
         repeated = np.array([(doc, seg) in flagged for doc, seg in zip(segments.doc_id, segments.seg_no)],
                             dtype=bool)
         pairs = batch.sort_values(PAIR_KEY).reset_index(drop=True)
-        index = SentenceIndex.build(segments, unit_hashes, params, 1, pair_documents(pairs), frequencies.value)
+        index = SentenceIndex.build(segments, unit_hashes, params, pair_documents(pairs), frequencies.value)
         orientation, passages, facts = align(pairs[PAIRS.names], docs[list(COLUMNS)], segments, unit_hashes,
                                              params, repeated_furniture=repeated, index=index)
         yield _pack([ORIENTATION, PASSAGES, FACTS], {
@@ -948,11 +921,10 @@ def _for_disk(batches: Iterator[pd.DataFrame], name: str) -> Iterator[pd.DataFra
         yield report._table_for_disk(name, batch)
 
 
-def _write_table(frame: DataFrame, name: str, table: Table, out: str) -> None:
-    """One table as a Parquet folder, each batch made ready for disk as `dedup.report` does (no texts, rounding)."""
-    disk_columns = [c for c in table.columns if not (name == "documents" and c[0] == "text")]
-    schema = Table(name, tuple(disk_columns)).schema()
-    frame.mapInPandas(partial(_for_disk, name=name), schema).write.mode("overwrite") \
+def _write_table(frame: DataFrame, name: str, out: str) -> None:
+    """One table as a Parquet folder of its declared columns (`dedup.schema.STORE`), each batch made
+    ready for disk as `dedup.report` does (no texts, rounding)."""
+    frame.mapInPandas(partial(_for_disk, name=name), _spark_schema(STORE[name])).write.mode("overwrite") \
         .parquet(f"{out}/{name}")
 
 
@@ -1019,6 +991,6 @@ def _write(spark: SparkSession, result: SparkScan, info: dict[str, Any], stages:
     """The report's tables as Parquet folders (written by the executors), manifest.json and timings.json."""
     with stages.stage("write"):
         for name in report.TABLES:
-            _write_table(result.ordered(name), name, result.PUBLIC[name], out)
+            _write_table(result.ordered(name), name, out)
         _write_text(spark, f"{out}/manifest.json", json.dumps(info, indent=2, sort_keys=True) + "\n")
     _write_text(spark, f"{out}/timings.json", json.dumps(timings(spark, stages), indent=2) + "\n")

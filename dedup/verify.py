@@ -53,7 +53,7 @@ from dedup import fused
 from dedup.boilerplate import is_furniture_line
 from dedup.confidence import probability as derived_probability
 from dedup.fingerprint import Fingerprints
-from dedup.parallel import chunks, concat_parts, map_chunks, pair_chunks, shared_strings, strings_at
+from dedup.parallel import shared_strings, strings_at
 from dedup.params import Params
 from dedup.paraphrase import FEATURES, KINDS, SentenceItems, item_features, probability
 from dedup.relate import LINKED, relate_pair
@@ -87,10 +87,10 @@ class SentenceIndex:
     information: np.ndarray          # each sentence's information: its distinct words' summed
 
     @classmethod
-    def build(cls, segments: pd.DataFrame, unit_hashes: np.ndarray, params: Params, jobs: int = 1,
+    def build(cls, segments: pd.DataFrame, unit_hashes: np.ndarray, params: Params,
               docs: Collection[str] | None = None,
               frequencies: DocumentFrequencies | None = None) -> SentenceIndex:
-        """The index of a segments table and its unit hashes; jobs: worker processes.
+        """The index of a segments table and its unit hashes.
 
         docs: index only these documents' sentences (default: all). Verification and
         alignment read only the documents of candidate pairs, and the index holds each
@@ -108,9 +108,7 @@ class SentenceIndex:
         if any(len(idx) != idx[-1] - idx[0] + 1 for idx in rows.values()):
             raise ValueError("the segments table must hold each document's sentences together")
         texts, n_units = shared_strings(segments.text), segments.n_units.to_numpy(np.int64)
-        unit_offsets = np.concatenate([[0], np.cumsum(n_units)])
-        items = SentenceItems.concat(map_chunks(_items, (texts, unit_hashes, n_units, unit_offsets, params),
-                                                chunks(len(segments), jobs), jobs) or [SentenceItems.of([], params)])
+        items = SentenceItems.of(strings_at(texts, 0, len(segments)), params, (unit_hashes, n_units))
         words = _document_words(items, [len(idx) for idx in rows.values()], frequencies or DocumentFrequencies.none(),
                                 params.max_bucket)
         word_offsets = items.offsets[KINDS.index("word")]
@@ -143,12 +141,6 @@ def _document_words(items: SentenceItems, sentences: list[int], frequencies: Doc
     document = document_of[sentence]
     return DocumentWords.of(values, sentence - first_sentence[document], document, len(sentences), frequencies,
                             widest)
-
-
-def _items(state: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Params], part: slice) -> SentenceItems:
-    texts, unit_hashes, n_units, unit_offsets, params = state
-    units = unit_hashes[unit_offsets[part.start]:unit_offsets[part.stop]]
-    return SentenceItems.of(strings_at(texts, part.start, part.stop), params, (units, n_units[part]))
 
 
 MERGED_SHARE = 0.5  # a sentence holding most of another's units: the two may be one, joined or split
@@ -456,31 +448,20 @@ def pair_documents(pairs: pd.DataFrame) -> np.ndarray:
 
 
 def verify(candidates: pd.DataFrame, segments: pd.DataFrame, unit_hashes: np.ndarray | None,
-           fp: Fingerprints, params: Params, index: SentenceIndex | None = None,
-           jobs: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, PairSimilarities]:
+           fp: Fingerprints, params: Params,
+           index: SentenceIndex | None = None) -> tuple[pd.DataFrame, pd.DataFrame, PairSimilarities]:
     """Evidence columns for every candidate (same row order), all sentence matches, and the
     sentence `Similarity` of each pair that will be related, for `dedup.align.align` to reuse
     instead of matching the pair's sentences again.
 
     index: the segments' `SentenceIndex`, when already built (unit_hashes, the segments' unit
-    hashes, only build it, so they may then be None). jobs: worker processes.
+    hashes, only build it, so they may then be None).
     """
     if index is None:
         assert unit_hashes is not None, "verify builds the sentence index from the unit hashes"
-        index = SentenceIndex.build(segments, unit_hashes, params, jobs, pair_documents(candidates))
-    parts = map_chunks(_verify_rows, (candidates, index, fp, fp.positions(), params),
-                       pair_chunks(len(candidates), jobs), jobs)
-    return (concat_parts([part[0] for part in parts], EVIDENCE_COLUMNS),
-            concat_parts([part[1] for part in parts], MATCH_COLUMNS),
-            {pair: similarity for part in parts for pair, similarity in part[2].items()})
-
-
-def _verify_rows(state: tuple[pd.DataFrame, SentenceIndex, Fingerprints, dict[str, int], Params],
-                 part: slice) -> tuple[pd.DataFrame, pd.DataFrame, PairSimilarities]:
-    """The evidence and matches tables of some pairs, and the similarity of the pairs that
-    will be aligned (related ones)."""
-    candidates, index, fp, position, params = state
-    pairs = list(candidates[["doc_a", "doc_b"]].iloc[part].itertuples(index=False, name=None))
+        index = SentenceIndex.build(segments, unit_hashes, params, pair_documents(candidates))
+    position = fp.positions()
+    pairs = list(candidates[["doc_a", "doc_b"]].itertuples(index=False, name=None))
     rows, matches, similarities = [], [], []
     for doc_a, doc_b in pairs:
         evidence, pair_matches, similarity = verify_pair(doc_a, doc_b, index, fp.doc_set(position[doc_a]),
@@ -489,7 +470,7 @@ def _verify_rows(state: tuple[pd.DataFrame, SentenceIndex, Fingerprints, dict[st
         similarities.append(similarity)
         matches += [(doc_a, doc_b, *match) for match in pair_matches]
     evidence = pd.DataFrame(rows, columns=EVIDENCE_COLUMNS)
-    # The model scores the chunk at once: per pair, building its one-row frame cost more than verifying it.
+    # The model scores the pairs at once: per pair, building its one-row frame cost more than verifying it.
     confidence = derived_probability(evidence) if rows else np.empty(0)
     levels = {(doc_a, doc_b): similarity
               for (doc_a, doc_b), row, p, similarity in zip(pairs, rows, confidence.tolist(), similarities)

@@ -201,15 +201,14 @@ def test_nul_bytes_and_terminal_escapes_reach_no_output_file(tmp_path):
         assert "\0" not in content and "\x1b" not in content and "\x07" not in content, path.name
 
 
-@pytest.mark.parametrize("engine", [[], ["--low-memory"]])
-def test_a_folder_of_unsupported_files_gives_a_report_of_rejected_records(tmp_path, engine):
+def test_a_folder_of_unsupported_files_gives_a_report_of_rejected_records(tmp_path):
     """The Reuters layout: .sgm files in a folder are records too, rejected with their reason."""
     corpus = tmp_path / "reuters"
     corpus.mkdir()
     for name in ("reut2-000.sgm", "reut2-001.sgm", ".DS_Store"):
         (corpus / name).write_text(f"<REUTERS>{STORY}</REUTERS>", encoding="utf-8")
     out = tmp_path / "report"
-    run = runner.invoke(app, ["scan", str(corpus), "--out", str(out), *engine])
+    run = runner.invoke(app, ["scan", str(corpus), "--out", str(out)])
     assert run.exit_code == 0, run.output
     documents = pd.read_csv(out / "documents.csv", keep_default_na=False)
     assert documents.doc_id.tolist() == ["reut2-000.sgm", "reut2-001.sgm"]  # the hidden file stays unread
@@ -220,12 +219,11 @@ def test_a_folder_of_unsupported_files_gives_a_report_of_rejected_records(tmp_pa
     assert "all 2 records were rejected or skipped" in run.output
 
 
-@pytest.mark.parametrize("engine", [[], ["--low-memory"]])
-def test_inputs_without_records_give_a_one_line_error(tmp_path, engine):
+def test_inputs_without_records_give_a_one_line_error(tmp_path):
     (tmp_path / "empty").mkdir()
     (tmp_path / "header.csv").write_text("id,text\n", encoding="utf-8")
     run = runner.invoke(app, ["scan", str(tmp_path / "empty"), str(tmp_path / "header.csv"),
-                              "--out", str(tmp_path / "report"), *engine])
+                              "--out", str(tmp_path / "report")])
     assert run.exit_code == 2
     assert run.output == (f"dedup: error: no records in {(tmp_path / 'empty').as_posix()}: the folder holds no files "
                           f"(names starting with '.' are skipped); {(tmp_path / 'header.csv').as_posix()}: "
@@ -233,8 +231,7 @@ def test_inputs_without_records_give_a_one_line_error(tmp_path, engine):
 
 
 @pytest.mark.parametrize("option, day, warned", [([], "2024-02-03", True), (["--dayfirst"], "2024-03-02", False),
-                                                 (["--monthfirst"], "2024-02-03", False),
-                                                 (["--dayfirst", "--low-memory"], "2024-03-02", False)])
+                                                 (["--monthfirst"], "2024-02-03", False)])
 def test_ambiguous_dates_follow_dayfirst_and_are_warned_by_default(tmp_path, option, day, warned):
     path = tmp_path / "dated.jsonl"
     path.write_text(json.dumps({"id": "story", "text": STORY, "date": "02/03/2024"}) + "\n", encoding="utf-8")

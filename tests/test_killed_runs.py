@@ -1,11 +1,15 @@
 """A scan stopped the way a scheduler stops a job (SIGTERM, or SIGKILL) takes its worker processes
-with it, and the next run into the same folder completes and leaves no staging or work folder.
+with it, and the same command run again resumes it: it reuses the blocks the stopped run finished,
+writes the tables an uninterrupted run writes, and leaves no staging or work folder.
 
 Each test runs ``dedup scan --jobs 2`` as a real process on a corpus that keeps its workers busy
-for a few seconds, and stops it once they exist (children of its pid, from /proc)."""
+for a few seconds, and stops it once they exist (children of its pid, from /proc), or once it
+has finished some blocks of a stage (their checkpoints, `dedup.resume`)."""
 
 from __future__ import annotations
 
+import filecmp
+import json
 import os
 import signal
 import subprocess
@@ -16,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from dedup import report
+import dedup
+from dedup import report, resume
+from dedup.read import InputError
 from tests import synthetic
 
 if not Path("/proc/self/stat").exists():
@@ -24,7 +30,9 @@ if not Path("/proc/self/stat").exists():
 pytest.importorskip("pyarrow")
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINES = {"memory": ["--tables-only"], "low-memory": ["--low-memory"]}
+# Small blocks, so that every stage has many: the scan as `dedup scan` runs it, block sizes aside.
+SMALL_BLOCKS = ("import sys; from dedup import cli, pipeline; pipeline.BLOCK_DOCS = 97; pipeline.PAIR_BLOCK = 41; "
+                "pipeline.MIN_PAIR_BLOCK = 1; cli.main()")
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +75,11 @@ def _wait_for(condition, seconds: float) -> bool:
     return condition()
 
 
-def _scan(corpus: Path, out: Path, engine: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "dedup", "scan", str(corpus), "--out", str(out), "--jobs", "2",
-                             "--quiet", *ENGINES[engine]], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def _scan(corpus: Path, out: Path, small_blocks: bool = False) -> subprocess.Popen:
+    start = ["-c", SMALL_BLOCKS] if small_blocks else ["-m", "dedup"]
+    return subprocess.Popen([sys.executable, *start, "scan", str(corpus), "--out", str(out), "--jobs", "2",
+                             "--tables-only"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
 
 
 def _stop_once_workers_run(scan: subprocess.Popen, stop: signal.Signals) -> list[int]:
@@ -100,22 +110,77 @@ def _staging(out: Path) -> list[Path]:
     return list(out.glob(f"{report.STAGING}*"))
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+def _work(out: Path) -> list[Path]:
+    return list(out.glob(f"{resume.WORK}*"))
+
+
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
-def test_workers_die_with_a_stopped_scan(corpus, tmp_path, workers, engine, stop):
-    scan = _scan(corpus, tmp_path / "out", engine)
+def test_workers_die_with_a_stopped_scan(corpus, tmp_path, workers, stop):
+    scan = _scan(corpus, tmp_path / "out")
     workers += _stop_once_workers_run(scan, stop)
     assert _wait_for(lambda: not any(map(_running, workers)), 5), "workers outlived their parent"
-    if stop == signal.SIGTERM:  # an exit like any other: cleaned up on the way out
+    if stop == signal.SIGTERM:  # an exit like any other: cleaned up on the way out, the work kept to resume
         assert scan.returncode == 128 + signal.SIGTERM, scan.stderr.read().decode()
-        assert not _staging(tmp_path / "out")
+        assert not _staging(tmp_path / "out") and _work(tmp_path / "out")
 
 
 def test_a_rerun_after_a_killed_scan_completes_and_leaves_no_staging_or_work_folder(corpus, tmp_path, workers):
     out = tmp_path / "out"
-    workers += _stop_once_workers_run(_scan(corpus, out, "low-memory"), signal.SIGKILL)
+    workers += _stop_once_workers_run(_scan(corpus, out), signal.SIGKILL)
     assert _staging(out), "the killed run left nothing to clean up"
-    rerun = _scan(corpus, out, "low-memory")
+    rerun = _scan(corpus, out)
     assert rerun.wait(300) == 0, rerun.stderr.read().decode()
     assert not _staging(out) and not list(out.glob(".*"))
     assert (out / report.MARKER).exists() and (out / "pairs.csv").exists()
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(corpus, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("uninterrupted")
+    scan = _scan(corpus, out, small_blocks=True)
+    assert scan.wait(300) == 0, scan.stderr.read().decode()
+    return out
+
+
+@pytest.mark.parametrize("stage", ["prepared", "verified", "aligned"])
+def test_a_scan_killed_in_a_stage_resumes_from_its_finished_blocks(corpus, uninterrupted, tmp_path, stage):
+    out = tmp_path / "out"
+    scan = _scan(corpus, out, small_blocks=True)
+    try:
+        assert _wait_for(lambda: resume.finished(_work(out)[0], stage) >= 2 if _work(out) else False, 120), \
+            f"the scan finished no {stage} block"
+        assert scan.poll() is None, "the scan ended before it could be killed"
+        os.killpg(scan.pid, signal.SIGKILL)  # the scan and its workers at once, as kill -9 of a job
+        scan.wait(60)
+    finally:
+        if scan.poll() is None:
+            os.killpg(scan.pid, signal.SIGKILL)
+    rerun = _scan(corpus, out, small_blocks=True)
+    assert rerun.wait(300) == 0, rerun.stderr.read().decode()
+    assert "reused its finished blocks" in rerun.stdout.read().decode()
+    timings = json.loads((out / "timings.json").read_text())
+    assert timings["resumed"][stage] >= 2
+    for name in report.TABLES:
+        assert filecmp.cmp(out / f"{name}.csv", uninterrupted / f"{name}.csv", shallow=False), name
+    assert json.loads((out / "manifest.json").read_text()) == json.loads((uninterrupted / "manifest.json").read_text())
+    assert not _staging(out) and not _work(out)
+
+
+def test_a_run_with_other_inputs_removes_a_stopped_runs_work_and_a_live_runs_work_stops_it(tmp_path):
+    stopped, live = tmp_path / f"{resume.WORK}stopped", tmp_path / f"{resume.WORK}live"
+    for folder, pid in ((stopped, 2**22 + 1), (live, os.getpid())):  # no pid is above 2**22 on Linux
+        folder.mkdir()
+        (folder / resume.OWNER).write_text(json.dumps({"host": report.host(), "pid": pid}))
+    with resume.work_folder(tmp_path, "other") as work:
+        assert work.is_dir() and not stopped.exists() and live.exists()
+    assert not work.exists()  # the run ended well: its work is done
+    (live / resume.OWNER).write_text(json.dumps({"host": report.host(), "pid": os.getppid()}))
+    with pytest.raises(report.OutputError, match="another run"), resume.work_folder(tmp_path, "live"):
+        pass
+
+
+def test_a_scan_that_fails_before_finishing_a_block_leaves_no_work_folder(tmp_path):
+    (tmp_path / "empty.jsonl").write_text("\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no records"):
+        dedup.scan(tmp_path / "empty.jsonl", out=tmp_path / "out")
+    assert not _work(tmp_path / "out") and not _staging(tmp_path / "out")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -62,12 +61,9 @@ def test_within_days_leaves_out_texts_dated_too_far_apart_and_keeps_undated_ones
     assert _pairs(dedup.scan(corpus, dedup.Params(within_days=61))) == _pairs(unfiltered)
 
 
-def test_both_local_engines_and_the_command_line_filter_alike(corpus, tmp_path):
+def test_the_api_and_the_command_line_filter_alike(corpus, tmp_path):
     params = dedup.Params(skip_same_source=True, within_days=7)
-    expected = dedup.scan(corpus, params, out=tmp_path / "memory", tables_only=True)
-    stored = dedup.scan_to_disk(corpus, tmp_path / "disk", params)
-    assert stored.manifest == expected.manifest
-    pd.testing.assert_frame_equal(stored.table("pairs"), pd.read_parquet(tmp_path / "memory" / "pairs.parquet"))
+    dedup.scan(corpus, params, out=tmp_path / "memory", tables_only=True)
     run = CliRunner().invoke(app, ["scan", corpus, "--out", str(tmp_path / "cli"), "--skip-same-source",
                                    "--within-days", "7"])
     assert run.exit_code == 0, run.output

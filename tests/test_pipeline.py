@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import filecmp
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 import dedup
-from dedup import pipeline, report
+from dedup import pipeline, report, schema
 from dedup.candidates import SignatureArray
 from dedup.cli import app
+from dedup.schema import STORE
 from tests import synthetic
 
 PARAMS = dedup.Params(max_bucket=30)  # small enough that repeated site lines overflow their buckets
@@ -160,27 +163,45 @@ def test_documents_read_back_from_blocks_are_the_prepared_ones(tmp_path):
     np.testing.assert_array_equal(corpus.segment_rows(docs), np.flatnonzero(kept))
 
 
-def test_table_parts_written_out_of_order_join_into_one_table_whatever_types_a_part_lacks(tmp_path):
-    parts = report.TableParts(tmp_path, "facts", ("doc_a", "a_value"), parquet=True).start()
-    parts.write(1, pd.DataFrame({"doc_a": ["y", "z"], "a_value": ["400", "12"]}))
-    parts.write(0, pd.DataFrame({"doc_a": ["x"], "a_value": [None]}))  # a column of nulls only
-    parts.write(2, pd.DataFrame(columns=["doc_a", "a_value"]))
+def _facts(*rows: tuple[str, str | None]) -> pd.DataFrame:
+    return pd.DataFrame([{"doc_a": doc, "doc_b": "b", "passage_no": 1, "fact": "number_changed", "a_value": value,
+                          "b_value": "5"} for doc, value in rows], columns=STORE["facts"].names)
+
+
+def test_table_parts_written_out_of_order_join_into_one_table_of_the_declared_types(tmp_path):
+    parts = report.TableParts(tmp_path, "facts", parquet=True).start()
+    parts.write(1, _facts(("y", "400"), ("z", "12")))
+    parts.write(0, _facts(("x", None)))  # a column of nulls only
+    parts.write(2, _facts())
     parts.join()
     values = pd.read_parquet(tmp_path / "facts.parquet").a_value
     assert pd.isna(values[0]) and list(values[1:]) == ["400", "12"]
-    assert (tmp_path / "facts.csv").read_text() == "doc_a,a_value\nx,\ny,400\nz,12\n"
+    assert (tmp_path / "facts.csv").read_text().splitlines()[1:] == \
+        ["x,b,1,number_changed,,5", "y,b,1,number_changed,400,5", "z,b,1,number_changed,12,5"]
+    assert pq.read_schema(tmp_path / "facts.parquet").remove_metadata() == STORE["facts"].arrow_schema()
     assert not parts.folder.exists()
 
 
 def test_a_table_given_no_part_gets_its_header(tmp_path):
-    report.TableParts(tmp_path, "facts", ("doc_a", "a_value"), parquet=False).start().join()
-    assert (tmp_path / "facts.csv").read_text() == "doc_a,a_value\n"
+    report.TableParts(tmp_path, "facts", parquet=False).start().join()
+    assert (tmp_path / "facts.csv").read_text() == ",".join(STORE["facts"].names) + "\n"
+
+
+def test_every_stored_table_has_its_declared_columns_and_types(one_job, tmp_path):
+    one_job.write(tmp_path / "again", tables_only=True)  # written whole from memory, not in parts
+    for folder in (one_job.out, tmp_path / "again"):
+        for name, table in STORE.items():
+            assert pq.read_schema(folder / f"{name}.parquet").remove_metadata() == table.arrow_schema(), name
+
+
+def test_the_readme_gives_the_declared_tables():
+    assert schema.markdown() in (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 
 
 def test_alignment_reuses_the_similarities_verification_kept_instead_of_matching_again(tmp_path, monkeypatch):
     corpus = tmp_path / "corpus.parquet"
     synthetic.syndication_corpus(60).to_parquet(corpus, index=False)
-    expected = dedup.scan([corpus], PARAMS, out=tmp_path / "in-memory", tables_only=True)
+    expected = dedup.scan([corpus], PARAMS, out=tmp_path / "first", tables_only=True)
 
     def match_again(*args, **kwargs):
         raise AssertionError("alignment matched a pair's sentences again")
@@ -188,7 +209,7 @@ def test_alignment_reuses_the_similarities_verification_kept_instead_of_matching
     monkeypatch.setattr(dedup.align, "sentence_similarity", match_again)
     stored = dedup.scan([corpus], PARAMS, out=tmp_path / "out")
     assert len(expected.passages) > 0
-    pd.testing.assert_frame_equal(stored.table("passages"), pd.read_parquet(tmp_path / "in-memory/passages.parquet"))
+    pd.testing.assert_frame_equal(stored.table("passages"), pd.read_parquet(tmp_path / "first/passages.parquet"))
 
 
 def test_a_corpus_of_bad_records_alone_gives_empty_tables_and_accounts_for_every_record(tmp_path):

@@ -79,11 +79,11 @@ def test_csv_raw_writes_the_cells_as_they_are_from_python_and_the_command_line(s
     _spreadsheet_corpus().rename(columns={"doc_id": "id"}).to_parquet(corpus, index=False)
     assert runner.invoke(app, ["scan", str(corpus), "--out", str(tmp_path / "cli"), "--csv-raw",
                                "--tables-only"]).exit_code == 0
-    dedup.scan_to_disk(corpus, tmp_path / "low-memory", csv_raw=True)
-    for out in ("api", "cli", "low-memory"):
+    dedup.scan(corpus, out=tmp_path / "scan", csv_raw=True)
+    for out in ("api", "cli", "scan"):
         titles = {row["doc_id"]: row["title"] for row in _cells(tmp_path / out / "documents.csv")}
         assert titles["+wire"] == HYPERLINK, out
-    assert "@wire" in {row["source"] for row in _cells(tmp_path / "low-memory" / "outlets.csv")}  # the report too
+    assert "@wire" in {row["source"] for row in _cells(tmp_path / "scan" / "outlets.csv")}  # the report too
     spreadsheet_result.write(tmp_path / "safe")
     assert "'@wire" in {row["source"] for row in _cells(tmp_path / "safe" / "outlets.csv")}
 
@@ -151,7 +151,7 @@ def _dead_pid() -> int:
 
 
 def test_a_run_removes_the_staging_folders_of_runs_that_died_on_this_machine(one_pair, tmp_path):
-    host = report._host()
+    host = report.host()
     dead = tmp_path / f"{report.STAGING}{host}-{_dead_pid()}-0123abcd"
     running = tmp_path / f"{report.STAGING}{host}-{os.getpid()}-0123abcd"
     elsewhere = tmp_path / f"{report.STAGING}other-host-{_dead_pid()}-0123abcd"
@@ -178,8 +178,6 @@ def test_an_unwritable_out_fails_before_reading_with_a_one_line_error(tmp_path, 
         assert run.output.count("\n") == 1
     with pytest.raises(dedup.OutputError, match="cannot write the output"):
         dedup.scan(DEMO / "articles", out=out)
-    with pytest.raises(dedup.OutputError, match="cannot write the output"):
-        dedup.scan_to_disk(DEMO / "articles", out)
 
 
 def test_the_summary_names_every_document_by_id_and_title(demo):

@@ -11,6 +11,7 @@ JSONL file (by Spark) and the demo folder with its metadata (on the driver).
 
 from __future__ import annotations
 
+import filecmp
 import json
 import shutil
 from pathlib import Path
@@ -87,9 +88,21 @@ def test_the_corpus_holds_every_kind_of_relation_direction_and_rejection(local):
     assert (local.groups.kind == "duplicate_cluster").sum() > 50 and (local.groups.kind == "story").sum() > 50
 
 
+@pytest.fixture(scope="module")
+def two_jobs(inputs) -> dedup.ScanResult:
+    return dedup.scan(inputs, PARAMS, metadata=DEMO / "metadata.csv", jobs=2)
+
+
 @pytest.mark.parametrize("name", TABLES)
 def test_spark_gives_the_local_tables_row_for_row(local, distributed, name):
     pd.testing.assert_frame_equal(getattr(distributed, name), getattr(local, name))
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_one_job_two_jobs_and_spark_write_each_table_byte_for_byte_alike(local, two_jobs, distributed, name):
+    for other in (two_jobs, distributed):
+        assert filecmp.cmp(other.out / f"{name}.csv", local.out / f"{name}.csv", shallow=False), other.out
+        pd.testing.assert_frame_equal(other.table(name), local.table(name))  # Parquet: row groups may differ
 
 
 def test_spark_gives_the_local_manifest_and_result_type(local, distributed):

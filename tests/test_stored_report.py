@@ -107,9 +107,8 @@ def test_report_of_a_folder_without_a_finished_run_or_its_parquet_tables_fails_i
 
 
 def test_pair_pages_is_checked_before_anything_is_read(tmp_path):
-    for scan in (dedup.scan, dedup.scan_to_disk):
-        with pytest.raises(ValueError, match="pair_pages must be a whole number"):
-            scan(tmp_path / "no such input", out=tmp_path / "out", pair_pages=-1)
+    with pytest.raises(ValueError, match="pair_pages must be a whole number"):
+        dedup.scan(tmp_path / "no such input", out=tmp_path / "out", pair_pages=-1)
     assert runner.invoke(app, ["scan", *DEMO_ARGS, "--pair-pages", "-1"]).exit_code == 2
 
 
