@@ -5,15 +5,16 @@ copies, rewrites, summaries and excerpts — verified and explained.
     >>> result = dedup.scan("demo/articles", metadata="demo/metadata.csv")
     >>> result.related()[["doc_a", "doc_b", "relation", "reason"]]
     >>> dedup.scan("huge.parquet", out="out/", jobs=8).table("pairs")   # the report too
+    >>> dedup.scan("s3a://news/", spark=dedup.Spark("yarn"))             # on Apache Spark
     >>> dedup.compare(text_a, text_b).relation
 """
 
 from dedup.api import Comparison, ScanResult, compare, scan
 from dedup.params import Params
-from dedup.pipeline import scan_to_disk
+from dedup.pipeline import Spark, scan_to_disk
 from dedup.read import Fields, InputError, documents_table, iter_documents, read_documents
 from dedup.report import OutputError
 from dedup.store import StoredScan, StoreError
 
-__all__ = ["Comparison", "Fields", "InputError", "OutputError", "Params", "ScanResult", "StoreError", "StoredScan",
-           "compare", "documents_table", "iter_documents", "read_documents", "scan", "scan_to_disk"]
+__all__ = ["Comparison", "Fields", "InputError", "OutputError", "Params", "ScanResult", "Spark", "StoreError",
+           "StoredScan", "compare", "documents_table", "iter_documents", "read_documents", "scan", "scan_to_disk"]

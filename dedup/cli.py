@@ -16,13 +16,14 @@ from rich.text import Text
 
 from dedup import report
 from dedup.align import word_diff
-from dedup.api import Comparison, ScanResult
+from dedup.api import Comparison
 from dedup.api import compare as compare_texts
 from dedup.api import scan as scan_corpus
 from dedup.candidates import capped_note, skipped_note
 from dedup.html import pair_page
 from dedup.parallel import cores
 from dedup.params import Params
+from dedup.pipeline import Spark
 from dedup.read import Fields, InputError, read_documents
 from dedup.store import StoreError
 
@@ -103,21 +104,16 @@ def scan(
     if engine == "spark" and params.filters_pairs:
         _fail("--skip-same-source and --within-days are not on the Spark engine yet")
     try:
-        if engine == "spark":
-            if not tables_only:  # Spark writes its Parquet folders itself, to any URI
-                report.check_writable(out)
-            result = _spark_scan(paths, params, fields, metadata, strict, dayfirst, out, master, tables_only)
-            if result is None:  # Spark wrote the tables itself, from its executors
-                if not quiet:
-                    typer.echo(f"Tables written by Spark to {out} (one Parquet folder per table).")
-                return
-            written = result.write(out, parquet=parquet, tables_only=tables_only, jobs=jobs, csv_raw=csv_raw,
-                                   pair_pages=pair_pages)
-        else:
-            result = scan_corpus(paths, params, out=out, fields=fields, metadata=metadata, strict=strict,
-                                 progress=None if not quiet else False, jobs=jobs, parquet=parquet,
-                                 csv_raw=csv_raw, dayfirst=dayfirst, tables_only=tables_only, pair_pages=pair_pages)
-            written = result.files
+        if engine == "spark" and tables_only:  # Spark writes its Parquet folders itself, to any URI
+            _spark_tables(paths, params, fields, metadata, strict, dayfirst, out, master)
+            if not quiet:
+                typer.echo(f"Tables written by Spark to {out} (one Parquet folder per table).")
+            return
+        result = scan_corpus(paths, params, out=out, fields=fields, metadata=metadata, strict=strict,
+                             progress=None if not quiet else False, jobs=jobs, parquet=parquet,
+                             csv_raw=csv_raw, dayfirst=dayfirst, tables_only=tables_only, pair_pages=pair_pages,
+                             spark=Spark(master) if engine == "spark" else None)
+        written = result.files
     except (InputError, report.OutputError) as err:
         _fail(str(err))
     if not quiet:
@@ -152,17 +148,15 @@ def _print_counts(manifest: dict) -> None:
                    "(documents.csv gives each one's reason).")
 
 
-def _spark_scan(paths: list[Path], params: Params, fields: Fields, metadata: Path | None, strict: bool,
-                dayfirst: bool | None, out: Path, master: str | None, tables_only: bool) -> ScanResult | None:
-    """With --tables-only Spark writes Parquet tables from its executors; else the tables are
-    collected to write the full report here."""
+def _spark_tables(paths: list[Path], params: Params, fields: Fields, metadata: Path | None, strict: bool,
+                  dayfirst: bool | None, out: Path, master: str | None) -> None:
+    """--engine spark --tables-only: Spark writes each table as a Parquet folder from its executors."""
     try:
         from dedup import spark
     except ImportError as err:
         _fail(f"--engine spark needs pyspark: pip install 'dedup[spark]' ({err})")
-    return spark.scan([str(p) for p in paths], params, fields=fields, metadata=metadata, strict=strict,
-                      out=str(out) if tables_only else None, master=master, collect=not tables_only,
-                      dayfirst=dayfirst)
+    spark.scan([str(p) for p in paths], params, fields=fields, metadata=metadata, strict=strict, out=str(out),
+               master=master, collect=False, dayfirst=dayfirst)
 
 
 def _read_one(path: Path) -> str:

@@ -11,8 +11,8 @@ demo and a million documents.
 
 The parent reads the input a block of ``BLOCK_DOCS`` documents at a time and sends
 each block to a worker, which segments and fingerprints it (`dedup.prepare`) and
-writes what later stages read into a work folder inside the run's staging folder in
-the output folder (`dedup.report.staging`, removed at the end): the texts and the
+writes what later stages read into the run's work folder in the output folder
+(`dedup.resume.work_folder`, removed once the run is published): the texts and the
 segments table, each in an Arrow file read back by row; the unit hashes; the
 document and sentence signatures, column-major, so that LSH reads them a band at a
 time (`dedup.candidates.Signatures`); its words' document frequencies, which the
@@ -33,8 +33,9 @@ corpus-wide part of alignment, the repeated site furniture
 (`dedup.boilerplate.repeated_lines`), is found from those line hashes; two
 different lines of one source share a hash with probability about lines² / 2⁶⁴.
 
-A scan returns a `ScanResult`: the folder it wrote (a temporary one when no ``out``
-is given), whose tables are read when first asked for.
+Each block leaves a checkpoint in the work folder, so that a killed run resumes
+(`dedup.resume`). A scan returns a `ScanResult`: the folder it wrote (a temporary one
+when no ``out`` is given), whose tables are read when first asked for.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ from dedup.manifest import build_manifest, counts, hash_documents
 from dedup.parallel import Workers
 from dedup.params import Params
 from dedup.prepare import prepare
-from dedup.read import COLUMNS, Fields, Paths, frame_documents, iter_documents
+from dedup.read import COLUMNS, Fields, InputError, Paths, frame_documents, iter_documents
 from dedup.relate import LINKED, ORIENT_COLUMNS, oriented, relate
 from dedup.schema import STORE
 from dedup.store import StoredScan
@@ -554,11 +555,20 @@ class ScanResult(StoredScan):
                             pair_pages)
 
 
+@dataclass(frozen=True)
+class Spark:
+    """Run a scan on Apache Spark (`dedup.spark`; pip install 'dedup[spark]'): a new session on
+    master (default: the session's own), or the session given."""
+
+    master: str | None = None
+    session: Any = None
+
+
 def scan(source: Paths | pd.DataFrame, params: Params | None = None, *, out: str | Path | None = None,
          fields: Fields = Fields(), metadata: str | Path | None = None, strict: bool = False,
          progress: bool | None = None, jobs: int = 1, parquet: bool | None = None, csv_raw: bool = False,
-         dayfirst: bool | None = None, tables_only: bool = False,
-         pair_pages: int = report.PAIR_PAGES) -> ScanResult:
+         dayfirst: bool | None = None, tables_only: bool = False, pair_pages: int = report.PAIR_PAGES,
+         spark: Spark | None = None) -> ScanResult:
     """Find every copy of a story in a corpus.
 
     source: folders of .txt/.md/.html files, JSONL, CSV/TSV, Parquet or web archive files
@@ -571,16 +581,23 @@ def scan(source: Paths | pd.DataFrame, params: Params | None = None, *, out: str
         in place of an earlier run's files, the completion marker last (`dedup.report`); with
         tables_only, the tables and the manifest alone; with csv_raw, CSV cells as they are;
         pair_pages: the related pairs the report shows, each with a page. A folder that cannot
-        be written raises `dedup.report.OutputError` before anything is read. Without out,
-        the tables go to a temporary folder that lives as long as the result, and no report.
+        be written raises `dedup.report.OutputError` before anything is read. A run into out
+        that was killed resumes from the blocks it finished when run again (`dedup.resume`).
+        Without out, the tables go to a temporary folder that lives as long as the result,
+        and no report.
     progress: show stage progress; default only on a terminal.
-    jobs: worker processes (the tables do not depend on it).
+    jobs: worker processes on this machine (the tables do not depend on it).
+    spark: run on Apache Spark instead (`Spark`): the same tables and result, collected to this
+        machine; paths only (Parquet and JSONL read by Spark, the rest here).
     parquet: also write each table as Parquet (default: yes).
     dayfirst: numeric dates that read either way (02/03/2005): True day first, False month
         first, None month first with a warning per record.
     """
     report.check_pair_pages(pair_pages)
     params = params or Params()
+    if spark is not None:
+        return _on_spark(source, params, spark, out, fields, metadata, strict, dayfirst,
+                         Output(parquet is not False, csv_raw, not tables_only, pair_pages))
     temporary = tempfile.TemporaryDirectory(prefix="dedup-scan-") if out is None else None
     folder = Path(temporary.name if temporary is not None else out)  # type: ignore[arg-type]
     report.check_writable(folder)
@@ -595,6 +612,27 @@ def scan(source: Paths | pd.DataFrame, params: Params | None = None, *, out: str
         parquet=parquet is not False or temporary is not None, csv_raw=csv_raw,
         with_report=not tables_only and temporary is None, pair_pages=pair_pages), key)
     return ScanResult(stored, temporary)
+
+
+def _on_spark(source: Paths | pd.DataFrame, params: Params, executor: Spark, out: str | Path | None, fields: Fields,
+              metadata: str | Path | None, strict: bool, dayfirst: bool | None, output: Output) -> ScanResult:
+    """`scan` on Spark: its tables collected into a result, written into out if given."""
+    if isinstance(source, pd.DataFrame):
+        raise InputError("a DataFrame is scanned on this machine: give Spark paths, or leave spark out")
+    if out is not None:
+        report.check_writable(Path(out))
+    try:
+        from dedup import spark
+    except ImportError as err:
+        raise InputError(f"scanning on Spark needs pyspark: pip install 'dedup[spark]' ({err})") from err
+    paths = [source] if isinstance(source, (str, Path)) else list(source)
+    result = spark.scan([str(path) for path in paths], params, fields=fields, metadata=metadata, strict=strict,
+                        master=executor.master, spark=executor.session, dayfirst=dayfirst)
+    assert result is not None  # collected
+    if out is None:
+        return result
+    result.write(out, output.parquet, not output.with_report, csv_raw=output.csv_raw, pair_pages=output.pair_pages)
+    return ScanResult(StoredScan.open(out, report.MARKER))
 
 
 def scan_to_disk(paths: Paths | pd.DataFrame, out: str | Path, params: Params | None = None,

@@ -119,9 +119,10 @@ def test_workers_die_with_a_stopped_scan(corpus, tmp_path, workers, stop):
     scan = _scan(corpus, tmp_path / "out")
     workers += _stop_once_workers_run(scan, stop)
     assert _wait_for(lambda: not any(map(_running, workers)), 5), "workers outlived their parent"
-    if stop == signal.SIGTERM:  # an exit like any other: cleaned up on the way out, the work kept to resume
+    if stop == signal.SIGTERM:  # an exit like any other: cleaned up on the way out, finished blocks kept to resume
         assert scan.returncode == 128 + signal.SIGTERM, scan.stderr.read().decode()
-        assert not _staging(tmp_path / "out") and _work(tmp_path / "out")
+        assert not _staging(tmp_path / "out")
+        assert all(resume.finished(work, "") for work in _work(tmp_path / "out"))
 
 
 def test_a_rerun_after_a_killed_scan_completes_and_leaves_no_staging_or_work_folder(corpus, tmp_path, workers):

@@ -217,3 +217,15 @@ def test_a_web_archive_scans_as_locally_skipped_records_and_recaptures_included(
     for name in ("documents", "pairs", "passages", "clusters"):
         pd.testing.assert_frame_equal(getattr(distributed, name), getattr(local, name), obj=name)
     assert distributed.manifest == local.manifest
+
+
+def test_dedup_scan_on_spark_writes_the_files_of_a_local_scan(session, tmp_path):
+    args = ([str(DEMO / "articles")], PARAMS)
+    local = dedup.scan(*args, metadata=DEMO / "metadata.csv", out=tmp_path / "local")
+    distributed = dedup.scan(*args, metadata=DEMO / "metadata.csv", out=tmp_path / "spark",
+                             spark=dedup.Spark(session=session))
+    assert distributed.out == tmp_path / "spark" and distributed.manifest == local.manifest
+    for name in [*(f"{table}.csv" for table in TABLES), "summary.md", "index.html"]:
+        assert filecmp.cmp(local.out / name, distributed.out / name, shallow=False), name
+    with pytest.raises(InputError, match="DataFrame is scanned on this machine"):
+        dedup.scan(local.documents, spark=dedup.Spark(session=session))
