@@ -352,7 +352,9 @@ def csv_safe(table: pd.DataFrame) -> pd.DataFrame:
     escaped = {}
     for column in table.select_dtypes(include=["object", "string"]).columns:
         values = table[column]
-        formulas = values.map(lambda value: isinstance(value, str) and value.startswith(FORMULA_START)).astype(bool)
+        if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "mixed", "mixed-integer"):
+            continue  # no strings to escape (the .str accessor needs some)
+        formulas = values.str.startswith(FORMULA_START, na=False).astype(bool)
         if formulas.any():
             escaped[column] = values.copy()
             escaped[column][formulas] = "'" + values[formulas]
