@@ -602,6 +602,8 @@ def scan(source: Paths | pd.DataFrame, params: Params | None = None, *, out: str
     folder = Path(temporary.name if temporary is not None else out)  # type: ignore[arg-type]
     report.check_writable(folder)
     if isinstance(source, pd.DataFrame):
+        if metadata is not None:
+            raise InputError("metadata adds fields to document files; a DataFrame has none: give it the columns")
         blocks = frame_documents(source, fields, strict, BLOCK_DOCS, dayfirst)
     else:
         blocks = iter_documents(source, fields, metadata, strict, batch_size=BLOCK_DOCS, dayfirst=dayfirst)

@@ -119,9 +119,11 @@ def test_a_dataframe_of_records_scans_as_the_same_records_in_a_file(tmp_path):
     assert list(from_frame.documents.origin[:2]) == ["row 1", "row 2"]
 
 
-def test_an_empty_dataframe_is_a_one_line_error():
+def test_an_empty_dataframe_or_one_given_metadata_is_a_one_line_error():
     with pytest.raises(dedup.InputError, match="no rows"):
         dedup.scan(pd.DataFrame(columns=["id", "text"]))
+    with pytest.raises(dedup.InputError, match="a DataFrame has none"):
+        dedup.scan(pd.DataFrame({"id": ["a"], "text": ["A story."]}), metadata=synthetic.DEMO / "metadata.csv")
 
 
 def test_stored_scan_names_its_tables_when_asked_for_another(small_blocks):
