@@ -23,7 +23,7 @@ from dedup.candidates import capped_note, skipped_note
 from dedup.html import pair_page
 from dedup.parallel import cores
 from dedup.params import Params
-from dedup.pipeline import Spark
+from dedup.pipeline import Spark, spark_engine
 from dedup.read import Fields, InputError, read_documents
 from dedup.store import StoreError
 
@@ -151,12 +151,8 @@ def _print_counts(manifest: dict) -> None:
 def _spark_tables(paths: list[Path], params: Params, fields: Fields, metadata: Path | None, strict: bool,
                   dayfirst: bool | None, out: Path, master: str | None) -> None:
     """--engine spark --tables-only: Spark writes each table as a Parquet folder from its executors."""
-    try:
-        from dedup import spark
-    except ImportError as err:
-        _fail(f"--engine spark needs pyspark: pip install 'dedup[spark]' ({err})")
-    spark.scan([str(p) for p in paths], params, fields=fields, metadata=metadata, strict=strict, out=str(out),
-               master=master, collect=False, dayfirst=dayfirst)
+    spark_engine().scan([str(p) for p in paths], params, fields=fields, metadata=metadata, strict=strict,
+                        out=str(out), master=master, collect=False, dayfirst=dayfirst)
 
 
 def _read_one(path: Path) -> str:

@@ -50,6 +50,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -215,7 +216,7 @@ class _Located:
         return self._read("texts", self.text_rows, self.text_rows + 1).column(0).to_pylist()
 
     def segments_and_units(self) -> tuple[pd.DataFrame, np.ndarray]:
-        """The documents' segments table and unit hashes, as `dedup.api.prepare` gave them."""
+        """The documents' segments table and unit hashes, as `dedup.prepare.prepare` gave them."""
         table = self._read("segments", *self.segments).to_pandas()
         table.insert(0, "doc_id", np.repeat(self.doc_ids, self.segments[1] - self.segments[0]))
         units = [np.load(_block_file(self.work, "units", block), mmap_mode="r")[_ranges(start, stop)]
@@ -512,6 +513,7 @@ class ScanResult(StoredScan):
     def __init__(self, stored: StoredScan, temporary: tempfile.TemporaryDirectory | None = None) -> None:
         super().__init__(stored.out, stored.manifest, stored.timings, stored.files)
         self._held: dict[str, pd.DataFrame] = {}
+        self._documents: pd.DataFrame | None = None  # with their texts, once asked for
         self._temporary = temporary  # a scan given no out: its folder lives as long as the result
 
     def table(self, name: str) -> pd.DataFrame:
@@ -523,13 +525,13 @@ class ScanResult(StoredScan):
     def documents(self) -> pd.DataFrame:
         """The documents table (`dedup.read`), with each record's text (from texts.parquet; a
         scan without Parquet copies keeps no texts)."""
-        if "texts" not in self._held:
+        if self._documents is None:
             documents = self.table("documents")
             if (self.out / report.TEXTS).is_file():
                 text = pd.read_parquet(self.out / report.TEXTS, columns=["text"]).text
                 documents = documents.assign(text=text.to_numpy())[list(COLUMNS)]
-            self._held["texts"] = documents
-        return self._held["texts"]
+            self._documents = documents
+        return self._documents
 
     pairs = property(lambda self: self.table("pairs"), doc="Every candidate pair, verified (`dedup.relate`).")
     matches = property(lambda self: self.table("matches"), doc="Matched sentences (`dedup.verify`).")
@@ -601,15 +603,16 @@ def scan(source: Paths | pd.DataFrame, params: Params | None = None, *, out: str
     temporary = tempfile.TemporaryDirectory(prefix="dedup-scan-") if out is None else None
     folder = Path(temporary.name if temporary is not None else out)  # type: ignore[arg-type]
     report.check_writable(folder)
+    blocks: Iterator[pd.DataFrame]
+    key: str | None  # the run's, to resume it; a DataFrame's rows are no files to tell a rerun by
     if isinstance(source, pd.DataFrame):
         if metadata is not None:
             raise InputError("metadata adds fields to document files; a DataFrame has none: give it the columns")
-        blocks = frame_documents(source, fields, strict, BLOCK_DOCS, dayfirst)
+        blocks, key = frame_documents(source, fields, strict, BLOCK_DOCS, dayfirst), None
     else:
         blocks = iter_documents(source, fields, metadata, strict, batch_size=BLOCK_DOCS, dayfirst=dayfirst)
+        key = resume.run_key(source, params, fields, metadata, strict, dayfirst, BLOCK_DOCS)
     show = sys.stderr.isatty() if progress is None else progress
-    key = None if isinstance(source, pd.DataFrame) else \
-        resume.run_key(source, params, fields, metadata, strict, dayfirst, BLOCK_DOCS)
     stored = _run(blocks, params, folder, jobs, show, Output(
         parquet=parquet is not False or temporary is not None, csv_raw=csv_raw,
         with_report=not tables_only and temporary is None, pair_pages=pair_pages), key)
@@ -623,18 +626,23 @@ def _on_spark(source: Paths | pd.DataFrame, params: Params, executor: Spark, out
         raise InputError("a DataFrame is scanned on this machine: give Spark paths, or leave spark out")
     if out is not None:
         report.check_writable(Path(out))
-    try:
-        from dedup import spark
-    except ImportError as err:
-        raise InputError(f"scanning on Spark needs pyspark: pip install 'dedup[spark]' ({err})") from err
     paths = [source] if isinstance(source, (str, Path)) else list(source)
-    result = spark.scan([str(path) for path in paths], params, fields=fields, metadata=metadata, strict=strict,
+    result = spark_engine().scan([str(path) for path in paths], params, fields=fields, metadata=metadata, strict=strict,
                         master=executor.master, spark=executor.session, dayfirst=dayfirst)
     assert result is not None  # collected
     if out is None:
         return result
     result.write(out, output.parquet, not output.with_report, csv_raw=output.csv_raw, pair_pages=output.pair_pages)
     return ScanResult(StoredScan.open(out, report.MARKER))
+
+
+def spark_engine() -> ModuleType:
+    """`dedup.spark`, or an InputError saying how to install it (pyspark is optional)."""
+    try:
+        from dedup import spark
+    except ImportError as err:
+        raise InputError(f"scanning on Spark needs pyspark: pip install 'dedup[spark]' ({err})") from err
+    return spark
 
 
 def scan_to_disk(paths: Paths | pd.DataFrame, out: str | Path, params: Params | None = None,
