@@ -1,7 +1,7 @@
 """The public API: `scan` a corpus (`dedup.pipeline`), `compare` two texts.
 
-`compare` runs the scan's stages on one pair: prepare → verify → relate → align, the
-pair verified whether or not LSH would have paired its texts.
+`compare` runs the scan's stages on one pair: prepare, then verify → relate → align
+(`dedup.pairwise`), the pair verified whether or not LSH would have paired its texts.
 """
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dedup.align import align
 from dedup.candidates import CANDIDATE_COLUMNS
+from dedup.pairwise import examine
 from dedup.params import Params
 from dedup.pipeline import ScanResult, scan
 from dedup.prepare import prepare
 from dedup.read import documents_table
-from dedup.relate import oriented, relate
-from dedup.verify import SentenceIndex, verify
 
 __all__ = ["Comparison", "ScanResult", "compare", "scan"]
 
@@ -79,11 +77,7 @@ def compare(text_a: str, text_b: str, params: Params | None = None,
         raise ValueError("; ".join(f"text {r.doc_id}: {r.reason}" for r in rejected.itertuples()))
     estimate = float((fp.doc_sigs[0] == fp.doc_sigs[1]).mean())
     candidate = pd.DataFrame([[names[0], names[1], "compare", estimate, 0, 0]], columns=CANDIDATE_COLUMNS)
-    index = SentenceIndex.build(segments, unit_hashes, params)  # one index for verify and align
-    evidence, matches, verified = verify(candidate, segments, None, fp, params, index=index)
-    pairs = relate(candidate, evidence, params)
-    orientation, passages, facts = align(pairs, documents, segments, None, params, index=index, verified=verified)
-    pairs = oriented(pairs, orientation)
-    pair = pairs.iloc[0]
-    scores = {"estimate": round(estimate, 4), **{k: _score(evidence[k].iat[0]) for k in evidence.columns}}
-    return Comparison(pair.relation, pair.reason, scores, matches, documents, pair, passages, facts)
+    found = examine(candidate, documents, segments, unit_hashes, params, align_all=True)
+    pair = found.pairs.iloc[0]
+    scores = {"estimate": round(estimate, 4), **{k: _score(found.evidence[k].iat[0]) for k in found.evidence.columns}}
+    return Comparison(pair.relation, pair.reason, scores, found.matches, documents, pair, found.passages, found.facts)

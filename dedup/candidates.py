@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import Protocol
 
 import numpy as np
@@ -61,8 +62,8 @@ class Banding:
 
     @classmethod
     def for_threshold(cls, threshold: float, num_perm: int) -> Banding:
-        lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-        return cls(threshold, num_perm, lsh.b, lsh.r)
+        bands, rows = _optimal_banding(threshold, num_perm)
+        return cls(threshold, num_perm, bands, rows)
 
     def probability(self, jaccard: float | np.ndarray) -> float | np.ndarray:
         """P(two sets with this Jaccard similarity become candidates)."""
@@ -88,6 +89,14 @@ class Banding:
     def band_keys(self, columns: np.ndarray) -> np.ndarray:
         """uint64 keys of one band, from its r signature columns ((n, rows) uint32)."""
         return replace(self, num_perm=self.rows, bands=1).keys(np.ascontiguousarray(columns))[:, 0]
+
+
+@cache
+def _optimal_banding(threshold: float, num_perm: int) -> tuple[int, int]:
+    """datasketch's (b, r), computed once per threshold: it integrates the S-curve (~16 ms),
+    and the archive index bands every query (`dedup.index`)."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return lsh.b, lsh.r
 
 
 class Signatures(Protocol):

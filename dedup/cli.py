@@ -9,6 +9,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Annotated, NoReturn
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -16,11 +17,12 @@ from rich.text import Text
 
 from dedup import report
 from dedup.align import word_diff
-from dedup.api import Comparison
 from dedup.api import compare as compare_texts
 from dedup.api import scan as scan_corpus
 from dedup.candidates import capped_note, skipped_note
+from dedup.fold import write_folded as write_folded_corpus
 from dedup.html import pair_page
+from dedup.index import Index, Query
 from dedup.parallel import cores
 from dedup.params import Params
 from dedup.pipeline import Spark, spark_engine
@@ -52,21 +54,34 @@ def _params(**values: object) -> Params:
         _fail(str(err))
 
 
+IdField = Annotated[str, typer.Option(help="Input column/key holding the document id.")]
+TextField = Annotated[str, typer.Option(help="Input column/key holding the text.")]
+DateField = Annotated[str, typer.Option(help="Input column/key holding the date.")]
+SourceField = Annotated[str, typer.Option(help="Input column/key holding the outlet/source.")]
+TitleField = Annotated[str, typer.Option(help="Input column/key holding the title.")]
+UrlField = Annotated[str, typer.Option(help="Input column/key holding the URL.")]
+AuthorField = Annotated[str, typer.Option(help="Input column/key holding the author (byline).")]
+HtmlField = Annotated[str, typer.Option(help="Input column/key holding an HTML page to take the main text and metadata from (the record's own fields win; needs pip install 'dedup[web]').")]
+Metadata = Annotated[Path | None, typer.Option(help="CSV with a 'file' column adding id/source/title/date/url to document files.")]
+Strict = Annotated[bool, typer.Option(help="Stop at the first bad record instead of reporting it.")]
+DayFirst = Annotated[bool | None, typer.Option("--dayfirst/--monthfirst", help="Read numeric dates that could be either (02/03/2005) day first or month first [default: month first, with a warning].")]
+
+
 @app.command()
 def scan(
     paths: Annotated[list[Path], typer.Argument(help="Folders of .txt/.md/.html files, or .jsonl, .csv, .tsv, .parquet files, or web archives (.warc, .warc.gz, .arc).")],
     out: Annotated[Path | None, typer.Option(help="Output folder; a run replaces the files an earlier run wrote there.", show_default="reports/<first path's name>")] = None,
-    metadata: Annotated[Path | None, typer.Option(help="CSV with a 'file' column adding id/source/title/date/url to document files.")] = None,
-    id_field: Annotated[str, typer.Option(help="Input column/key holding the document id.")] = "id",
-    text_field: Annotated[str, typer.Option(help="Input column/key holding the text.")] = "text",
-    date_field: Annotated[str, typer.Option(help="Input column/key holding the date.")] = "date",
-    source_field: Annotated[str, typer.Option(help="Input column/key holding the outlet/source.")] = "source",
-    title_field: Annotated[str, typer.Option(help="Input column/key holding the title.")] = "title",
-    url_field: Annotated[str, typer.Option(help="Input column/key holding the URL.")] = "url",
-    author_field: Annotated[str, typer.Option(help="Input column/key holding the author (byline).")] = "author",
-    html_field: Annotated[str, typer.Option(help="Input column/key holding an HTML page to take the main text and metadata from (the record's own fields win; needs pip install 'dedup[web]').")] = "",
-    strict: Annotated[bool, typer.Option(help="Stop at the first bad record instead of reporting it.")] = False,
-    dayfirst: Annotated[bool | None, typer.Option("--dayfirst/--monthfirst", help="Read numeric dates that could be either (02/03/2005) day first or month first [default: month first, with a warning].")] = None,
+    metadata: Metadata = None,
+    id_field: IdField = "id",
+    text_field: TextField = "text",
+    date_field: DateField = "date",
+    source_field: SourceField = "source",
+    title_field: TitleField = "title",
+    url_field: UrlField = "url",
+    author_field: AuthorField = "author",
+    html_field: HtmlField = "",
+    strict: Strict = False,
+    dayfirst: DayFirst = None,
     keep: Annotated[str, typer.Option(help="Which copy a duplicate cluster keeps: earliest, longest or sources.")] = Params.keep,
     prefer: Annotated[list[str] | None, typer.Option(help="Preferred source for --keep sources (repeat, best first).")] = None,
     units: Annotated[str, typer.Option(help="Shingle units: content, words or chars.")] = Params.units,
@@ -85,6 +100,7 @@ def scan(
     tables_only: Annotated[bool, typer.Option("--tables-only", help="Write the tables and manifest only: no summary.md, no HTML pages (dedup report OUT writes them later).")] = False,
     pair_pages: Annotated[int, typer.Option(min=0, help="Related pairs the report shows, each with its page (those whose figures changed first, then the most confident), and the most rows of any other list; every pair is in the tables.")] = report.PAIR_PAGES,
     low_memory: Annotated[bool, typer.Option("--low-memory", help="Kept for one release; changes nothing: every local scan now keeps texts and the big tables on disk.")] = False,
+    write_folded: Annotated[Path | None, typer.Option(help="Also write the corpus without the copies duplicate clusters fold (documents.jsonl) and what was folded into what (folded.csv) into this folder.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Scan a corpus; write documents, pairs, clusters, groups, manifest, summary.md and the HTML report."""
@@ -101,6 +117,9 @@ def scan(
         _fail(f"--engine must be local or spark, got {engine!r}")
     if low_memory and engine != "local":
         _fail("--low-memory is for the local engine; Spark keeps what does not fit in memory on disk itself")
+    if write_folded is not None and (tables_only and engine == "spark" or parquet is False):
+        _fail("--write-folded needs the texts a scan keeps with its Parquet tables: leave out --no-parquet "
+              "(and, on Spark, --tables-only)")
     if engine == "spark" and params.filters_pairs:
         _fail("--skip-same-source and --within-days are not on the Spark engine yet")
     try:
@@ -114,6 +133,8 @@ def scan(
                              csv_raw=csv_raw, dayfirst=dayfirst, tables_only=tables_only, pair_pages=pair_pages,
                              spark=Spark(master) if engine == "spark" else None)
         written = result.files
+        if write_folded is not None:
+            written += write_folded_corpus(result.documents, result.clusters, write_folded)
     except (InputError, report.OutputError) as err:
         _fail(str(err))
     if not quiet:
@@ -220,7 +241,7 @@ def compare(
     typer.echo(f"{result.relation}: {result.reason}")
     for name, value in result.scores.items():
         typer.echo(f"  {name:22} {value:g}")
-    _print_alignment(result)
+    _print_alignment(result.pair, result.passages, result.facts)
 
 
 KIND_STYLES = {"same": "dim", "reworded": "yellow", "moved": "magenta", "dropped": "red", "added": "green"}
@@ -242,15 +263,15 @@ def _diff_texts(a: str, b: str) -> tuple[Text, Text]:
     return left, right
 
 
-def _print_alignment(result: Comparison) -> None:
-    """The passages side by side, then the facts that drifted."""
-    a, b = result.passages.doc_a.iat[0], result.passages.doc_b.iat[0]
-    table = Table(title=f"{a} → {b}  ({result.pair.direction}: {_safe(result.pair.direction_reason)})",
+def _print_alignment(pair: pd.Series, passages: pd.DataFrame, facts: pd.DataFrame) -> None:
+    """A pair's passages side by side, then the facts that drifted."""
+    a, b = passages.doc_a.iat[0], passages.doc_b.iat[0]
+    table = Table(title=f"{a} → {b}  ({pair.direction}: {_safe(pair.direction_reason)})",
                   show_lines=True, expand=True)
     table.add_column("", no_wrap=True)
     table.add_column(_safe(a), ratio=1)
     table.add_column(_safe(b), ratio=1)
-    for p in result.passages.itertuples():
+    for p in passages.itertuples():
         label = p.kind + ("\n(furniture)" if "boilerplate" in p.flags else "")
         if p.kind == "reworded":
             left, right = _diff_texts(p.a_text, p.b_text)
@@ -259,9 +280,126 @@ def _print_alignment(result: Comparison) -> None:
         table.add_row(Text(label, style=KIND_STYLES[p.kind]), left, right)
     console = Console()
     console.print(table)
-    for f in result.facts.itertuples():
+    for f in facts.itertuples():
         console.print(Text(f"{f.fact} (passage {f.passage_no}): ", style="bold")
                       + Text(f"{_safe(f.a_value)!r} → {_safe(f.b_value)!r}"))
+
+
+index_app = typer.Typer(help="Keep an archive: add each day's articles to a lasting index, ask where one text came "
+                             "from, and export the tables or the folded corpus.", no_args_is_help=True,
+                        rich_markup_mode=None)
+app.add_typer(index_app, name="index")
+Archive = Annotated[Path, typer.Argument(help="The index file (made by the first add).")]
+
+
+@index_app.command("add")
+def index_add(
+    archive: Archive,
+    paths: Annotated[list[Path], typer.Argument(help="As for dedup scan: folders, record files or web archives.")],
+    metadata: Metadata = None,
+    id_field: IdField = "id",
+    text_field: TextField = "text",
+    date_field: DateField = "date",
+    source_field: SourceField = "source",
+    title_field: TitleField = "title",
+    url_field: UrlField = "url",
+    author_field: AuthorField = "author",
+    html_field: HtmlField = "",
+    strict: Strict = False,
+    dayfirst: DayFirst = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what the add did as one JSON object.")] = False,
+) -> None:
+    """Add records to the index in one transaction: the new ones are fingerprinted and compared with everything held; clusters keep their ids."""
+    fields = Fields(id=id_field, text=text_field, date=date_field, source=source_field,
+                    title=title_field, author=author_field, url=url_field, html=html_field)
+    try:
+        with Index(archive) as index:
+            added = index.add(paths, fields=fields, metadata=metadata, strict=strict, dayfirst=dayfirst)
+            held = len(index)
+    except InputError as err:
+        _fail(str(err))
+    outcomes = added.records.outcome.value_counts().to_dict()
+    relations = added.pairs.relation.value_counts().to_dict()
+    if as_json:
+        typer.echo(json.dumps({"batch": added.batch, "records": outcomes, "relations": relations,
+                               "events": added.events.to_dict("records"), "held": held, "seconds": added.seconds}))
+        return
+    rejected = int((added.records.outcome.eq("added") & added.records.status.ne("ok")).sum())
+    typer.echo(f"Add {added.batch}: {outcomes.get('added', 0)} records added ({rejected} rejected), "
+               f"{outcomes.get('held', 0)} already held, {outcomes.get('conflict', 0)} held with another text; "
+               f"{held} records in {archive}.")
+    joined = added.clusters[~added.clusters.keep_reason.eq("single copy")]
+    typer.echo(", ".join(f"{n} {r}" for r, n in relations.items()) + " found;" if relations else "No relations found;",
+               nl=False)
+    typer.echo(f" {len(joined)} new documents are in duplicate clusters.")
+    for event in added.events.itertuples():
+        typer.echo(f"  {event.kind}: {event.group_id} ← {event.other_id}: {_safe(event.reason)}")
+    for conflict in added.records[added.records.outcome == "conflict"].itertuples():
+        typer.echo(f"  {_safe(conflict.origin)}: {conflict.reason}")
+
+
+@index_app.command("query")
+def index_query(
+    archive: Archive,
+    file: Annotated[Path, typer.Argument(help="A text file (or a one-record file) to look up.")],
+    date: Annotated[str, typer.Option(help="The text's date, YYYY-MM-DD, to tell which of a pair came first.")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the related documents and the alignment as JSON.")] = False,
+    html: Annotated[Path | None, typer.Option(help="Also write the text's page against the closest source to this HTML file.")] = None,
+) -> None:
+    """Where did this text come from: the held documents related to it, and its alignment against the closest."""
+    if not archive.is_file():
+        _fail(f"{archive}: no such index")
+    try:
+        with Index(archive) as index:
+            found = index.query(_read_one(file), doc_id=file.stem, date=date)
+    except InputError as err:
+        _fail(str(err))
+    if html is not None and found.pair is not None:
+        html.write_text(pair_page(found.pair, *_sides(found), found.passages, found.facts), encoding="utf-8")
+    if as_json:
+        typer.echo(json.dumps(found.to_dict()))
+        return
+    _print_query(found)
+
+
+def _sides(found: Query) -> tuple[pd.Series, pd.Series]:
+    assert found.pair is not None
+    by_id = found.documents.set_index("doc_id", drop=False)
+    return by_id.loc[found.pair.doc_a], by_id.loc[found.pair.doc_b]
+
+
+def _print_query(found: Query) -> None:
+    if found.related.empty:
+        typer.echo(f"Nothing held is related to this text ({found.seconds * 1000:.0f} ms).")
+        return
+    table = Table(title=f"Related documents held ({found.seconds * 1000:.0f} ms)")
+    for column in ("doc_id", "relation", "confidence", "direction", "source", "date", "cluster_id", "reason"):
+        table.add_column(column)
+    for row in found.related.itertuples():
+        table.add_row(*(_safe(str(getattr(row, column))) for column in (
+            "doc_id", "relation", "confidence", "direction", "source", "date", "cluster_id", "reason")))
+    Console().print(table)
+    if found.pair is not None and len(found.passages):
+        _print_alignment(found.pair, found.passages, found.facts)
+
+
+@index_app.command("export")
+def index_export(
+    archive: Archive,
+    out: Annotated[Path, typer.Option(help="Output folder; an export replaces the files an earlier one wrote there.")],
+    folded: Annotated[bool, typer.Option("--folded", help="Also write the corpus without the folded copies, and what was folded into what, into OUT/folded.")] = False,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes.", show_default=f"{cores()} here")] = None,
+    tables_only: Annotated[bool, typer.Option("--tables-only", help="The tables and manifest only.")] = False,
+) -> None:
+    """Write what a scan of everything held writes, its groups under the index's stable ids."""
+    if not archive.is_file():
+        _fail(f"{archive}: no such index")
+    try:
+        with Index(archive) as index:
+            written = index.export(out, folded=folded, jobs=jobs or cores(), tables_only=tables_only)
+    except (InputError, report.OutputError) as err:
+        _fail(str(err))
+    _print_written(out, written, tables_only)
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:

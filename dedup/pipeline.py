@@ -521,6 +521,11 @@ class ScanResult(StoredScan):
             self._held[name] = super().table(name)
         return self._held[name]
 
+    def hold(self, name: str, table: pd.DataFrame) -> None:
+        """Use this table in place of the stored one from now on (in `table` and `write`): the
+        archive index names a scan's groups with its own ids (`dedup.index`)."""
+        self._held[name] = table
+
     @property
     def documents(self) -> pd.DataFrame:
         """The documents table (`dedup.read`), with each record's text (from texts.parquet; a

@@ -1,0 +1,355 @@
+"""The archive index: a lasting corpus that grows by adds, asked about one text at a time.
+
+    dedup.Index("news.dedup").add("today/")              # which of today's are copies, and of what
+    dedup.Index("news.dedup").query(text)                # where did this text come from
+    dedup.Index("news.dedup").export("out/", folded=True)
+
+An index is one SQLite database in WAL mode (`dedup.indexdb`): the embedded database of
+the standard library, one file to copy, readers that go on reading while a writer adds,
+and a transaction that a killed process leaves undone. It holds every record added
+(each once), the fingerprinted documents' signatures and LSH band keys, the corpus's
+word frequencies, the related pairs with their evidence, and the duplicate clusters and
+story groups under stable ids (`dedup.stable`) with the history of their merges, splits
+and keep decisions.
+
+An add is the scan's stage sequence on the new documents alone:
+
+    read → prepare (only the new are fingerprinted) → store signatures and band keys →
+    candidates, each new block against what the index holds → verify → relate → align
+    (`dedup.pairwise`, the archive's word frequencies, new ones counted) → group everything
+    → carry the ids over → commit
+
+Candidates of a block come from `dedup.candidates.candidates_of` run on the block and the
+held documents that share a band key with it (all of a bucket's documents, or its first
+``bucket_representatives`` when it holds more than ``max_bucket``, as a scan pairs them),
+so a pair of a new and a held document is found as a scan of both would find it. The
+whole add is one transaction: a killed add leaves the index as it was, and the same add
+run again gives what an add that was not killed gives.
+
+A query is the same on one text: its candidates among the held documents, verified,
+related and aligned, nothing written. An export is a scan of every record the index
+holds, its groups named with the index's stable ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dedup import indexdb
+from dedup.candidates import Banding, SignatureArray, candidates_of, filter_pairs
+from dedup.cluster import group, word_counts
+from dedup.fold import write_folded
+from dedup.indexdb import ArchiveError
+from dedup.pairwise import Examined, examine
+from dedup.params import Params
+from dedup.pipeline import BLOCK_DOCS, PAIR_BLOCK, scan
+from dedup.prepare import prepare
+from dedup.read import COLUMNS, Fields, Paths, documents_table, frame_documents, iter_documents
+from dedup.relate import LINKED
+from dedup.schema import STORE
+from dedup.segment import segment
+from dedup.stable import EVENT_COLUMNS, carry
+from dedup.weights import DocumentFrequencies
+
+SENTENCE_KEYS = np.uint64(0x9E3779B97F4A7C15)  # sentence-path band keys are xor-ed with this: one key column for both
+RECORD_OUTCOMES = ("added", "held", "conflict")  # an added record is stored with its status (ok or rejected)
+
+
+@dataclass(frozen=True)
+class Added:
+    """What an add did. records: every input record, with doc_id, origin, status (as read and
+    prepared), outcome (``added``; ``held``, the same id and text were already held;
+    ``conflict``, the id is held with another text, so the record was not added) and reason.
+    pairs: the related pairs found (`dedup.relate` columns). clusters: the new documents'
+    rows of the clusters table (stable ids). events: merges, splits and keep changes."""
+
+    batch: int
+    records: pd.DataFrame
+    pairs: pd.DataFrame
+    clusters: pd.DataFrame
+    events: pd.DataFrame
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One text against the index. related: the held documents related to it, most confident
+    first (doc_id, relation, confidence, direction, source_doc, reason, title, source, date,
+    cluster_id, story_id); closest: the first of them, or "" when none is; passages, facts:
+    the text's alignment against closest (`dedup.align`); pair: closest's pairs row (or None);
+    documents: the text's and closest's documents rows."""
+
+    related: pd.DataFrame
+    closest: str
+    pair: pd.Series | None
+    passages: pd.DataFrame
+    facts: pd.DataFrame
+    documents: pd.DataFrame
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"related": json.loads(self.related.to_json(orient="records")), "closest": self.closest,
+                "passages": json.loads(self.passages.to_json(orient="records")),
+                "facts": json.loads(self.facts.to_json(orient="records")), "seconds": round(self.seconds, 4)}
+
+
+class Index:
+    """An archive index (see the module docstring) at path, made when missing with params
+    (default `Params()`); an index keeps the parameters it was made with."""
+
+    def __init__(self, path: str | Path, params: Params | None = None) -> None:
+        self.path = Path(path)
+        self.db = indexdb.open_index(self.path, params or Params())
+        self.params = indexdb.stored_params(self.db)
+        if params is not None and params != self.params:
+            raise ArchiveError(f"{self.path}: the index was made with other parameters; an index keeps its own")
+        self.doc_banding = Banding.for_threshold(self.params.doc_threshold, self.params.num_perm)
+        self.sent_banding = Banding.for_threshold(self.params.sentence_threshold, self.params.sentence_num_perm)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM documents").fetchone()[0])
+
+    # -- add ---------------------------------------------------------------------------------
+
+    def add(self, source: Paths | pd.DataFrame, fields: Fields = Fields(), metadata: str | Path | None = None,
+            strict: bool = False, dayfirst: bool | None = None) -> Added:
+        """Add the records of source (paths, as `dedup.scan` reads them, or a DataFrame of records)
+        in one transaction; see `Added`."""
+        started = time.perf_counter()
+        blocks = (frame_documents(source, fields, strict, BLOCK_DOCS, dayfirst) if isinstance(source, pd.DataFrame)
+                  else iter_documents(source, fields, metadata, strict, batch_size=BLOCK_DOCS, dayfirst=dayfirst))
+        with indexdb.writing(self.db, self.path):
+            batch = indexdb.new_batch(self.db)
+            records, first = [], indexdb.next_key(self.db)
+            for block in blocks:
+                records.append(self._store_block(block, batch))
+            seconds = {"prepare": time.perf_counter() - started}
+            last = indexdb.next_key(self.db)
+            pairs = [self._relate_new(lo, min(lo + BLOCK_DOCS, last)) for lo in range(first, last, BLOCK_DOCS)]
+            found = pd.concat(pairs, ignore_index=True) if pairs else STORE["pairs"].typed(
+                pd.DataFrame(columns=STORE["pairs"].names))
+            seconds["pairs"] = time.perf_counter() - started - seconds["prepare"]
+            clusters, events = self._regroup(batch)
+            table = pd.concat(records, ignore_index=True) if records else pd.DataFrame(
+                columns=["doc_id", "origin", "status", "outcome", "reason"])
+            indexdb.finish_batch(self.db, batch, table.outcome.value_counts().to_dict())
+        seconds["total"] = time.perf_counter() - started
+        new = clusters[clusters.doc_id.isin(table.doc_id[table.outcome == "added"])].reset_index(drop=True)
+        return Added(batch, table, found, new, events, {k: round(v, 3) for k, v in seconds.items()})
+
+    def _store_block(self, block: pd.DataFrame, batch: int) -> pd.DataFrame:
+        """Store a block of records (the new ones prepared); their outcomes."""
+        block = block.assign(sha256=[hashlib.sha256(text.encode()).hexdigest() for text in block.text])
+        held = indexdb.held(self.db, block.doc_id)
+        same = [(doc, sha) in held for doc, sha in zip(block.doc_id, block.sha256)]
+        other = [block_ok and any(h == doc for h, _ in held) and not s
+                 for doc, s, block_ok in zip(block.doc_id, same, block.status == "ok")]
+        outcome = np.where(same, "held", np.where(other, "conflict", "added"))
+        reason = np.where(other, "the index holds this id with another text", "")
+        new = block[outcome == "added"]
+        documents, segments, _, fp = prepare(new.drop(columns="sha256"), self.params)
+        documents = documents.assign(sha256=new.sha256.to_numpy(),
+                                     key=indexdb.next_key(self.db) + np.arange(len(documents)))
+        ok = (documents.status == "ok").to_numpy()
+        documents["words"] = 0
+        documents.loc[ok, "words"] = word_counts(documents.text[ok])
+        indexdb.insert_documents(self.db, documents, batch)
+        keys = documents.key.to_numpy()[ok]
+        sentences = np.split(fp.sent_sigs, np.cumsum(np.bincount(fp.sent_docs, minlength=len(keys)))[:-1])
+        indexdb.insert_signatures(self.db, keys, fp.doc_sigs, sentences)
+        indexdb.insert_bands(self.db, *self._band_keys(keys, fp.doc_sigs, fp.sent_sigs, fp.sent_docs))
+        indexdb.count_words(self.db, DocumentFrequencies.of(segments))
+        status = block.status.to_numpy().copy()
+        status[outcome == "added"] = documents.status.to_numpy()
+        reasons = np.where(outcome == "added", "", reason).astype(object)
+        reasons[outcome == "added"] = documents.reason.to_numpy()
+        return pd.DataFrame({"doc_id": block.doc_id.to_numpy(), "origin": block.origin.to_numpy(), "status": status,
+                             "outcome": outcome, "reason": reasons})
+
+    def _band_keys(self, keys: np.ndarray, doc_sigs: np.ndarray, sent_sigs: np.ndarray,
+                   sent_docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(band key, document key) of both LSH paths' bands, each pair once."""
+        by_doc = self.doc_banding.keys(doc_sigs) if len(keys) else np.empty((0, self.doc_banding.bands), np.uint64)
+        by_sentence = self.sent_banding.keys(sent_sigs) ^ SENTENCE_KEYS if len(sent_sigs) else \
+            np.empty((0, self.sent_banding.bands), np.uint64)
+        band = np.concatenate([by_doc.ravel(), by_sentence.ravel()])
+        owner = np.concatenate([np.repeat(keys, by_doc.shape[1]), np.repeat(keys[sent_docs], by_sentence.shape[1])])
+        pairs = np.unique(np.stack([band.view(np.int64), owner.astype(np.int64)], axis=1), axis=0)
+        return pairs[:, 0], pairs[:, 1]
+
+    def _relate_new(self, lo: int, hi: int) -> pd.DataFrame:
+        """The related pairs of the new documents with keys lo..hi-1 and every document held
+        before them (or among them), verified and stored."""
+        keys, doc_sigs, sentences = indexdb.signatures(self.db, np.arange(lo, hi), self.params)
+        candidates = self._candidates(indexdb.documents(self.db, keys=keys, text=False), keys, doc_sigs, sentences,
+                                      below=lo)
+        related = []
+        for start in range(0, len(candidates), PAIR_BLOCK):
+            found = self._examine(candidates.iloc[start:start + PAIR_BLOCK]).pairs
+            found = STORE["pairs"].typed(found[found.relation.isin(LINKED)])
+            indexdb.insert_pairs(self.db, found)
+            related.append(found)
+        return pd.concat(related, ignore_index=True) if related else STORE["pairs"].typed(
+            pd.DataFrame(columns=STORE["pairs"].names))
+
+    def _candidates(self, new: pd.DataFrame, keys: np.ndarray, doc_sigs: np.ndarray, sentences: list[np.ndarray],
+                    below: int) -> pd.DataFrame:
+        """Candidate pairs (`dedup.candidates`) of the new documents (their documents rows
+        without texts, keys ascending, signatures, each one's sentence signatures) with each
+        other and with the documents held whose keys are below ``below``, filtered by the pair
+        filters; doc_a is the one held longer."""
+        sent_docs = np.repeat(np.arange(len(keys)), [len(s) for s in sentences])
+        sent_sigs = np.concatenate([np.empty((0, self.params.sentence_num_perm), np.uint32), *sentences])
+        bands, _ = self._band_keys(keys, doc_sigs, sent_sigs, sent_docs)
+        probe, counts = np.unique(bands, return_counts=True)
+        held = indexdb.bucket_members(self.db, probe, counts, below, self.params.max_bucket,
+                                      self.params.bucket_representatives)
+        held_keys, held_docs, held_sentences = indexdb.signatures(self.db, held, self.params)
+        every = np.concatenate([held_keys, keys])
+        all_sentences = [*held_sentences, *sentences]
+        held_rows = indexdb.documents(self.db, keys=held_keys, text=False)
+        ids = np.concatenate([held_rows.doc_id.to_numpy(object), new.doc_id.to_numpy(object)])
+        found, _ = candidates_of(
+            ids, SignatureArray(np.concatenate([held_docs, doc_sigs])),
+            SignatureArray(np.concatenate([np.empty((0, self.params.sentence_num_perm), np.uint32), *all_sentences])),
+            np.repeat(np.arange(len(every)), [len(s) for s in all_sentences]), self.params)
+        found = found[found.doc_b.isin(new.doc_id)].reset_index(drop=True)  # doc_a precedes doc_b in key order
+        found, _ = filter_pairs(found, pd.concat([held_rows, new], ignore_index=True), self.params)
+        return found
+
+    def _examine(self, candidates: pd.DataFrame, extra: pd.DataFrame | None = None) -> Examined:
+        """`dedup.pairwise.examine` of candidates among held documents (and extra, not held),
+        weighted by the index's word frequencies (extra's counted in)."""
+        documents = indexdb.documents(self.db, ids=pd.unique(candidates[["doc_a", "doc_b"]].to_numpy().ravel()))
+        if extra is not None:
+            documents = pd.concat([documents, extra], ignore_index=True)
+        segments, unit_hashes = segment(documents, self.params)
+        extra_words = DocumentFrequencies.of(segment(extra, self.params)[0]) if extra is not None else None
+        frequencies = indexdb.frequencies(self.db, DocumentFrequencies.of(segments).hashes, extra_words)
+        return examine(candidates, documents[list(COLUMNS)], segments, unit_hashes, self.params, frequencies)
+
+    def _regroup(self, batch: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Group every held document anew and carry the stable ids over; store the clusters,
+        groups and events; return the clusters and this add's events."""
+        documents = indexdb.documents(self.db, text=False)
+        clusters, groups = group(documents, indexdb.pairs(self.db), self.params)
+        earlier = indexdb.clusters(self.db)
+        clusters, groups, events, counters = _carry_names(clusters, groups, earlier, indexdb.counters(self.db))
+        indexdb.set_counters(self.db, counters)
+        events_table = pd.concat([events, _keep_changes(earlier, clusters)], ignore_index=True)
+        indexdb.replace_groups(self.db, clusters, groups, events_table, batch)
+        return clusters, events_table
+
+    # -- query -------------------------------------------------------------------------------
+
+    def query(self, text: str, doc_id: str = "query", source: str = "", date: str = "", title: str = "") -> Query:
+        """The held documents related to one text, and its alignment against the closest (see
+        `Query`); nothing is written. date: YYYY-MM-DD or ""; a text with no date reads as the
+        later of each pair only where the other's date says so (`dedup.relate.orient_pair`)."""
+        started = time.perf_counter()
+        if not indexdb.doc_ids_held(self.db, [doc_id]).empty:
+            raise ArchiveError(f"the index holds a document {doc_id!r}: give the query another name")
+        record = documents_table([{"doc_id": doc_id, "text": text, "source": source, "date": date, "title": title}])
+        prepared, _, _, fp = prepare(record, self.params)
+        if (prepared.status != "ok").any():
+            raise ArchiveError(f"the text cannot be looked up: {prepared.reason.iat[0]}")
+        key = indexdb.next_key(self.db)  # after every held document: each of them is held before it
+        candidates = self._candidates(record, np.array([key]), fp.doc_sigs, [fp.sent_sigs], below=key)
+        found = self._examine(candidates, extra=prepared) if len(candidates) else None
+        related = _related(found.pairs, doc_id, indexdb.documents(self.db, ids=candidates.doc_a, text=False),
+                           indexdb.clusters(self.db)) if found is not None else _related_columns()
+        closest = related.doc_id.iat[0] if len(related) else ""
+        pair, passages, facts = None, pd.DataFrame(), pd.DataFrame()
+        if found is not None and closest:
+            pair = found.pairs[(found.pairs.doc_a == closest) | (found.pairs.doc_b == closest)].iloc[0]
+            passages = found.passages[(found.passages.doc_a == closest) | (found.passages.doc_b == closest)]
+            facts = found.facts[(found.facts.doc_a == closest) | (found.facts.doc_b == closest)]
+        documents = pd.concat([prepared, indexdb.documents(self.db, ids=[closest])], ignore_index=True) \
+            if closest else prepared
+        return Query(related, closest, pair, passages.reset_index(drop=True), facts.reset_index(drop=True),
+                     documents[list(COLUMNS)], time.perf_counter() - started)
+
+    # -- export ------------------------------------------------------------------------------
+
+    def documents(self) -> pd.DataFrame:
+        """Every record held, with its text, as a documents table (`dedup.read`), in the order added."""
+        return indexdb.documents(self.db)[list(COLUMNS)]
+
+    def export(self, out: str | Path, folded: bool = False, jobs: int = 1, parquet: bool | None = None,
+               tables_only: bool = False) -> list[Path]:
+        """Write what a scan of every record held writes (`dedup.scan`), its clusters and story
+        groups named with the index's stable ids; with folded, also the folded corpus in
+        out/folded (`dedup.fold`). Returns the paths written."""
+        if not len(self):
+            raise ArchiveError(f"{self.path}: the index holds no documents to export")
+        documents = self.documents()
+        result = scan(documents, self.params, jobs=jobs)
+        # New ids are numbered on but not stored: an export changes nothing in the index.
+        clusters, groups, _, _ = _carry_names(result.clusters, result.groups, indexdb.clusters(self.db),
+                                              indexdb.counters(self.db))
+        result.hold("clusters", clusters)
+        result.hold("groups", groups)
+        written = result.write(out, parquet, tables_only, jobs)
+        if folded:
+            written += write_folded(documents, clusters, Path(out) / "folded", parquet is not False)
+        return written
+
+
+def _keep_changes(earlier: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
+    """Events for the clusters whose kept copy changed: kind ``keep``, the cluster, the copy
+    kept before, and why the new one is kept."""
+    before = earlier[earlier.canonical.astype(bool)].set_index("cluster_id").doc_id
+    now = clusters[clusters.canonical & clusters.keep_reason.ne("single copy")]
+    changed = now[now.cluster_id.isin(before.index) & (now.cluster_id.map(before) != now.doc_id)]
+    return pd.DataFrame({"kind": "keep", "group_id": changed.cluster_id, "other_id": changed.cluster_id.map(before),
+                         "reason": [f"keeps {doc} ({reason})" for doc, reason in zip(changed.doc_id,
+                                                                                       changed.keep_reason)]},
+                        columns=EVENT_COLUMNS)
+
+
+def _related_columns() -> pd.DataFrame:
+    return pd.DataFrame(columns=["doc_id", "relation", "confidence", "direction", "source_doc", "reason", "title",
+                                 "source", "date", "cluster_id", "story_id"])
+
+
+def _related(pairs: pd.DataFrame, query_id: str, held: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
+    """The query's related pairs as rows of the held documents they relate it to."""
+    linked = pairs[pairs.relation.isin(LINKED)]
+    other = np.where(linked.doc_a == query_id, linked.doc_b, linked.doc_a)
+    table = linked.assign(doc_id=other)[["doc_id", "relation", "confidence", "direction", "source_doc", "reason"]]
+    table = table.merge(held[["doc_id", "title", "source", "date"]].drop_duplicates("doc_id"), on="doc_id", how="left")
+    table = table.merge(clusters[["doc_id", "cluster_id", "story_id"]], on="doc_id", how="left")
+    return table.sort_values("confidence", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _carry_names(clusters: pd.DataFrame, groups: pd.DataFrame, earlier: pd.DataFrame, counters: dict[str, int]
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    """A grouping's clusters and groups named with the stable ids of the earlier clusters table
+    (`dedup.stable.carry`); the merges and splits, and the counters of new ids moved on."""
+    clusters, groups, events, counters = clusters.copy(), groups.copy(), [], dict(counters)
+    for column, prefix, kind in (("cluster_id", "dup", "duplicate_cluster"), ("story_id", "story", "story")):
+        carried = carry(earlier.set_index("doc_id")[column], clusters.set_index("doc_id")[column], prefix,
+                        counters[prefix])
+        clusters[column] = clusters[column].map(carried.ids)
+        is_kind = groups.kind == kind
+        groups.loc[is_kind, "group_id"] = groups.group_id[is_kind].map(carried.ids)
+        counters[prefix] = carried.next_number
+        events.append(carried.events)
+    return clusters, groups, pd.concat(events, ignore_index=True), counters
