@@ -373,12 +373,14 @@ def _print_query(found: Query) -> None:
         typer.echo(f"Nothing held is related to this text ({found.seconds * 1000:.0f} ms).")
         return
     table = Table(title=f"Related documents held ({found.seconds * 1000:.0f} ms)")
-    for column in ("doc_id", "relation", "confidence", "direction", "source", "date", "cluster_id", "reason"):
+    columns = ("doc_id", "relation", "confidence", "direction", "source", "date", "cluster_id")
+    for column in columns:
         table.add_column(column)
     for row in found.related.itertuples():
-        table.add_row(*(_safe(str(getattr(row, column))) for column in (
-            "doc_id", "relation", "confidence", "direction", "source", "date", "cluster_id", "reason")))
+        table.add_row(*(_safe(str(getattr(row, column))) for column in columns))
     Console().print(table)
+    closest = found.related.iloc[0]
+    typer.echo(f"Closest: {_safe(closest.doc_id)}, {closest.relation}: {_safe(closest.reason)}")
     if found.pair is not None and len(found.passages):
         _print_alignment(found.pair, found.passages, found.facts)
 

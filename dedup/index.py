@@ -158,9 +158,9 @@ class Index:
         """Store a block of records (the new ones prepared); their outcomes."""
         block = block.assign(sha256=[hashlib.sha256(text.encode()).hexdigest() for text in block.text])
         held = indexdb.held(self.db, block.doc_id)
-        same = [(doc, sha) in held for doc, sha in zip(block.doc_id, block.sha256)]
-        other = [block_ok and any(h == doc for h, _ in held) and not s
-                 for doc, s, block_ok in zip(block.doc_id, same, block.status == "ok")]
+        same = pd.MultiIndex.from_frame(block[["doc_id", "sha256"]]).isin(
+            pd.MultiIndex.from_frame(held[["doc_id", "sha256"]]))
+        other = ~same & (block.status == "ok").to_numpy() & block.doc_id.isin(held.doc_id[held.status == "ok"])
         outcome = np.where(same, "held", np.where(other, "conflict", "added"))
         reason = np.where(other, "the index holds this id with another text", "")
         new = block[outcome == "added"]
@@ -249,10 +249,12 @@ class Index:
         """Group every held document anew and carry the stable ids over; store the clusters,
         groups and events; return the clusters and this add's events."""
         documents = indexdb.documents(self.db, text=False)
-        clusters, groups = group(documents, indexdb.pairs(self.db), self.params)
+        pairs = indexdb.pairs(self.db)
+        clusters, groups = group(documents, pairs, self.params)
         earlier = indexdb.clusters(self.db)
         clusters, groups, events, counters = _carry_names(clusters, groups, earlier, indexdb.counters(self.db))
         indexdb.set_counters(self.db, counters)
+        events = _with_links(events, earlier, clusters, pairs)
         events_table = pd.concat([events, _keep_changes(earlier, clusters)], ignore_index=True)
         indexdb.replace_groups(self.db, clusters, groups, events_table, batch)
         return clusters, events_table
@@ -274,7 +276,7 @@ class Index:
         candidates = self._candidates(record, np.array([key]), fp.doc_sigs, [fp.sent_sigs], below=key)
         found = self._examine(candidates, extra=prepared) if len(candidates) else None
         related = _related(found.pairs, doc_id, indexdb.documents(self.db, ids=candidates.doc_a, text=False),
-                           indexdb.clusters(self.db)) if found is not None else _related_columns()
+                           indexdb.clusters(self.db, candidates.doc_a)) if found is not None else _related_columns()
         closest = related.doc_id.iat[0] if len(related) else ""
         pair, passages, facts = None, pd.DataFrame(), pd.DataFrame()
         if found is not None and closest:
@@ -310,6 +312,24 @@ class Index:
         if folded:
             written += write_folded(documents, clusters, Path(out) / "folded", parquet is not False)
         return written
+
+
+def _with_links(events: pd.DataFrame, earlier: pd.DataFrame, clusters: pd.DataFrame,
+                pairs: pd.DataFrame) -> pd.DataFrame:
+    """Merge events with their reason: the most confident related pair that joins a document of
+    the merged group to one of the group it joined."""
+    reasons = []
+    for event in events.itertuples():
+        column = "cluster_id" if event.group_id.startswith("dup-") else "story_id"
+        merged = set(earlier.doc_id[earlier[column] == event.other_id])
+        joined = set(clusters.doc_id[(clusters[column] == event.group_id)]) - merged
+        links = pairs[(pairs.doc_a.isin(merged) & pairs.doc_b.isin(joined))
+                      | (pairs.doc_b.isin(merged) & pairs.doc_a.isin(joined))]
+        link = links.sort_values("confidence", ascending=False, kind="stable").head(1)
+        reasons.append(event.reason if event.kind != "merge" or link.empty else
+                       f"{event.reason}; linked by {link.doc_a.item()} ~ {link.doc_b.item()} "
+                       f"({link.relation.item()}, confidence {link.confidence.item():.2f})")
+    return events.assign(reason=reasons) if len(events) else events
 
 
 def _keep_changes(earlier: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:

@@ -153,16 +153,17 @@ def _probe(db: sqlite3.Connection, name: str, values: Sequence[object]) -> str:
     return f"temp.{name}"
 
 
-def held(db: sqlite3.Connection, ids: pd.Series) -> set[tuple[str, str]]:
-    """(doc_id, sha256) of the records held with these ids."""
+def held(db: sqlite3.Connection, ids: pd.Series) -> pd.DataFrame:
+    """doc_id, sha256 and status of the records held with these ids."""
     probe = _probe(db, "probe_ids", ids.tolist())
-    return set(db.execute(f"SELECT doc_id, sha256 FROM documents JOIN {probe} ON doc_id = value"))
+    rows = db.execute(f"SELECT doc_id, sha256, status FROM {probe} CROSS JOIN documents ON doc_id = value")
+    return pd.DataFrame(rows.fetchall(), columns=["doc_id", "sha256", "status"], dtype=object)
 
 
 def doc_ids_held(db: sqlite3.Connection, ids: Sequence[str]) -> pd.Series:
     probe = _probe(db, "probe_ids", list(ids))
-    return pd.Series([row[0] for row in db.execute(f"SELECT doc_id FROM documents JOIN {probe} ON doc_id = value")],
-                     dtype=object)
+    rows = db.execute(f"SELECT doc_id FROM {probe} CROSS JOIN documents ON doc_id = value").fetchall()
+    return pd.Series([row[0] for row in rows], dtype=object)
 
 
 def insert_documents(db: sqlite3.Connection, documents: pd.DataFrame, batch: int) -> None:
@@ -190,7 +191,7 @@ def signatures(db: sqlite3.Connection, keys: np.ndarray, params: Params) -> tupl
     """(keys of these that are fingerprinted, ascending; their document signatures; each one's
     sentence signatures)."""
     probe = _probe(db, "probe_keys", [int(k) for k in keys])
-    rows = db.execute(f"SELECT key, document, sentences FROM signatures JOIN {probe} ON key = value "
+    rows = db.execute(f"SELECT key, document, sentences FROM {probe} CROSS JOIN signatures ON key = value "
                       "ORDER BY key").fetchall()
     found = np.array([row[0] for row in rows], np.int64)
     docs = np.frombuffer(b"".join(row[1] for row in rows), np.uint32).reshape(len(rows), params.num_perm)
@@ -208,7 +209,7 @@ def bucket_members(db: sqlite3.Connection, bands: np.ndarray, new_counts: np.nda
     db.executemany("INSERT INTO probe_bands VALUES (?, ?)", zip(bands.view(np.int64).tolist(), new_counts.tolist()))
     rows = db.execute(
         "SELECT key FROM (SELECT b.key, p.new, row_number() OVER (PARTITION BY b.band ORDER BY b.key) AS rank, "
-        "count(*) OVER (PARTITION BY b.band) AS size FROM temp.probe_bands p JOIN bands b ON b.band = p.band "
+        "count(*) OVER (PARTITION BY b.band) AS size FROM temp.probe_bands p CROSS JOIN bands b ON b.band = p.band "
         "WHERE b.key < ?) WHERE size + new <= ? OR rank <= ?", (below, max_bucket, representatives)).fetchall()
     return np.unique(np.array([row[0] for row in rows], np.int64))
 
@@ -218,14 +219,16 @@ def documents(db: sqlite3.Connection, keys: np.ndarray | None = None, ids: Seque
     """Documents rows (`dedup.read.COLUMNS`, with words), in key order: all, or of these keys, or
     the ok ones of these ids; without the texts when text is False."""
     columns = ["doc_id", *(c for c in _DOCUMENT_COLUMNS if text or c != "text"), "words"]
-    select = "SELECT " + ", ".join(f'd."{c}"' for c in columns) + " FROM documents d"
+    select = "SELECT " + ", ".join(f'd."{c}"' for c in columns) + " FROM"
+    # The probe first (CROSS JOIN keeps SQLite's order): a lookup per probed value, not a scan.
     if keys is not None:
-        query = f"{select} JOIN {_probe(db, 'probe_keys', [int(k) for k in keys])} ON d.key = value ORDER BY d.key"
+        probe = _probe(db, "probe_keys", [int(k) for k in keys])
+        query = f"{select} {probe} CROSS JOIN documents d ON d.key = value ORDER BY d.key"
     elif ids is not None:
         probe = _probe(db, "probe_ids", [str(i) for i in ids])
-        query = f"{select} JOIN {probe} ON d.doc_id = value WHERE d.status = 'ok' ORDER BY d.key"
+        query = f"{select} {probe} CROSS JOIN documents d ON d.doc_id = value WHERE d.status = 'ok' ORDER BY d.key"
     else:
-        query = f"{select} ORDER BY d.key"
+        query = f"{select} documents d ORDER BY d.key"
     frame = pd.DataFrame(db.execute(query).fetchall(), columns=columns)
     return frame.astype({c: str for c in columns if c != "words"}).astype({"words": "int64"})
 
@@ -241,7 +244,7 @@ def count_words(db: sqlite3.Connection, frequencies: DocumentFrequencies) -> Non
 def frequencies(db: sqlite3.Connection, hashes: np.ndarray, extra: DocumentFrequencies | None) -> DocumentFrequencies:
     """The index's document frequencies of these words, with extra's (documents not held) counted in."""
     probe = _probe(db, "probe_words", hashes.view(np.int64).tolist())
-    rows = db.execute(f"SELECT hash, documents FROM words JOIN {probe} ON hash = value").fetchall()
+    rows = db.execute(f"SELECT hash, documents FROM {probe} CROSS JOIN words ON hash = value").fetchall()
     found = DocumentFrequencies(np.array([r[0] for r in rows], np.int64).view(np.uint64),
                                 np.array([r[1] for r in rows], np.int64),
                                 int(db.execute("SELECT value FROM meta WHERE name = 'words_documents'").fetchone()[0]))
@@ -264,8 +267,10 @@ def _plain_rows(frame: pd.DataFrame) -> Iterator[tuple]:
         yield tuple(value.item() if isinstance(value, np.generic) else value for value in row)
 
 
-def _table(db: sqlite3.Connection, table: Table) -> pd.DataFrame:
-    rows = db.execute("SELECT " + ", ".join(f'"{c}"' for c in table.names) + f" FROM {table.name}").fetchall()
+def _table(db: sqlite3.Connection, table: Table, source: str = "") -> pd.DataFrame:
+    """A stored table's rows (of source, a FROM clause, if given) with their declared types."""
+    columns = ", ".join(f't."{c}"' for c in table.names)
+    rows = db.execute(f"SELECT {columns} FROM {source or table.name + ' t'}").fetchall()
     return table.typed(pd.DataFrame(rows, columns=table.names))
 
 
@@ -273,8 +278,12 @@ def pairs(db: sqlite3.Connection) -> pd.DataFrame:
     return _table(db, STORE["pairs"])
 
 
-def clusters(db: sqlite3.Connection) -> pd.DataFrame:
-    return _table(db, STORE["clusters"])
+def clusters(db: sqlite3.Connection, ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """The clusters table, or its rows of these documents."""
+    if ids is None:
+        return _table(db, STORE["clusters"])
+    probe = _probe(db, "probe_ids", [str(i) for i in ids])
+    return _table(db, STORE["clusters"], f"{probe} CROSS JOIN clusters t ON t.doc_id = value")
 
 
 def groups(db: sqlite3.Connection) -> pd.DataFrame:

@@ -85,6 +85,21 @@ def test_two_adds_group_as_a_scan_of_both_and_the_first_days_ids_stay(two_days, 
     assert set(before.cluster_id[kept.cluster_id != before.cluster_id]) <= merged
 
 
+def test_a_merge_names_the_related_pair_that_joined_the_two_clusters(two_days):
+    index, first, second = two_days
+    merges = second.events[second.events.kind == "merge"]
+    assert len(merges)
+    before = first.clusters.set_index("doc_id")
+    now = indexdb.clusters(index.db).set_index("doc_id")
+    related = _pair_set(indexdb.pairs(index.db))
+    for event in merges.itertuples():
+        column = "cluster_id" if event.group_id.startswith("dup-") else "story_id"
+        a, b = event.reason.split("linked by ")[1].split(" (")[0].split(" ~ ")
+        sides = {before[column].get(a), before[column].get(b)}
+        assert event.other_id in sides and now[column][a] == now[column][b] == event.group_id
+        assert any({a, b} == {x, y} for x, y, _ in related)
+
+
 def test_a_new_copy_joins_its_cluster_and_a_changed_keep_is_recorded(two_days):
     index, first, second = two_days
     clusters = indexdb.clusters(index.db)
