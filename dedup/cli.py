@@ -307,13 +307,16 @@ def index_add(
     html_field: HtmlField = "",
     strict: Strict = False,
     dayfirst: DayFirst = None,
+    keep: Annotated[str | None, typer.Option(help="For a new index: which copy a duplicate cluster keeps (earliest, longest or sources); an index keeps the policy it was made with.", show_default="earliest")] = None,
+    prefer: Annotated[list[str] | None, typer.Option(help="For a new index: a preferred source for --keep sources (repeat, best first).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print what the add did as one JSON object.")] = False,
 ) -> None:
     """Add records to the index in one transaction: the new ones are fingerprinted and compared with everything held; clusters keep their ids."""
     fields = Fields(id=id_field, text=text_field, date=date_field, source=source_field,
                     title=title_field, author=author_field, url=url_field, html=html_field)
+    params = _params(keep=keep, preferred_sources=tuple(prefer) if prefer else None) if keep or prefer else None
     try:
-        with Index(archive) as index:
+        with Index(archive, params) as index:
             added = index.add(paths, fields=fields, metadata=metadata, strict=strict, dayfirst=dayfirst)
             held = len(index)
     except InputError as err:

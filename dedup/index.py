@@ -241,7 +241,8 @@ class Index:
         if extra is not None:
             documents = pd.concat([documents, extra], ignore_index=True)
         segments, unit_hashes = segment(documents, self.params)
-        extra_words = DocumentFrequencies.of(segment(extra, self.params)[0]) if extra is not None else None
+        extra_words = DocumentFrequencies.of(segments[segments.doc_id.isin(extra.doc_id)]) if extra is not None \
+            else None
         frequencies = indexdb.frequencies(self.db, DocumentFrequencies.of(segments).hashes, extra_words)
         return examine(candidates, documents[list(COLUMNS)], segments, unit_hashes, self.params, frequencies)
 

@@ -171,8 +171,13 @@ def insert_documents(db: sqlite3.Connection, documents: pd.DataFrame, batch: int
     columns = ["key", "doc_id", *_DOCUMENT_COLUMNS, "sha256", "words"]
     rows = documents[columns].astype({"key": "int64", "words": "int64"}).itertuples(index=False, name=None)
     quoted = ", ".join(f'"{c}"' for c in columns)
-    db.executemany(f"INSERT INTO documents ({quoted}, batch) VALUES ({', '.join('?' * len(columns))}, {batch})",
-                   ((int(r[0]), *r[1:-1], int(r[-1])) for r in rows))
+    try:
+        db.executemany(f"INSERT INTO documents ({quoted}, batch) VALUES ({', '.join('?' * len(columns))}, {batch})",
+                       ((int(r[0]), *r[1:-1], int(r[-1])) for r in rows))
+    except sqlite3.IntegrityError as err:  # a documents table given as it is, two ok rows of one id
+        repeated = documents.doc_id[(documents.status == "ok") & documents.doc_id.duplicated()]
+        raise ArchiveError(f"records {', '.join(map(repr, repeated[:3]))}: an id given to two ok records ({err})") \
+            from err
 
 
 def insert_signatures(db: sqlite3.Connection, keys: np.ndarray, doc_sigs: np.ndarray,
@@ -229,8 +234,9 @@ def documents(db: sqlite3.Connection, keys: np.ndarray | None = None, ids: Seque
         query = f"{select} {probe} CROSS JOIN documents d ON d.doc_id = value WHERE d.status = 'ok' ORDER BY d.key"
     else:
         query = f"{select} documents d ORDER BY d.key"
-    frame = pd.DataFrame(db.execute(query).fetchall(), columns=columns)
-    return frame.astype({c: str for c in columns if c != "words"}).astype({"words": "int64"})
+    rows = db.execute(query).fetchall()
+    frame = pd.DataFrame([row[:-1] for row in rows], columns=columns[:-1], dtype=str)  # one conversion in all
+    return frame.assign(words=np.array([row[-1] for row in rows], np.int64))
 
 
 def count_words(db: sqlite3.Connection, frequencies: DocumentFrequencies) -> None:

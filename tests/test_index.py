@@ -238,11 +238,31 @@ def test_a_foreign_or_corrupt_file_is_a_one_line_error(tmp_path, content):
     assert result.exit_code == 2 and result.output.count("\n") == 1 and "not a dedup index" in result.output
 
 
+def test_two_ok_records_of_one_id_in_a_documents_table_are_refused_and_nothing_is_added(tmp_path):
+    documents = dedup.documents_table([{"doc_id": "a", "text": synthetic.STORY}, {"doc_id": "a", "text": "Other."}])
+    with dedup.Index(tmp_path / "a.dedup") as index:
+        with pytest.raises(dedup.ArchiveError, match="'a'"):
+            index.add(documents)
+        assert len(index) == 0
+
+
 def test_an_index_keeps_its_own_parameters(tmp_path):
     dedup.Index(tmp_path / "a.dedup", PARAMS).close()
     with pytest.raises(dedup.ArchiveError, match="other parameters"):
         dedup.Index(tmp_path / "a.dedup", dedup.Params())
     assert dedup.Index(tmp_path / "a.dedup").params == PARAMS
+
+
+def test_cli_add_makes_an_index_with_a_keep_policy_and_refuses_another_later(tmp_path):
+    day = tmp_path / "day.jsonl"
+    synthetic.syndication_corpus(120).to_json(day, orient="records", lines=True)
+    archive, runner = tmp_path / "news.dedup", CliRunner()
+    made = runner.invoke(app, ["index", "add", str(archive), str(day), "--keep", "longest"])
+    assert made.exit_code == 0, made.output
+    reasons = indexdb.clusters(dedup.Index(archive).db).keep_reason
+    assert reasons.str.startswith("longest").any() and not reasons.str.startswith("earliest").any()
+    other = runner.invoke(app, ["index", "add", str(archive), str(day), "--keep", "earliest"])
+    assert other.exit_code == 2 and "other parameters" in other.output
 
 
 def test_carry_keeps_ids_records_merges_and_splits_and_never_reuses_a_number():
