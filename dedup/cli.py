@@ -346,6 +346,7 @@ def index_query(
     archive: Archive,
     file: Annotated[Path, typer.Argument(help="A text file (or a one-record file) to look up.")],
     date: Annotated[str, typer.Option(help="The text's date, YYYY-MM-DD, to tell which of a pair came first.")] = "",
+    name: Annotated[str | None, typer.Option(help="The text's id in the answer; one the index does not hold.", show_default="FILE's name")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the related documents and the alignment as JSON.")] = False,
     html: Annotated[Path | None, typer.Option(help="Also write the text's page against the closest source to this HTML file.")] = None,
 ) -> None:
@@ -354,7 +355,7 @@ def index_query(
         _fail(f"{archive}: no such index")
     try:
         with Index(archive) as index:
-            found = index.query(_read_one(file), doc_id=file.stem, date=date)
+            found = index.query(_read_one(file), doc_id=name or file.stem, date=date)
     except InputError as err:
         _fail(str(err))
     if html is not None and found.pair is not None:

@@ -143,8 +143,7 @@ class Index:
             seconds = {"prepare": time.perf_counter() - started}
             last = indexdb.next_key(self.db)
             pairs = [self._relate_new(lo, min(lo + BLOCK_DOCS, last)) for lo in range(first, last, BLOCK_DOCS)]
-            found = pd.concat(pairs, ignore_index=True) if pairs else STORE["pairs"].typed(
-                pd.DataFrame(columns=STORE["pairs"].names))
+            found = pd.concat(pairs, ignore_index=True) if pairs else _no_pairs()
             seconds["pairs"] = time.perf_counter() - started - seconds["prepare"]
             clusters, events = self._regroup(batch)
             table = pd.concat(records, ignore_index=True) if records else pd.DataFrame(
@@ -206,8 +205,7 @@ class Index:
             found = STORE["pairs"].typed(found[found.relation.isin(LINKED)])
             indexdb.insert_pairs(self.db, found)
             related.append(found)
-        return pd.concat(related, ignore_index=True) if related else STORE["pairs"].typed(
-            pd.DataFrame(columns=STORE["pairs"].names))
+        return pd.concat(related, ignore_index=True) if related else _no_pairs()
 
     def _candidates(self, new: pd.DataFrame, keys: np.ndarray, doc_sigs: np.ndarray, sentences: list[np.ndarray],
                     below: int) -> pd.DataFrame:
@@ -268,7 +266,7 @@ class Index:
         later of each pair only where the other's date says so (`dedup.relate.orient_pair`)."""
         started = time.perf_counter()
         if not indexdb.doc_ids_held(self.db, [doc_id]).empty:
-            raise ArchiveError(f"the index holds a document {doc_id!r}: give the query another name")
+            raise ArchiveError(f"the index holds a document {doc_id!r}: give the query another name (--name)")
         record = documents_table([{"doc_id": doc_id, "text": text, "source": source, "date": date, "title": title}])
         prepared, _, _, fp = prepare(record, self.params)
         if (prepared.status != "ok").any():
@@ -313,6 +311,10 @@ class Index:
         if folded:
             written += write_folded(documents, clusters, Path(out) / "folded", parquet is not False)
         return written
+
+
+def _no_pairs() -> pd.DataFrame:
+    return STORE["pairs"].typed(pd.DataFrame(columns=STORE["pairs"].names))
 
 
 def _with_links(events: pd.DataFrame, earlier: pd.DataFrame, clusters: pd.DataFrame,

@@ -210,6 +210,15 @@ def test_cli_query_prints_json_and_writes_the_page(demo_days, tmp_path):
     assert answer["passages"] and "<html" in page.read_text(encoding="utf-8").lower()
 
 
+def test_cli_query_named_as_a_held_document_needs_another_name(demo_days, tmp_path):
+    pasted = tmp_path / "002_3514be37b1a43906.txt"  # the held paraphrase's id
+    pasted.write_text(AP_STORY.read_text(encoding="utf-8"), encoding="utf-8")
+    refused = CliRunner().invoke(app, ["index", "query", str(demo_days), str(pasted)])
+    assert refused.exit_code == 2 and "--name" in refused.output
+    named = CliRunner().invoke(app, ["index", "query", str(demo_days), str(pasted), "--name", "pasted", "--json"])
+    assert [row["doc_id"] for row in json.loads(named.output)["related"]] == ["002_3514be37b1a43906"]
+
+
 def test_cli_add_and_export_on_record_files(tmp_path):
     day = tmp_path / "day.jsonl"
     records = synthetic.syndication_corpus(120)
