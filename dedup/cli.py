@@ -309,6 +309,7 @@ def index_add(
     dayfirst: DayFirst = None,
     keep: Annotated[str | None, typer.Option(help="For a new index: which copy a duplicate cluster keeps (earliest, longest or sources); an index keeps the policy it was made with.", show_default="earliest")] = None,
     prefer: Annotated[list[str] | None, typer.Option(help="For a new index: a preferred source for --keep sources (repeat, best first).")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes preparing the records and verifying pairs; the index is the same for any number.", show_default=f"the processors this process may use, {cores()} here")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print what the add did as one JSON object.")] = False,
 ) -> None:
     """Add records to the index in one transaction: the new ones are fingerprinted and compared with everything held; clusters keep their ids."""
@@ -317,7 +318,8 @@ def index_add(
     params = _params(keep=keep, preferred_sources=tuple(prefer) if prefer else None) if keep or prefer else None
     try:
         with Index(archive, params) as index:
-            added = index.add(paths, fields=fields, metadata=metadata, strict=strict, dayfirst=dayfirst)
+            added = index.add(paths, fields=fields, metadata=metadata, strict=strict, dayfirst=dayfirst,
+                              jobs=jobs or cores())
             held = len(index)
     except InputError as err:
         _fail(str(err))

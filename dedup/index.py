@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ from dedup.cluster import group, word_counts
 from dedup.fold import write_folded
 from dedup.indexdb import ArchiveError
 from dedup.pairwise import Examined, examine
+from dedup.parallel import Workers
 from dedup.params import Params
 from dedup.pipeline import BLOCK_DOCS, PAIR_BLOCK, scan
 from dedup.prepare import prepare
@@ -129,20 +131,21 @@ class Index:
     # -- add ---------------------------------------------------------------------------------
 
     def add(self, source: Paths | pd.DataFrame, fields: Fields = Fields(), metadata: str | Path | None = None,
-            strict: bool = False, dayfirst: bool | None = None) -> Added:
+            strict: bool = False, dayfirst: bool | None = None, jobs: int = 1) -> Added:
         """Add the records of source (paths, as `dedup.scan` reads them, or a DataFrame of records)
-        in one transaction; see `Added`."""
+        in one transaction; see `Added`. jobs: worker processes preparing blocks and verifying
+        pairs (the index is written by this process alone; the result does not depend on jobs)."""
         started = time.perf_counter()
         blocks = (frame_documents(source, fields, strict, BLOCK_DOCS, dayfirst) if isinstance(source, pd.DataFrame)
                   else iter_documents(source, fields, metadata, strict, batch_size=BLOCK_DOCS, dayfirst=dayfirst))
-        with indexdb.writing(self.db, self.path):
+        with indexdb.writing(self.db, self.path), Workers(jobs) as workers:
             batch = indexdb.new_batch(self.db)
-            records, first = [], indexdb.next_key(self.db)
-            for block in blocks:
-                records.append(self._store_block(block, batch))
+            first = indexdb.next_key(self.db)
+            records = self._store_blocks(blocks, batch, workers)
             seconds = {"prepare": time.perf_counter() - started}
             last = indexdb.next_key(self.db)
-            pairs = [self._relate_new(lo, min(lo + BLOCK_DOCS, last)) for lo in range(first, last, BLOCK_DOCS)]
+            pairs = [self._relate_new(lo, min(lo + BLOCK_DOCS, last), workers)
+                     for lo in range(first, last, BLOCK_DOCS)]
             found = pd.concat(pairs, ignore_index=True) if pairs else _no_pairs()
             seconds["pairs"] = time.perf_counter() - started - seconds["prepare"]
             clusters, events = self._regroup(batch)
@@ -153,31 +156,43 @@ class Index:
         new = clusters[clusters.doc_id.isin(table.doc_id[table.outcome == "added"])].reset_index(drop=True)
         return Added(batch, table, found, new, events, {k: round(v, 3) for k, v in seconds.items()})
 
-    def _store_block(self, block: pd.DataFrame, batch: int) -> pd.DataFrame:
-        """Store a block of records (the new ones prepared); their outcomes."""
+    def _store_blocks(self, blocks: Iterable[pd.DataFrame], batch: int, workers: Workers) -> list[pd.DataFrame]:
+        """Store the blocks of records, the new ones prepared by the workers; their outcomes."""
+        judged: list[tuple[pd.DataFrame, np.ndarray]] = []
+
+        def tasks() -> Iterator[tuple[pd.DataFrame, Params]]:
+            for block in blocks:
+                block, outcome = self._outcomes(block)
+                judged.append((block, outcome))
+                yield block[outcome == "added"].drop(columns="sha256"), self.params
+
+        return [self._store_block(*judged[number], prepared, batch)
+                for number, prepared in enumerate(workers.imap(_prepare_new, tasks()))]
+
+    def _outcomes(self, block: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        """The block with each record's sha256, and each record's outcome (see `Added`)."""
         block = block.assign(sha256=[hashlib.sha256(text.encode()).hexdigest() for text in block.text])
         held = indexdb.held(self.db, block.doc_id)
         same = pd.MultiIndex.from_frame(block[["doc_id", "sha256"]]).isin(
             pd.MultiIndex.from_frame(held[["doc_id", "sha256"]]))
         other = ~same & (block.status == "ok").to_numpy() & block.doc_id.isin(held.doc_id[held.status == "ok"])
-        outcome = np.where(same, "held", np.where(other, "conflict", "added"))
-        reason = np.where(other, "the index holds this id with another text", "")
-        new = block[outcome == "added"]
-        documents, segments, _, fp = prepare(new.drop(columns="sha256"), self.params)
-        documents = documents.assign(sha256=new.sha256.to_numpy(),
-                                     key=indexdb.next_key(self.db) + np.arange(len(documents)))
-        ok = (documents.status == "ok").to_numpy()
-        documents["words"] = 0
-        documents.loc[ok, "words"] = word_counts(documents.text[ok])
+        return block, np.where(same, "held", np.where(other, "conflict", "added"))
+
+    def _store_block(self, block: pd.DataFrame, outcome: np.ndarray, prepared: _PreparedNew,
+                     batch: int) -> pd.DataFrame:
+        """Store a block's new records as prepared; every record's outcome."""
+        documents = prepared.documents.assign(sha256=block.sha256[outcome == "added"].to_numpy(),
+                                              key=indexdb.next_key(self.db) + np.arange(len(prepared.documents)))
         indexdb.insert_documents(self.db, documents, batch)
-        keys = documents.key.to_numpy()[ok]
-        sentences = np.split(fp.sent_sigs, np.cumsum(np.bincount(fp.sent_docs, minlength=len(keys)))[:-1])
-        indexdb.insert_signatures(self.db, keys, fp.doc_sigs, sentences)
-        indexdb.insert_bands(self.db, *self._band_keys(keys, fp.doc_sigs, fp.sent_sigs, fp.sent_docs))
-        indexdb.count_words(self.db, DocumentFrequencies.of(segments))
+        keys = documents.key.to_numpy()[(documents.status == "ok").to_numpy()]
+        sentences = np.split(prepared.sent_sigs, np.cumsum(np.bincount(prepared.sent_docs, minlength=len(keys)))[:-1])
+        indexdb.insert_signatures(self.db, keys, prepared.doc_sigs, sentences)
+        indexdb.insert_bands(self.db, *self._band_keys(keys, prepared.doc_sigs, prepared.sent_sigs,
+                                                        prepared.sent_docs))
+        indexdb.count_words(self.db, prepared.frequencies)
         status = block.status.to_numpy().copy()
         status[outcome == "added"] = documents.status.to_numpy()
-        reasons = np.where(outcome == "added", "", reason).astype(object)
+        reasons = np.where(outcome == "conflict", "the index holds this id with another text", "").astype(object)
         reasons[outcome == "added"] = documents.reason.to_numpy()
         return pd.DataFrame({"doc_id": block.doc_id.to_numpy(), "origin": block.origin.to_numpy(), "status": status,
                              "outcome": outcome, "reason": reasons})
@@ -193,18 +208,17 @@ class Index:
         pairs = np.unique(np.stack([band.view(np.int64), owner.astype(np.int64)], axis=1), axis=0)
         return pairs[:, 0], pairs[:, 1]
 
-    def _relate_new(self, lo: int, hi: int) -> pd.DataFrame:
+    def _relate_new(self, lo: int, hi: int, workers: Workers) -> pd.DataFrame:
         """The related pairs of the new documents with keys lo..hi-1 and every document held
-        before them (or among them), verified and stored."""
+        before them (or among them), verified by the workers and stored."""
         keys, doc_sigs, sentences = indexdb.signatures(self.db, np.arange(lo, hi), self.params)
         candidates = self._candidates(indexdb.documents(self.db, keys=keys, text=False), keys, doc_sigs, sentences,
                                       below=lo)
-        related = []
-        for start in range(0, len(candidates), PAIR_BLOCK):
-            found = self._examine(candidates.iloc[start:start + PAIR_BLOCK]).pairs
-            found = STORE["pairs"].typed(found[found.relation.isin(LINKED)])
+        tasks = (self._examination(candidates.iloc[start:start + PAIR_BLOCK])
+                 for start in range(0, len(candidates), PAIR_BLOCK))
+        related = list(workers.imap(_related_pairs, tasks))
+        for found in related:
             indexdb.insert_pairs(self.db, found)
-            related.append(found)
         return pd.concat(related, ignore_index=True) if related else _no_pairs()
 
     def _candidates(self, new: pd.DataFrame, keys: np.ndarray, doc_sigs: np.ndarray, sentences: list[np.ndarray],
@@ -232,9 +246,9 @@ class Index:
         found, _ = filter_pairs(found, pd.concat([held_rows, new], ignore_index=True), self.params)
         return found
 
-    def _examine(self, candidates: pd.DataFrame, extra: pd.DataFrame | None = None) -> Examined:
-        """`dedup.pairwise.examine` of candidates among held documents (and extra, not held),
-        weighted by the index's word frequencies (extra's counted in)."""
+    def _examination(self, candidates: pd.DataFrame, extra: pd.DataFrame | None = None) -> _Examination:
+        """What `dedup.pairwise.examine` needs for candidates among held documents (and extra, not
+        held), weighted by the index's word frequencies (extra's counted in)."""
         documents = indexdb.documents(self.db, ids=pd.unique(candidates[["doc_a", "doc_b"]].to_numpy().ravel()))
         if extra is not None:
             documents = pd.concat([documents, extra], ignore_index=True)
@@ -242,7 +256,7 @@ class Index:
         extra_words = DocumentFrequencies.of(segments[segments.doc_id.isin(extra.doc_id)]) if extra is not None \
             else None
         frequencies = indexdb.frequencies(self.db, DocumentFrequencies.of(segments).hashes, extra_words)
-        return examine(candidates, documents[list(COLUMNS)], segments, unit_hashes, self.params, frequencies)
+        return _Examination(candidates, documents[list(COLUMNS)], segments, unit_hashes, self.params, frequencies)
 
     def _regroup(self, batch: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Group every held document anew and carry the stable ids over; store the clusters,
@@ -273,7 +287,7 @@ class Index:
             raise ArchiveError(f"the text cannot be looked up: {prepared.reason.iat[0]}")
         key = indexdb.next_key(self.db)  # after every held document: each of them is held before it
         candidates = self._candidates(record, np.array([key]), fp.doc_sigs, [fp.sent_sigs], below=key)
-        found = self._examine(candidates, extra=prepared) if len(candidates) else None
+        found = self._examination(candidates, extra=prepared).examined() if len(candidates) else None
         related = _related(found.pairs, doc_id, indexdb.documents(self.db, ids=candidates.doc_a, text=False),
                            indexdb.clusters(self.db, candidates.doc_a)) if found is not None else _related_columns()
         closest = related.doc_id.iat[0] if len(related) else ""
@@ -311,6 +325,50 @@ class Index:
         if folded:
             written += write_folded(documents, clusters, Path(out) / "folded", parquet is not False)
         return written
+
+
+@dataclass(frozen=True)
+class _PreparedNew:
+    """A block's new records as a worker prepared them (`dedup.prepare`): the documents with
+    status, reason and word count, their signatures and their words' document counts."""
+
+    documents: pd.DataFrame
+    doc_sigs: np.ndarray
+    sent_sigs: np.ndarray
+    sent_docs: np.ndarray
+    frequencies: DocumentFrequencies
+
+
+def _prepare_new(task: tuple[pd.DataFrame, Params]) -> _PreparedNew:
+    records, params = task
+    documents, segments, _, fp = prepare(records, params)
+    ok = (documents.status == "ok").to_numpy()
+    documents["words"] = 0
+    documents.loc[ok, "words"] = word_counts(documents.text[ok])
+    return _PreparedNew(documents, fp.doc_sigs, fp.sent_sigs, fp.sent_docs, DocumentFrequencies.of(segments))
+
+
+@dataclass(frozen=True)
+class _Examination:
+    """The arguments of `dedup.pairwise.examine` for some candidates, gathered from the index by
+    the process that holds it, for a worker to examine."""
+
+    candidates: pd.DataFrame
+    documents: pd.DataFrame
+    segments: pd.DataFrame
+    unit_hashes: np.ndarray
+    params: Params
+    frequencies: DocumentFrequencies
+
+    def examined(self) -> Examined:
+        return examine(self.candidates, self.documents, self.segments, self.unit_hashes, self.params,
+                       self.frequencies)
+
+
+def _related_pairs(examination: _Examination) -> pd.DataFrame:
+    """The related pairs of an examination, as the pairs table declares them (in a worker)."""
+    pairs = examination.examined().pairs
+    return STORE["pairs"].typed(pairs[pairs.relation.isin(LINKED)])
 
 
 def _no_pairs() -> pd.DataFrame:

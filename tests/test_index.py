@@ -274,6 +274,17 @@ def test_cli_add_makes_an_index_with_a_keep_policy_and_refuses_another_later(tmp
     assert other.exit_code == 2 and "other parameters" in other.output
 
 
+def test_two_jobs_make_the_index_of_one(days, tmp_path):
+    snapshots = []
+    for jobs in (1, 2):
+        archive = tmp_path / f"jobs-{jobs}.dedup"
+        with dedup.Index(archive, PARAMS) as index:
+            for day in days:
+                index.add(day, jobs=jobs)
+        snapshots.append(_snapshot(archive))
+    assert snapshots[0] == snapshots[1]
+
+
 def test_carry_keeps_ids_records_merges_and_splits_and_never_reuses_a_number():
     earlier = pd.Series({"a": "dup-000001", "b": "dup-000001", "c": "dup-000002", "d": "dup-000003",
                          "e": "dup-000003", "f": "dup-000003"})
