@@ -279,7 +279,7 @@ class Index:
         `Query`); nothing is written. date: YYYY-MM-DD or ""; a text with no date reads as the
         later of each pair only where the other's date says so (`dedup.relate.orient_pair`)."""
         started = time.perf_counter()
-        if not indexdb.doc_ids_held(self.db, [doc_id]).empty:
+        if not indexdb.held(self.db, pd.Series([doc_id])).empty:
             raise ArchiveError(f"the index holds a document {doc_id!r}: give the query another name (--name)")
         record = documents_table([{"doc_id": doc_id, "text": text, "source": source, "date": date, "title": title}])
         prepared, _, _, fp = prepare(record, self.params)

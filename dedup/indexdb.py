@@ -160,12 +160,6 @@ def held(db: sqlite3.Connection, ids: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(rows.fetchall(), columns=["doc_id", "sha256", "status"], dtype=object)
 
 
-def doc_ids_held(db: sqlite3.Connection, ids: Sequence[str]) -> pd.Series:
-    probe = _probe(db, "probe_ids", list(ids))
-    rows = db.execute(f"SELECT doc_id FROM {probe} CROSS JOIN documents ON doc_id = value").fetchall()
-    return pd.Series([row[0] for row in rows], dtype=object)
-
-
 def insert_documents(db: sqlite3.Connection, documents: pd.DataFrame, batch: int) -> None:
     """documents: a documents table with key, sha256 and words."""
     columns = ["key", "doc_id", *_DOCUMENT_COLUMNS, "sha256", "words"]
@@ -319,8 +313,3 @@ def replace_groups(db: sqlite3.Connection, clusters_table: pd.DataFrame, groups_
         db.executemany(f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join('?' * len(table.names))})",
                        _plain_rows(table.typed(frame)))
     db.executemany(f"INSERT INTO events VALUES ({batch}, ?, ?, ?, ?)", _plain_rows(events_table[EVENT_COLUMNS]))
-
-
-def batches(db: sqlite3.Connection) -> pd.DataFrame:
-    rows = db.execute("SELECT batch, started, finished, outcomes FROM batches ORDER BY batch").fetchall()
-    return pd.DataFrame(rows, columns=["batch", "started", "finished", "outcomes"])
