@@ -182,6 +182,8 @@ def insert_signatures(db: sqlite3.Connection, keys: np.ndarray, doc_sigs: np.nda
 
 
 def insert_bands(db: sqlite3.Connection, bands: np.ndarray, keys: np.ndarray) -> None:
+    """bands, keys: in the table's order (as `Index._band_keys` gives them), so that a block's
+    rows fill the B-tree in one sweep instead of a random page per row."""
     db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", zip(bands.tolist(), keys.tolist()))
 
 
