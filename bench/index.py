@@ -82,15 +82,12 @@ def run_size(bases: list[str], n: int, day: int, queries: int, seed: int, workdi
     today.to_parquet(files["today"], index=False)
     archive = workdir / "archive.dedup"
     dedup_command = [sys.executable, "-m", "dedup"]
-    add_n = run_scan([*dedup_command, "index", "add", str(archive), str(files["held"]), "--json"],
-                     workdir / "add-n.log")
-    add_day = run_scan([*dedup_command, "index", "add", str(archive), str(files["today"]), "--json"],
-                       workdir / "add-day.log")
-    scan = run_scan([*dedup_command, "scan", str(files["held"]), str(files["today"]), "--out",
-                     str(workdir / "scan"), "--tables-only", "-q"], workdir / "scan.log")
-    for step in (add_n, add_day, scan):
-        if step["returncode"]:
-            raise SystemExit(f"{step['command']} failed: see its log in {workdir}")
+    add_n = _step("add N", [*dedup_command, "index", "add", str(archive), str(files["held"]), "--json"],
+                  workdir / "add-n.log")
+    add_day = _step("add day", [*dedup_command, "index", "add", str(archive), str(files["today"]), "--json"],
+                    workdir / "add-day.log")
+    scan = _step("scan N+day", [*dedup_command, "scan", str(files["held"]), str(files["today"]), "--out",
+                                str(workdir / "scan"), "--tables-only", "-q"], workdir / "scan.log")
     with dedup.Index(archive) as index:
         for text in asked[:WARM_QUERIES]:
             index.query(text)
@@ -106,6 +103,16 @@ def run_size(bases: list[str], n: int, day: int, queries: int, seed: int, workdi
             "query_p50_ms": float(np.percentile(seconds, 50) * 1000),
             "query_p99_ms": float(np.percentile(seconds, 99) * 1000), "found": found, "held": held_now,
             "bytes": size, "bytes_per_doc": size / held_now}
+
+
+def _step(name: str, command: list[str], log: Path) -> dict[str, Any]:
+    """One command run and measured (`speed.run_scan`), reported on stderr as it ends: a long run
+    tells what it has measured before it finishes."""
+    step = run_scan(command, log)
+    if step["returncode"]:
+        raise SystemExit(f"{' '.join(command)} failed: see {log}")
+    print(f"  {name}: {step['seconds']:.1f} s, peak {peak_mb(step):,.0f} MB", file=sys.stderr, flush=True)
+    return step
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,7 +157,8 @@ class Index:
 
     def _store_blocks(self, blocks: Iterable[pd.DataFrame], batch: int, workers: Workers) -> list[pd.DataFrame]:
         """Store the blocks of records, the new ones prepared by the workers; their outcomes."""
-        judged: list[tuple[pd.DataFrame, np.ndarray]] = []
+        indexdb.staging(self.db)
+        judged: deque[tuple[pd.DataFrame, np.ndarray]] = deque()  # the blocks out with the workers, in order
 
         def tasks() -> Iterator[tuple[pd.DataFrame, Params]]:
             for block in blocks:
@@ -164,8 +166,10 @@ class Index:
                 judged.append((block, outcome))
                 yield block[outcome == "added"].drop(columns="sha256"), self.params
 
-        return [self._store_block(*judged[number], prepared, batch)
-                for number, prepared in enumerate(workers.imap(_prepare_new, tasks()))]
+        outcomes = [self._store_block(*judged.popleft(), prepared, batch)
+                    for prepared in workers.imap(_prepare_new, tasks())]
+        indexdb.merge_staged(self.db)
+        return outcomes
 
     def _outcomes(self, block: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         """The block with each record's sha256, and each record's outcome (see `Added`)."""
@@ -185,9 +189,9 @@ class Index:
         keys = documents.key.to_numpy()[(documents.status == "ok").to_numpy()]
         sentences = np.split(prepared.sent_sigs, np.cumsum(np.bincount(prepared.sent_docs, minlength=len(keys)))[:-1])
         indexdb.insert_signatures(self.db, keys, prepared.doc_sigs, sentences)
-        indexdb.insert_bands(self.db, *self._band_keys(keys, prepared.doc_sigs, prepared.sent_sigs,
-                                                        prepared.sent_docs))
-        indexdb.count_words(self.db, prepared.frequencies)
+        indexdb.stage_bands(self.db, *self._band_keys(keys, prepared.doc_sigs, prepared.sent_sigs,
+                                                       prepared.sent_docs))
+        indexdb.stage_words(self.db, prepared.frequencies)
         status = block.status.to_numpy().copy()
         status[outcome == "added"] = documents.status.to_numpy()
         reasons = np.where(outcome == "conflict", "the index holds this id with another text", "").astype(object)

@@ -181,10 +181,35 @@ def insert_signatures(db: sqlite3.Connection, keys: np.ndarray, doc_sigs: np.nda
                     for key, doc, sent in zip(keys, doc_sigs, sentences)))
 
 
-def insert_bands(db: sqlite3.Connection, bands: np.ndarray, keys: np.ndarray) -> None:
-    """bands, keys: in the table's order (as `Index._band_keys` gives them), so that a block's
-    rows fill the B-tree in one sweep instead of a random page per row."""
-    db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", zip(bands.tolist(), keys.tolist()))
+def staging(db: sqlite3.Connection) -> None:
+    """Empty tables (this connection's, gone with it) that an add's band keys and word counts
+    are appended to, block by block, until `merge_staged` writes them into the index."""
+    for name, columns in (("new_bands", "band INTEGER, key INTEGER"), ("new_words", "hash INTEGER, documents INTEGER")):
+        db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns})")
+        db.execute(f"DELETE FROM temp.{name}")
+
+
+def stage_bands(db: sqlite3.Connection, bands: np.ndarray, keys: np.ndarray) -> None:
+    db.executemany("INSERT INTO temp.new_bands VALUES (?, ?)", zip(bands.tolist(), keys.tolist()))
+
+
+def stage_words(db: sqlite3.Connection, frequencies: DocumentFrequencies) -> None:
+    """Stage a block's word document counts (added to the index's by `merge_staged`)."""
+    db.executemany("INSERT INTO temp.new_words VALUES (?, ?)",
+                   zip(frequencies.hashes.view(np.int64).tolist(), frequencies.counts.tolist()))
+    db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE name = 'words_documents'",
+               (frequencies.documents,))
+
+
+def merge_staged(db: sqlite3.Connection) -> None:
+    """Write the staged band keys and word counts into the index, in its tables' key order.
+    Inserted block by block, the band keys of a large index (random hashes) dirtied a page of
+    its B-tree per row, again for every block; sorted once (SQLite's sorter spills to disk, so
+    memory stays bounded), each page is written once per add."""
+    db.execute("INSERT OR IGNORE INTO bands SELECT band, key FROM temp.new_bands ORDER BY band, key")
+    db.execute("INSERT INTO words SELECT hash, sum(documents) FROM temp.new_words GROUP BY hash ORDER BY hash "
+               "ON CONFLICT (hash) DO UPDATE SET documents = documents + excluded.documents")
+    staging(db)
 
 
 def signatures(db: sqlite3.Connection, keys: np.ndarray, params: Params) -> tuple[np.ndarray, np.ndarray,
@@ -233,14 +258,6 @@ def documents(db: sqlite3.Connection, keys: np.ndarray | None = None, ids: Seque
     rows = db.execute(query).fetchall()
     frame = pd.DataFrame([row[:-1] for row in rows], columns=columns[:-1], dtype=str)  # one conversion in all
     return frame.assign(words=np.array([row[-1] for row in rows], np.int64))
-
-
-def count_words(db: sqlite3.Connection, frequencies: DocumentFrequencies) -> None:
-    """Add a block's word document counts to the index's."""
-    db.executemany("INSERT INTO words VALUES (?, ?) ON CONFLICT (hash) DO UPDATE SET documents = documents + "
-                   "excluded.documents", zip(frequencies.hashes.view(np.int64).tolist(), frequencies.counts.tolist()))
-    db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + ? WHERE name = 'words_documents'",
-               (frequencies.documents,))
 
 
 def frequencies(db: sqlite3.Connection, hashes: np.ndarray, extra: DocumentFrequencies | None) -> DocumentFrequencies:
