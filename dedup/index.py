@@ -139,13 +139,13 @@ class Index:
         started = time.perf_counter()
         blocks = (frame_documents(source, fields, strict, BLOCK_DOCS, dayfirst) if isinstance(source, pd.DataFrame)
                   else iter_documents(source, fields, metadata, strict, batch_size=BLOCK_DOCS, dayfirst=dayfirst))
-        with indexdb.writing(self.db, self.path), Workers(jobs) as workers:
+        with indexdb.writing(self.db, self.path):
             batch = indexdb.new_batch(self.db)
             first = indexdb.next_key(self.db)
-            records = self._store_blocks(blocks, batch, workers)
-            seconds = {"prepare": time.perf_counter() - started}
-            last = indexdb.next_key(self.db)
-            found = self._relate_new(first, last, workers)
+            with Workers(jobs) as workers:  # gone before regrouping, which holds the whole archive's rows
+                records = self._store_blocks(blocks, batch, workers)
+                seconds = {"prepare": time.perf_counter() - started}
+                found = self._relate_new(first, indexdb.next_key(self.db), workers)
             seconds["pairs"] = time.perf_counter() - started - seconds["prepare"]
             clusters, events = self._regroup(batch)
             table = pd.concat(records, ignore_index=True) if records else pd.DataFrame(
