@@ -1,7 +1,7 @@
 """The archive index: add throughput, query latency and size on disk, against a scan of everything.
 
     python bench/index.py [--root ../shared/benchmarks] [--sizes 10000,100000] [--day 0.1]
-                          [--queries 200] [--json bench/index.json]
+                          [--queries 200] [--skip-scan] [--json bench/index.json]
 
 For each size N, one corpus of bench/corpus.py (real BBC and Reuters text with injected copies,
 30% of the documents copies of a story) is cut in three, in corpus order: the N documents the
@@ -15,7 +15,8 @@ process (wall time, peak memory as bench/speed.py measures them):
     add day      dedup index add of the day to the index of N
     scan N+day   dedup scan --tables-only of the N and the day together: what an archive
                  without an index runs each day to know the same; the ratio add day / scan N+day
-                 is the index's saving (the same run, the same machine)
+                 is the index's saving (the same run, the same machine); --skip-scan leaves
+                 it out where bench/speed.py has measured the scan at that size already
 
 and in this process, on the index of N + day: each query text's `dedup.Index.query` (the first
 three are run before, not counted: they load the word lists), timed one by one, p50 and p99;
@@ -48,6 +49,7 @@ def main() -> None:
     parser.add_argument("--day", type=float, default=0.1, help="the day's documents, a share of N")
     parser.add_argument("--queries", type=int, default=200, help="an even number")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-scan", action="store_true", help="do not run the scan N+day step")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     bases = corpus.load_bases(args.root)
@@ -58,19 +60,21 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in (int(size) for size in args.sizes.split(",")):
         with tempfile.TemporaryDirectory(prefix="dedup-index-bench-") as tmp:
-            row = run_size(bases, n, round(args.day * n), args.queries, args.seed, Path(tmp))
+            row = run_size(bases, n, round(args.day * n), args.queries, args.seed, Path(tmp), not args.skip_scan)
         results["runs"].append(row)
+        scan = (f"{row['scan']['seconds']:.1f} | {row['add_day']['seconds'] / row['scan']['seconds']:.2f}"
+                if row["scan"] else "— | —")
         print(f"| {n:,} | {row['add_n']['seconds']:.1f} | {n / row['add_n']['seconds']:,.0f} | "
               f"{row['add_day']['seconds']:.1f} | {row['day'] / row['add_day']['seconds']:,.0f} | "
-              f"{peak_mb(row['add_day']):,.0f} | {row['scan']['seconds']:.1f} | "
-              f"{row['add_day']['seconds'] / row['scan']['seconds']:.2f} | {row['query_p50_ms']:.0f} | "
+              f"{peak_mb(row['add_day']):,.0f} | {scan} | {row['query_p50_ms']:.0f} | "
               f"{row['query_p99_ms']:.0f} | {row['found']}/{row['queries']} | {row['bytes_per_doc']:,.0f} |",
               flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
 
 
-def run_size(bases: list[str], n: int, day: int, queries: int, seed: int, workdir: Path) -> dict[str, Any]:
+def run_size(bases: list[str], n: int, day: int, queries: int, seed: int, workdir: Path,
+             with_scan: bool) -> dict[str, Any]:
     import dedup
 
     documents, _ = corpus.build_from(bases, n + day + queries // 2, seed)
@@ -86,8 +90,9 @@ def run_size(bases: list[str], n: int, day: int, queries: int, seed: int, workdi
                   workdir / "add-n.log")
     add_day = _step("add day", [*dedup_command, "index", "add", str(archive), str(files["today"]), "--json"],
                     workdir / "add-day.log")
-    scan = _step("scan N+day", [*dedup_command, "scan", str(files["held"]), str(files["today"]), "--out",
-                                str(workdir / "scan"), "--tables-only", "-q"], workdir / "scan.log")
+    scan_command = [*dedup_command, "scan", str(files["held"]), str(files["today"]), "--out", str(workdir / "scan"),
+                    "--tables-only", "-q"]
+    scan = _step("scan N+day", scan_command, workdir / "scan.log") if with_scan else None
     with dedup.Index(archive) as index:
         for text in asked[:WARM_QUERIES]:
             index.query(text)
