@@ -141,16 +141,19 @@ def colliding_pairs(keys: np.ndarray, max_bucket: int, representatives: int) -> 
 
 
 def banded_pairs(signatures: Signatures, banding: Banding, max_bucket: int,
-                 representatives: int) -> tuple[np.ndarray, int]:
-    """`colliding_pairs` of the signatures' band keys, computed a band at a time (n keys in memory)."""
+                 representatives: int, new_from: int = 0) -> tuple[np.ndarray, int]:
+    """`colliding_pairs` of the signatures' band keys, computed a band at a time (n keys in memory);
+    only the pairs with an item numbered new_from or above (`band_collisions`)."""
     bands = (banding.band_keys(signatures.columns(band * banding.rows, (band + 1) * banding.rows))
              for band in range(banding.bands))
-    return band_collisions(bands, len(signatures), max_bucket, representatives)
+    return band_collisions(bands, len(signatures), max_bucket, representatives, new_from)
 
 
 def band_collisions(bands: Iterable[np.ndarray], n: int, max_bucket: int,
-                    representatives: int) -> tuple[np.ndarray, int]:
-    """`colliding_pairs` of n items whose keys come one band (an array of n keys) at a time."""
+                    representatives: int, new_from: int = 0) -> tuple[np.ndarray, int]:
+    """`colliding_pairs` of n items whose keys come one band (an array of n keys) at a time, of
+    which only the pairs with an item numbered new_from or above (items new to an index; buckets
+    are counted and capped with all their items)."""
     unique, pending, capped = np.empty(0, dtype=np.int64), [], 0
     for band in bands:
         order = np.argsort(band)  # any order inside a bucket of all pairs: its pairs are min, max
@@ -165,7 +168,7 @@ def band_collisions(bands: Iterable[np.ndarray], n: int, max_bucket: int,
         paired = sizes >= 2
         # One int64 per pair, so that pairs met in several bands are dropped by a 1-d sort;
         # dropped as they come, since a copied sentence collides in every band.
-        pending.append(fused.bucket_pair_keys(order, starts[paired], sizes[paired], leads[paired], n))
+        pending.append(fused.bucket_pair_keys(order, starts[paired], sizes[paired], leads[paired], n, new_from))
         if sum(map(len, pending)) > max(len(unique), MERGE_PAIRS):
             unique, pending = _sorted_unique(np.concatenate([unique, *pending])), []
     unique = _sorted_unique(np.concatenate([unique, *pending]))
@@ -195,8 +198,9 @@ class CandidateStats:
 
 
 def _sentence_path(sent_sigs: Signatures, sent_docs: np.ndarray, n_docs: int, banding: Banding,
-                   params: Params) -> tuple[pd.DataFrame, int, int]:
-    pairs, capped = banded_pairs(sent_sigs, banding, params.max_bucket, params.bucket_representatives)
+                   params: Params, new_from: int) -> tuple[pd.DataFrame, int, int]:
+    pairs, capped = banded_pairs(sent_sigs, banding, params.max_bucket, params.bucket_representatives,
+                                 _first_sentence_of(sent_docs, new_from))
     # Banding lets through pairs below the threshold (the S-curve's left foot);
     # the signatures' own estimate removes most of them before counting.
     pairs = pairs[sent_sigs.agreement(pairs) >= params.sentence_threshold]
@@ -204,14 +208,43 @@ def _sentence_path(sent_sigs: Signatures, sent_docs: np.ndarray, n_docs: int, ba
     pairs, docs = pairs[docs[:, 0] != docs[:, 1]], docs[docs[:, 0] != docs[:, 1]]
     flip = docs[:, 0] > docs[:, 1]
     docs[flip], pairs[flip] = docs[flip][:, ::-1], pairs[flip][:, ::-1]
-    hits = pd.DataFrame({"a": docs[:, 0], "b": docs[:, 1], "sa": pairs[:, 0], "sb": pairs[:, 1]})
-    per_pair = hits.groupby(["a", "b"]).agg(lsh_sentences_a=("sa", "nunique"), lsh_sentences_b=("sb", "nunique"))
+    joined, colliding_a, colliding_b = _colliding_sentences(docs, pairs)
     sentences_per_doc = np.bincount(sent_docs, minlength=n_docs)
-    a = per_pair.index.get_level_values("a").to_numpy()
-    b = per_pair.index.get_level_values("b").to_numpy()
-    keep = shared_enough(per_pair.lsh_sentences_a.to_numpy(), per_pair.lsh_sentences_b.to_numpy(),
-                         sentences_per_doc[a], sentences_per_doc[b], params)
-    return per_pair[keep].reset_index(), capped, len(hits)
+    keep = shared_enough(colliding_a, colliding_b, sentences_per_doc[joined[:, 0]], sentences_per_doc[joined[:, 1]],
+                         params)
+    per_pair = pd.DataFrame({"a": joined[keep, 0], "b": joined[keep, 1], "lsh_sentences_a": colliding_a[keep],
+                             "lsh_sentences_b": colliding_b[keep]})
+    return per_pair, capped, len(pairs)
+
+
+def _colliding_sentences(docs: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The document pairs (docs: (m, 2), a < b) that colliding sentence pairs (pairs: (m, 2))
+    join, sorted, and for each how many distinct sentences of a and of b collide: a groupby's
+    nunique in numpy, since pandas' per-call overhead was a fifth of an index query."""
+    if not len(docs):
+        return np.empty((0, 2), np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
+    order = np.lexsort((docs[:, 1], docs[:, 0]))
+    docs, pairs = docs[order], pairs[order]
+    starts = np.r_[True, (docs[1:] != docs[:-1]).any(axis=1)]
+    group = np.cumsum(starts) - 1
+    counts = [_distinct_per_group(group, pairs[:, side], int(starts.sum())) for side in (0, 1)]
+    return docs[starts], counts[0], counts[1]
+
+
+def _distinct_per_group(group: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
+    """How many distinct values each group (numbered 0..groups-1, ascending) holds."""
+    order = np.lexsort((values, group))
+    group, values = group[order], values[order]
+    first = np.r_[True, (group[1:] != group[:-1]) | (values[1:] != values[:-1])]
+    return np.bincount(group[first], minlength=groups).astype(np.int64)
+
+
+def _first_sentence_of(sent_docs: np.ndarray, new_from: int) -> int:
+    """The first sentence of the documents numbered new_from or above, which follow all others'."""
+    first = int(np.searchsorted(sent_docs, new_from)) if new_from else 0
+    if new_from and ((sent_docs[:first] >= new_from).any() or (sent_docs[first:] < new_from).any()):
+        raise ValueError("the new documents' sentences must come after the others'")
+    return first
 
 
 def shared_enough(colliding_a: np.ndarray, colliding_b: np.ndarray, sentences_a: np.ndarray,
@@ -265,15 +298,17 @@ def find_candidates(fp: Fingerprints, params: Params) -> tuple[pd.DataFrame, Can
 
 
 def candidates_of(doc_ids: np.ndarray, doc_sigs: Signatures, sent_sigs: Signatures, sent_docs: np.ndarray,
-                  params: Params) -> tuple[pd.DataFrame, CandidateStats]:
+                  params: Params, new_from: int = 0) -> tuple[pd.DataFrame, CandidateStats]:
     """`find_candidates` from signatures however stored; sent_docs: each sentence's document
-    (its row in doc_sigs)."""
+    (its row in doc_sigs). With new_from > 0, the documents from row new_from on are new (to an
+    index) and only their pairs are found; their sentences must come after the others'."""
     doc_banding = Banding.for_threshold(params.doc_threshold, params.num_perm)
     sent_banding = Banding.for_threshold(params.sentence_threshold, params.sentence_num_perm)
-    doc_pairs, doc_capped = banded_pairs(doc_sigs, doc_banding, params.max_bucket, params.bucket_representatives)
+    doc_pairs, doc_capped = banded_pairs(doc_sigs, doc_banding, params.max_bucket, params.bucket_representatives,
+                                         new_from)
     by_doc = pd.DataFrame({"a": doc_pairs[:, 0], "b": doc_pairs[:, 1], "document": True})
     by_sentence, sent_capped, collisions = _sentence_path(sent_sigs, sent_docs, len(doc_ids), sent_banding,
-                                                          params)
+                                                          params, new_from)
     by_sentence["sentence"] = True
     merged = by_doc.merge(by_sentence, on=["a", "b"], how="outer").sort_values(["a", "b"])
     via = np.where(merged.document.fillna(False).astype(bool), "document", "")

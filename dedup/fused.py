@@ -519,27 +519,46 @@ def _band_keys(signatures, bands, rows, out):
 
 
 def bucket_pair_keys(order: np.ndarray, starts: np.ndarray, sizes: np.ndarray, leads: np.ndarray,
-                     n: int) -> np.ndarray:
-    """The pairs of items inside each bucket that involve one of its first ``leads`` items, as one
-    int64 ``min * n + max`` each: every pair when a bucket's lead is its size.
+                     n: int, new_from: int = 0) -> np.ndarray:
+    """The pairs of items inside each bucket that involve one of its first ``leads`` items and
+    an item numbered ``new_from`` or above, as one int64 ``min * n + max`` each: every pair when
+    a bucket's lead is its size and new_from is 0.
 
-    order: item numbers sorted by key; bucket k is order[starts[k]:starts[k] + sizes[k]].
+    order: item numbers sorted by key; bucket k is order[starts[k]:starts[k] + sizes[k]], its
+    items ascending where its lead is below its size (a capped bucket). With new_from > 0 an
+    uncapped bucket's slice of order is reordered, items below new_from first. An index adds
+    a few new documents beside many held ones: the pairs among the held, known already, are
+    not made at all (their number grew with the square of the held neighbours of a block).
     """
+    order, starts = np.asarray(order, np.int64), np.asarray(starts, np.int64)
     sizes, leads = np.asarray(sizes, np.int64), np.asarray(leads, np.int64)
-    out = np.empty(int((leads * (leads - 1) // 2 + leads * (sizes - leads)).sum()), dtype=np.int64)
-    _bucket_pair_keys(np.asarray(order, np.int64), np.asarray(starts, np.int64), sizes, leads, n, out)
+    out = np.empty(_bucket_pair_keys(order, starts, sizes, leads, n, new_from, np.empty(0, np.int64), False),
+                   dtype=np.int64)
+    _bucket_pair_keys(order, starts, sizes, leads, n, new_from, out, True)
     return out
 
 
 @_jit
-def _bucket_pair_keys(order, starts, sizes, leads, n, out):
+def _bucket_pair_keys(order, starts, sizes, leads, n, new_from, out, write):
+    """Counts the pairs, and writes them to out when write is set (one loop for both passes)."""
     written = 0
     for k in range(len(starts)):
-        for p in range(starts[k], starts[k] + leads[k]):
-            for q in range(p + 1, starts[k] + sizes[k]):
+        start, end = starts[k], starts[k] + sizes[k]
+        held_end = start  # the bucket's items below new_from are order[start:held_end]
+        for p in range(start, end):
+            if order[p] < new_from:
+                order[held_end], order[p] = order[p], order[held_end]  # a capped bucket's ascending items stay so
+                held_end += 1
+        for p in range(start, start + leads[k]):
+            first = held_end if p < held_end else p + 1  # a held item pairs only with the new ones
+            if not write:
+                written += end - first
+                continue
+            for q in range(first, end):
                 i, j = order[p], order[q]
                 out[written] = min(i, j) * n + max(i, j)
                 written += 1
+    return written
 
 
 def agreement(signatures: np.ndarray, pairs: np.ndarray) -> np.ndarray:

@@ -255,8 +255,7 @@ class Index:
         found, _ = candidates_of(
             ids, SignatureArray(np.concatenate([held_docs, doc_sigs])),
             SignatureArray(np.concatenate([np.empty((0, self.params.sentence_num_perm), np.uint32), *all_sentences])),
-            np.repeat(np.arange(len(every)), [len(s) for s in all_sentences]), self.params)
-        found = found[found.doc_b.isin(new.doc_id)].reset_index(drop=True)  # doc_a precedes doc_b in key order
+            np.repeat(np.arange(len(every)), [len(s) for s in all_sentences]), self.params, new_from=len(held_keys))
         found, _ = filter_pairs(found, pd.concat([held_rows, new], ignore_index=True), self.params)
         return found
 

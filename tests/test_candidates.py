@@ -163,6 +163,21 @@ def test_colliding_pairs_match_brute_force(seed, max_bucket, representatives):
     assert capped == expected_capped
 
 
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("max_bucket", [2, 8, 1000])
+@pytest.mark.parametrize("new_from", [1, 120, 199])
+def test_pairs_of_new_items_are_the_pairs_with_one_of_them(seed, max_bucket, new_from):
+    # an index adding items new_from.. to those it holds needs only the pairs that have a new item
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(0, 20, size=(200, 4)).astype(np.uint64)
+    pairs, capped = candidates.band_collisions(keys.T.copy(), len(keys), max_bucket, 3, new_from)
+    expected, expected_capped = brute_force_pairs(keys, max_bucket, 3)
+    with_new = {pair for pair in expected if pair[1] >= new_from}
+    assert len(pairs) == len(with_new) > 0
+    assert {tuple(p) for p in pairs.tolist()} == with_new
+    assert capped == expected_capped  # buckets are capped by all their items, held and new
+
+
 @pytest.mark.parametrize("merge_pairs", [1, 1 << 20])
 def test_keys_a_band_at_a_time_give_the_pairs_of_all_keys(monkeypatch, merge_pairs):
     monkeypatch.setattr(candidates, "MERGE_PAIRS", merge_pairs)  # 1: repeats dropped after every band
@@ -246,6 +261,21 @@ def documents(items: list[tuple[str, str]], status: dict[str, str] | None = None
 def candidates_of(docs: pd.DataFrame, params: Params = Params()):
     segments, hashes = segment(docs, params)
     return find_candidates(fingerprint(segments, hashes, params), params)
+
+
+def test_candidates_of_new_documents_are_the_pairs_with_one_of_them():
+    docs = documents([("original", ORIGINAL), ("copy", COPY), ("rewrite", REWORDED), ("chess", CHESS)])
+    params = Params()
+    fp = fingerprint(*segment(docs, params), params)
+    found = [candidates.candidates_of(fp.doc_ids, SignatureArray(fp.doc_sigs), SignatureArray(fp.sent_sigs),
+                                      fp.sent_docs, params, new_from=new_from)[0] for new_from in (0, 2)]
+    assert {"original", "copy"} == set(found[0].iloc[0][["doc_a", "doc_b"]])  # a pair of the two held
+    with_new = found[0][found[0].doc_b.isin(["rewrite", "chess"])].reset_index(drop=True)
+    assert len(with_new) == 2  # the rewrite with the original and with the copy
+    pd.testing.assert_frame_equal(found[1], with_new)
+    with pytest.raises(ValueError, match="sentences must come after"):
+        candidates.candidates_of(fp.doc_ids, SignatureArray(fp.doc_sigs), SignatureArray(fp.sent_sigs),
+                                 fp.sent_docs[::-1].copy(), params, new_from=2)
 
 
 def pair_rows(table: pd.DataFrame) -> dict[frozenset, dict]:
