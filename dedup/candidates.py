@@ -49,6 +49,7 @@ from dedup.text import FOLD_MULTIPLIER
 
 MERGE_PAIRS = 1 << 20  # pair keys gathered from bands before repeats are dropped (at least)
 CANDIDATE_COLUMNS = ["doc_a", "doc_b", "via", "estimate", "lsh_sentences_a", "lsh_sentences_b"]
+VIA = ["document+sentence", "document", "sentence"]  # found by both paths, by one, by the other
 
 
 @dataclass(frozen=True)
@@ -158,8 +159,8 @@ def band_collisions(bands: Iterable[np.ndarray], n: int, max_bucket: int,
     for band in bands:
         order = np.argsort(band)  # any order inside a bucket of all pairs: its pairs are min, max
         sorted_keys = band[order]
-        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-        sizes = np.diff(np.r_[starts, n])
+        starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+        sizes = np.diff(starts, append=n)
         large = np.flatnonzero(sizes > max_bucket)
         capped += len(large)
         for start, size in zip(starts[large], sizes[large]):  # few: a capped bucket leads with its first items
@@ -198,7 +199,9 @@ class CandidateStats:
 
 
 def _sentence_path(sent_sigs: Signatures, sent_docs: np.ndarray, n_docs: int, banding: Banding,
-                   params: Params, new_from: int) -> tuple[pd.DataFrame, int, int]:
+                   params: Params, new_from: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """The document pairs (a < b, sorted) the sentence path keeps, each side's count of colliding
+    sentences ((m, 2) each), the capped buckets and the sentence collisions counted."""
     pairs, capped = banded_pairs(sent_sigs, banding, params.max_bucket, params.bucket_representatives,
                                  _first_sentence_of(sent_docs, new_from))
     # Banding lets through pairs below the threshold (the S-curve's left foot);
@@ -212,9 +215,7 @@ def _sentence_path(sent_sigs: Signatures, sent_docs: np.ndarray, n_docs: int, ba
     sentences_per_doc = np.bincount(sent_docs, minlength=n_docs)
     keep = shared_enough(colliding_a, colliding_b, sentences_per_doc[joined[:, 0]], sentences_per_doc[joined[:, 1]],
                          params)
-    per_pair = pd.DataFrame({"a": joined[keep, 0], "b": joined[keep, 1], "lsh_sentences_a": colliding_a[keep],
-                             "lsh_sentences_b": colliding_b[keep]})
-    return per_pair, capped, len(pairs)
+    return joined[keep], np.stack([colliding_a[keep], colliding_b[keep]], axis=1), capped, len(pairs)
 
 
 def _colliding_sentences(docs: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -306,25 +307,26 @@ def candidates_of(doc_ids: np.ndarray, doc_sigs: Signatures, sent_sigs: Signatur
     sent_banding = Banding.for_threshold(params.sentence_threshold, params.sentence_num_perm)
     doc_pairs, doc_capped = banded_pairs(doc_sigs, doc_banding, params.max_bucket, params.bucket_representatives,
                                          new_from)
-    by_doc = pd.DataFrame({"a": doc_pairs[:, 0], "b": doc_pairs[:, 1], "document": True})
-    by_sentence, sent_capped, collisions = _sentence_path(sent_sigs, sent_docs, len(doc_ids), sent_banding,
-                                                          params, new_from)
-    by_sentence["sentence"] = True
-    merged = by_doc.merge(by_sentence, on=["a", "b"], how="outer").sort_values(["a", "b"])
-    via = np.where(merged.document.fillna(False).astype(bool), "document", "")
-    via = np.char.add(via, np.where(merged.sentence.fillna(False).astype(bool),
-                                    np.where(via == "", "sentence", "+sentence"), ""))
-    pairs = merged[["a", "b"]].to_numpy(np.int64)
+    sent_pairs, sent_counts, sent_capped, collisions = _sentence_path(sent_sigs, sent_docs, len(doc_ids),
+                                                                      sent_banding, params, new_from)
+    # Each pair as one int64 a * n + b, as banding makes them: the union of the two paths, sorted.
+    doc_keys, sent_keys = (found[:, 0] * len(doc_ids) + found[:, 1] for found in (doc_pairs, sent_pairs))
+    keys = np.union1d(doc_keys, sent_keys)
+    pairs = np.stack([keys // max(len(doc_ids), 1), keys % max(len(doc_ids), 1)], axis=1)
+    by_document, by_sentence = np.isin(keys, doc_keys), np.isin(keys, sent_keys)
+    counts = np.zeros((len(keys), 2), np.int64)
+    counts[np.searchsorted(keys, sent_keys)] = sent_counts
+    via = np.select([by_document & by_sentence, by_document, by_sentence], VIA, "")
     table = pd.DataFrame({
         "doc_a": doc_ids[pairs[:, 0]] if len(pairs) else [],
         "doc_b": doc_ids[pairs[:, 1]] if len(pairs) else [],
         "via": via,
         "estimate": doc_sigs.agreement(pairs).round(4),
-        "lsh_sentences_a": merged.lsh_sentences_a.fillna(0).astype("int64").to_numpy(),
-        "lsh_sentences_b": merged.lsh_sentences_b.fillna(0).astype("int64").to_numpy(),
+        "lsh_sentences_a": counts[:, 0],
+        "lsh_sentences_b": counts[:, 1],
     }, columns=CANDIDATE_COLUMNS)
     stats = CandidateStats(doc_banding, sent_banding, {"document": doc_capped, "sentence": sent_capped}, collisions)
-    return table.reset_index(drop=True), stats
+    return table, stats
 
 
 def capped_note(manifest: dict) -> str:
