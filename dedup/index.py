@@ -168,7 +168,7 @@ class Index:
 
         outcomes = [self._store_block(*judged.popleft(), prepared, batch)
                     for prepared in workers.imap(_prepare_new, tasks())]
-        indexdb.merge_staged(self.db, self.params.max_bucket)
+        indexdb.merge_staged(self.db)
         return outcomes
 
     def _outcomes(self, block: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:

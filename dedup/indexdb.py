@@ -10,8 +10,6 @@ Tables (the pairs, clusters and groups tables are `dedup.schema`'s, column for c
     signatures  key → document signature, sentence signatures (uint32 bytes, row-major)
     bands       (band key, document key), both LSH paths' keys in one column; the
                 sentence path's are xor-ed with `dedup.index.SENTENCE_KEYS`
-    large_buckets   band key → documents holding it, for the bands held by more than
-                `tracked_above` documents (`bucket_members` reads at most max_bucket + 1 of them)
     words       word hash → documents holding it (`dedup.weights`)
     pairs, clusters, groups   as a scan's tables, stable ids; events: batch, kind, group_id,
                 other_id, reason (`dedup.stable`)
@@ -37,7 +35,7 @@ from dedup.schema import STORE, Table
 from dedup.stable import EVENT_COLUMNS
 from dedup.weights import DocumentFrequencies
 
-FORMAT = "dedup-index 2"  # 2: large_buckets
+FORMAT = "dedup-index 1"
 APPLICATION_ID = 0x64656475  # "dedu": PRAGMA application_id, telling our files from other SQLite files
 PREFIXES = ("dup", "story")
 _SQL_TYPES = {"str": "TEXT", "int64": "INTEGER", "Int64": "INTEGER", "float64": "REAL", "bool": "INTEGER"}
@@ -62,7 +60,6 @@ _SCHEMA = [
     "CREATE INDEX held_any ON documents (doc_id, sha256)",
     "CREATE TABLE signatures (key INTEGER PRIMARY KEY, document BLOB NOT NULL, sentences BLOB NOT NULL)",
     "CREATE TABLE bands (band INTEGER, key INTEGER, PRIMARY KEY (band, key)) WITHOUT ROWID",
-    "CREATE TABLE large_buckets (band INTEGER PRIMARY KEY, size INTEGER NOT NULL)",
     "CREATE TABLE words (hash INTEGER PRIMARY KEY, documents INTEGER NOT NULL)",
     _create_table(STORE["pairs"], ", batch INTEGER, PRIMARY KEY (doc_a, doc_b)"),
     _create_table(STORE["clusters"], ", PRIMARY KEY (doc_id)"),
@@ -204,24 +201,11 @@ def stage_words(db: sqlite3.Connection, frequencies: DocumentFrequencies) -> Non
                (frequencies.documents,))
 
 
-def tracked_above(max_bucket: int) -> int:
-    """Buckets of more documents than this have their size in large_buckets."""
-    return max_bucket // 2
-
-
-def merge_staged(db: sqlite3.Connection, max_bucket: int) -> None:
-    """Write the staged band keys and word counts into the index, in its tables' key order, and
-    the sizes of the buckets that grow past `tracked_above` into large_buckets. Inserted block by
-    block, the band keys of a large index (random hashes) dirtied a page of its B-tree per row,
-    again for every block; sorted once (SQLite's sorter spills to disk, so memory stays
-    bounded), each page is written once per add. A bucket's size before the add is its
-    large_buckets row, or a count of at most tracked_above + 1 of its keys."""
-    tracked = tracked_above(max_bucket)
-    db.execute(
-        "INSERT OR REPLACE INTO large_buckets SELECT band, size FROM (SELECT n.band AS band, n.added + "
-        "coalesce(l.size, (SELECT count(*) FROM (SELECT 1 FROM bands b WHERE b.band = n.band LIMIT ?))) AS size "
-        "FROM (SELECT band, count(*) AS added FROM temp.new_bands GROUP BY band) n "
-        "LEFT JOIN large_buckets l ON l.band = n.band) WHERE size > ?", (tracked + 1, tracked))
+def merge_staged(db: sqlite3.Connection) -> None:
+    """Write the staged band keys and word counts into the index, in its tables' key order.
+    Inserted block by block, the band keys of a large index (random hashes) dirtied a page of
+    its B-tree per row, again for every block; sorted once (SQLite's sorter spills to disk, so
+    memory stays bounded), each page is written once per add."""
     db.execute("INSERT OR IGNORE INTO bands SELECT band, key FROM temp.new_bands ORDER BY band, key")
     db.execute("INSERT INTO words SELECT hash, sum(documents) FROM temp.new_words GROUP BY hash ORDER BY hash "
                "ON CONFLICT (hash) DO UPDATE SET documents = documents + excluded.documents")
@@ -245,27 +229,15 @@ def bucket_members(db: sqlite3.Connection, bands: np.ndarray, new_counts: np.nda
                    representatives: int) -> np.ndarray:
     """Keys (ascending) of the documents held below ``below`` that share one of these band
     keys: a bucket's all, or when it would hold more than max_bucket with the new documents
-    (new_counts of them), its first ``representatives`` (`dedup.candidates`).
-
-    A bucket known small (no large_buckets row, and few new keys) is read whole; any other
-    reads its first keys, as many as tell whether it is capped. Read whole, a line printed in
-    thousands of documents was read by every block of an add that held it: the reads grew
-    with the square of the archive."""
+    (new_counts of them), its first ``representatives`` (`dedup.candidates`)."""
     db.execute("CREATE TEMP TABLE IF NOT EXISTS probe_bands (band INTEGER PRIMARY KEY, new INTEGER)")
     db.execute("DELETE FROM probe_bands")
     db.executemany("INSERT INTO probe_bands VALUES (?, ?)", zip(bands.view(np.int64).tolist(), new_counts.tolist()))
-    small_room = max_bucket - tracked_above(max_bucket)  # new keys a bucket without a large_buckets row can take
-    large = "coalesce(l.size + p.new > ?, p.new > ?)"
-    joined = "temp.probe_bands p LEFT JOIN large_buckets l ON l.band = p.band"
-    keys = [row[0] for row in db.execute(
-        f"SELECT b.key FROM {joined} CROSS JOIN bands b ON b.band = p.band WHERE b.key < ? AND NOT {large}",
-        (below, max_bucket, small_room))]
-    for band, new in db.execute(f"SELECT p.band, p.new FROM {joined} WHERE {large}",
-                                (max_bucket, small_room)).fetchall():
-        first = [row[0] for row in db.execute("SELECT key FROM bands WHERE band = ? AND key < ? ORDER BY key LIMIT ?",
-                                              (band, below, max(max_bucket - new + 1, representatives)))]
-        keys += first if len(first) + new <= max_bucket else first[:representatives]
-    return np.unique(np.array(keys, np.int64))
+    rows = db.execute(
+        "SELECT key FROM (SELECT b.key, p.new, row_number() OVER (PARTITION BY b.band ORDER BY b.key) AS rank, "
+        "count(*) OVER (PARTITION BY b.band) AS size FROM temp.probe_bands p CROSS JOIN bands b ON b.band = p.band "
+        "WHERE b.key < ?) WHERE size + new <= ? OR rank <= ?", (below, max_bucket, representatives)).fetchall()
+    return np.unique(np.array([row[0] for row in rows], np.int64))
 
 
 def documents(db: sqlite3.Connection, keys: np.ndarray | None = None, ids: Sequence[str] | None = None,
