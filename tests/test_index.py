@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -283,6 +284,36 @@ def test_two_jobs_make_the_index_of_one(days, tmp_path):
                 index.add(day, jobs=jobs)
         snapshots.append(_snapshot(archive))
     assert snapshots[0] == snapshots[1]
+
+
+def test_bucket_lookups_cap_as_a_scan_does_however_large_the_buckets_grew(tmp_path):
+    # Buckets of every size (a band key held by 1 to 80 documents, over three adds), looked up
+    # for a block of new documents: all of a bucket's held keys below the block, or its first
+    # representatives when it holds more than max_bucket with the block's own.
+    max_bucket, representatives = 30, 3
+    db = indexdb.open_index(tmp_path / "bands.dedup", dedup.Params(max_bucket=max_bucket))
+    rng = np.random.default_rng(7)
+    held: dict[int, list[int]] = {}
+    every = rng.permutation(np.repeat(np.arange(80), np.arange(1, 81)))  # band b held by b + 1 documents
+    key = 0
+    for day in np.array_split(every, 3):
+        indexdb.staging(db)
+        added = [(int(band), key + n) for n, band in enumerate(day)]
+        key += len(added)
+        bands, keys = np.array(added).T
+        indexdb.stage_bands(db, bands, keys)
+        indexdb.merge_staged(db)
+        for band, at in added:
+            held.setdefault(band, []).append(at)
+    for below in (300, 1200, key):
+        probe = np.array(sorted(held), np.uint64)
+        new = rng.integers(1, 25, len(probe))
+        expected = set()
+        for band, n in zip(probe.tolist(), new.tolist()):
+            members = sorted(at for at in held[band] if at < below)
+            expected.update(members if len(members) + n <= max_bucket else members[:representatives])
+        found = indexdb.bucket_members(db, probe, new, below, max_bucket, representatives)
+        assert found.tolist() == sorted(expected)
 
 
 def test_carry_keeps_ids_records_merges_and_splits_and_never_reuses_a_number():
