@@ -545,10 +545,11 @@ def _bucket_pair_keys(order, starts, sizes, leads, n, new_from, out, write):
     for k in range(len(starts)):
         start, end = starts[k], starts[k] + sizes[k]
         held_end = start  # the bucket's items below new_from are order[start:held_end]
-        for p in range(start, end):
-            if order[p] < new_from:
-                order[held_end], order[p] = order[p], order[held_end]  # a capped bucket's ascending items stay so
-                held_end += 1
+        if new_from:  # none in a scan
+            for p in range(start, end):
+                if order[p] < new_from:
+                    order[held_end], order[p] = order[p], order[held_end]  # a capped bucket's ascending items stay so
+                    held_end += 1
         for p in range(start, start + leads[k]):
             first = held_end if p < held_end else p + 1  # a held item pairs only with the new ones
             if not write:
