@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cache
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -47,6 +48,7 @@ from dedup.fingerprint import Fingerprints
 from dedup.params import Params
 from dedup.text import FOLD_MULTIPLIER
 
+AGREEMENT_COLUMNS = 4  # signature columns read at a time for MinHash estimates from blocks
 MERGE_PAIRS = 1 << 20  # pair keys gathered from bands before repeats are dropped (at least)
 CANDIDATE_COLUMNS = ["doc_a", "doc_b", "via", "estimate", "lsh_sentences_a", "lsh_sentences_b"]
 VIA = ["document+sentence", "document", "sentence"]  # found by both paths, by one, by the other
@@ -128,6 +130,61 @@ class SignatureArray:
         if fused.numba is not None:  # without gathering two signature rows per pair
             return fused.agreement(self.values, pairs)
         return estimates(self.values[pairs[:, 0]], self.values[pairs[:, 1]])
+
+
+def save_columns(path: Path, signatures: np.ndarray) -> None:
+    """Signatures stored column-major, so that a band's columns are read without the others."""
+    np.save(path, np.ascontiguousarray(signatures.T))
+
+
+class SignatureBlocks:
+    """`Signatures` as blocks of rows, in order, each held column-major: in memory, or in a
+    `save_columns` file that is memory-mapped only while the columns asked for are copied
+    (so the pages read do not stay mapped). Appended blocks are saved as directory/NAME-NUMBER.npy
+    when a directory is given."""
+
+    def __init__(self, width: int, directory: Path | None = None, name: str = "signatures") -> None:
+        self.width = width
+        self.directory = directory
+        self.name = name
+        self.blocks: list[Path | np.ndarray] = []
+        self.rows = 0
+
+    def add_file(self, path: Path, rows: int) -> None:
+        """A block that was saved (`save_columns`) elsewhere, of this many rows."""
+        self.blocks.append(path)
+        self.rows += rows
+
+    def append(self, signatures: np.ndarray) -> None:
+        """A block of (rows, width) signatures, stored as this object stores them."""
+        if self.directory is None:
+            self.blocks.append(np.ascontiguousarray(signatures.T))
+            self.rows += len(signatures)
+        else:
+            path = self.directory / f"{self.name}-{len(self.blocks):05d}.npy"
+            save_columns(path, signatures)
+            self.add_file(path, len(signatures))
+
+    def extend(self, other: SignatureBlocks) -> None:
+        """other's blocks after these."""
+        self.blocks += other.blocks
+        self.rows += other.rows
+
+    def __len__(self) -> int:
+        return self.rows
+
+    def columns(self, start: int, stop: int) -> np.ndarray:
+        if not self.blocks:
+            return np.empty((0, stop - start), dtype=np.uint32)
+        return np.concatenate([(np.load(block, mmap_mode="r") if isinstance(block, Path) else block)[start:stop]
+                               for block in self.blocks], axis=1).T
+
+    def agreement(self, pairs: np.ndarray) -> np.ndarray:
+        equal = np.zeros(len(pairs))
+        for start in range(0, self.width, AGREEMENT_COLUMNS):  # a few columns of every item in memory at a time
+            stop = min(start + AGREEMENT_COLUMNS, self.width)
+            equal += SignatureArray(np.ascontiguousarray(self.columns(start, stop))).agreement(pairs) * (stop - start)
+        return np.rint(equal) / self.width  # equal values counted exactly, as in memory
 
 
 def colliding_pairs(keys: np.ndarray, max_bucket: int, representatives: int) -> tuple[np.ndarray, int]:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -46,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from dedup import indexdb
-from dedup.candidates import Banding, SignatureArray, candidates_of, filter_pairs
+from dedup.candidates import Banding, SignatureBlocks, candidates_of, filter_pairs
 from dedup.cluster import group, word_counts
 from dedup.fold import write_folded
 from dedup.indexdb import ArchiveError
@@ -63,6 +64,7 @@ from dedup.stable import EVENT_COLUMNS, carry
 from dedup.weights import DocumentFrequencies
 
 SENTENCE_KEYS = np.uint64(0x9E3779B97F4A7C15)  # sentence-path band keys are xor-ed with this: one key column for both
+HELD_READ = 20_000  # held documents whose signatures are read from the index at a time
 RECORD_OUTCOMES = ("added", "held", "conflict")  # an added record is stored with its status (ok or rejected)
 
 
@@ -139,13 +141,18 @@ class Index:
         started = time.perf_counter()
         blocks = (frame_documents(source, fields, strict, BLOCK_DOCS, dayfirst) if isinstance(source, pd.DataFrame)
                   else iter_documents(source, fields, metadata, strict, batch_size=BLOCK_DOCS, dayfirst=dayfirst))
-        with indexdb.writing(self.db, self.path):
+        with indexdb.writing(self.db, self.path), \
+                tempfile.TemporaryDirectory(prefix=f".{self.path.name}-add-", dir=self.path.parent) as work:
             batch = indexdb.new_batch(self.db)
             first = indexdb.next_key(self.db)
+            new = _Fingerprinted(self.params, Path(work))
             with Workers(jobs) as workers:  # gone before regrouping, which holds the whole archive's rows
-                records = self._store_blocks(blocks, batch, workers)
+                records = self._store_blocks(blocks, batch, workers, new)
+                held = indexdb.staged_bucket_members(self.db, first, self.params.max_bucket,
+                                                     self.params.bucket_representatives)
+                indexdb.merge_staged(self.db)
                 seconds = {"prepare": time.perf_counter() - started}
-                found = self._relate_new(first, indexdb.next_key(self.db), workers)
+                found = self._relate_new(held, new, workers)
             seconds["pairs"] = time.perf_counter() - started - seconds["prepare"]
             clusters, events = self._regroup(batch)
             table = pd.concat(records, ignore_index=True) if records else pd.DataFrame(
@@ -155,8 +162,10 @@ class Index:
         new = clusters[clusters.doc_id.isin(table.doc_id[table.outcome == "added"])].reset_index(drop=True)
         return Added(batch, table, found, new, events, {k: round(v, 3) for k, v in seconds.items()})
 
-    def _store_blocks(self, blocks: Iterable[pd.DataFrame], batch: int, workers: Workers) -> list[pd.DataFrame]:
-        """Store the blocks of records, the new ones prepared by the workers; their outcomes."""
+    def _store_blocks(self, blocks: Iterable[pd.DataFrame], batch: int, workers: Workers,
+                      new: _Fingerprinted) -> list[pd.DataFrame]:
+        """Store the blocks of records, the new ones prepared by the workers (their band keys and
+        word counts staged, their signatures also kept in new); their outcomes."""
         indexdb.staging(self.db)
         judged: deque[tuple[pd.DataFrame, np.ndarray]] = deque()  # the blocks out with the workers, in order
 
@@ -166,10 +175,8 @@ class Index:
                 judged.append((block, outcome))
                 yield block[outcome == "added"].drop(columns="sha256"), self.params
 
-        outcomes = [self._store_block(*judged.popleft(), prepared, batch)
-                    for prepared in workers.imap(_prepare_new, tasks())]
-        indexdb.merge_staged(self.db)
-        return outcomes
+        return [self._store_block(*judged.popleft(), prepared, batch, new)
+                for prepared in workers.imap(_prepare_new, tasks())]
 
     def _outcomes(self, block: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         """The block with each record's sha256, and each record's outcome (see `Added`)."""
@@ -181,7 +188,7 @@ class Index:
         return block, np.where(same, "held", np.where(other, "conflict", "added"))
 
     def _store_block(self, block: pd.DataFrame, outcome: np.ndarray, prepared: _PreparedNew,
-                     batch: int) -> pd.DataFrame:
+                     batch: int, new: _Fingerprinted) -> pd.DataFrame:
         """Store a block's new records as prepared; every record's outcome."""
         documents = prepared.documents.assign(sha256=block.sha256[outcome == "added"].to_numpy(),
                                               key=indexdb.next_key(self.db) + np.arange(len(prepared.documents)))
@@ -189,6 +196,7 @@ class Index:
         keys = documents.key.to_numpy()[(documents.status == "ok").to_numpy()]
         sentences = np.split(prepared.sent_sigs, np.cumsum(np.bincount(prepared.sent_docs, minlength=len(keys)))[:-1])
         indexdb.insert_signatures(self.db, keys, prepared.doc_sigs, sentences)
+        new.append(keys, prepared.doc_sigs, prepared.sent_sigs, prepared.sent_docs)
         indexdb.stage_bands(self.db, *self._band_keys(keys, prepared.doc_sigs, prepared.sent_sigs,
                                                        prepared.sent_docs))
         indexdb.stage_words(self.db, prepared.frequencies)
@@ -214,49 +222,34 @@ class Index:
         first[1:] = (band[1:] != band[:-1]) | (owner[1:] != owner[:-1])
         return band[first], owner[first]
 
-    def _relate_new(self, first: int, last: int, workers: Workers) -> pd.DataFrame:
-        """The related pairs of the new documents (keys first..last-1) with every document held
-        before them (or among them), verified by the workers and stored. Each block of new
-        documents is paired with the documents held before it, so the parent looks up the next
-        block's candidates while the workers verify this one's."""
+    def _relate_new(self, held: np.ndarray, new: _Fingerprinted, workers: Workers) -> pd.DataFrame:
+        """The related pairs of the new documents with each other and with the held documents
+        that share a bucket with them (keys held), verified by the workers and stored."""
+        candidates = self._candidates(held, new, indexdb.documents(self.db, keys=new.keys(), text=False))
+        examinations = (self._examination(candidates.iloc[start:start + PAIR_BLOCK])
+                        for start in range(0, len(candidates), PAIR_BLOCK))
         related = []
-        for found in workers.imap(_related_pairs, self._examinations(first, last)):
+        for found in workers.imap(_related_pairs, examinations):
             indexdb.insert_pairs(self.db, found)
             related.append(found)
         return pd.concat(related, ignore_index=True) if related else _no_pairs()
 
-    def _examinations(self, first: int, last: int) -> Iterator[_Examination]:
-        """The candidate pairs of the new documents, block by block, in pair blocks to examine."""
-        for lo in range(first, last, BLOCK_DOCS):
-            keys, doc_sigs, sentences = indexdb.signatures(self.db, np.arange(lo, min(lo + BLOCK_DOCS, last)),
-                                                           self.params)
-            candidates = self._candidates(indexdb.documents(self.db, keys=keys, text=False), keys, doc_sigs,
-                                          sentences, below=lo)
-            for start in range(0, len(candidates), PAIR_BLOCK):
-                yield self._examination(candidates.iloc[start:start + PAIR_BLOCK])
-
-    def _candidates(self, new: pd.DataFrame, keys: np.ndarray, doc_sigs: np.ndarray, sentences: list[np.ndarray],
-                    below: int) -> pd.DataFrame:
-        """Candidate pairs (`dedup.candidates`) of the new documents (their documents rows
-        without texts, keys ascending, signatures, each one's sentence signatures) with each
-        other and with the documents held whose keys are below ``below``, filtered by the pair
-        filters; doc_a is the one held longer."""
-        sent_docs = np.repeat(np.arange(len(keys)), [len(s) for s in sentences])
-        sent_sigs = np.concatenate([np.empty((0, self.params.sentence_num_perm), np.uint32), *sentences])
-        bands, _ = self._band_keys(keys, doc_sigs, sent_sigs, sent_docs)
-        probe, counts = np.unique(bands, return_counts=True)
-        held = indexdb.bucket_members(self.db, probe, counts, below, self.params.max_bucket,
-                                      self.params.bucket_representatives)
-        held_keys, held_docs, held_sentences = indexdb.signatures(self.db, held, self.params)
-        every = np.concatenate([held_keys, keys])
-        all_sentences = [*held_sentences, *sentences]
-        held_rows = indexdb.documents(self.db, keys=held_keys, text=False)
-        ids = np.concatenate([held_rows.doc_id.to_numpy(object), new.doc_id.to_numpy(object)])
-        found, _ = candidates_of(
-            ids, SignatureArray(np.concatenate([held_docs, doc_sigs])),
-            SignatureArray(np.concatenate([np.empty((0, self.params.sentence_num_perm), np.uint32), *all_sentences])),
-            np.repeat(np.arange(len(every)), [len(s) for s in all_sentences]), self.params, new_from=len(held_keys))
-        found, _ = filter_pairs(found, pd.concat([held_rows, new], ignore_index=True), self.params)
+    def _candidates(self, held: np.ndarray, new: _Fingerprinted, new_rows: pd.DataFrame) -> pd.DataFrame:
+        """Candidate pairs (`dedup.candidates`) of the new documents (new_rows: their documents
+        rows without texts) with each other and with the held documents of these keys, filtered
+        by the pair filters; doc_a is the one held longer. As a scan of both finds them: the held
+        come first, so a capped bucket's representatives are its earliest held documents."""
+        every = _Fingerprinted(self.params, new.directory, "held")
+        for start in range(0, len(held), HELD_READ):  # held signatures in memory a chunk at a time
+            keys, doc_sigs, sentences = indexdb.signatures(self.db, held[start:start + HELD_READ], self.params)
+            every.append(keys, doc_sigs, _joined(sentences, self.params.sentence_num_perm),
+                         np.repeat(np.arange(len(keys)), [len(s) for s in sentences]))
+        held_count = every.documents()
+        every.extend(new)
+        rows = pd.concat([indexdb.documents(self.db, keys=held, text=False), new_rows], ignore_index=True)
+        found, _ = candidates_of(rows.doc_id.to_numpy(object), every.doc_sigs, every.sent_sigs, every.sent_docs(),
+                                 self.params, new_from=held_count)
+        found, _ = filter_pairs(found, rows, self.params)
         return found
 
     def _examination(self, candidates: pd.DataFrame, extra: pd.DataFrame | None = None) -> _Examination:
@@ -299,7 +292,13 @@ class Index:
         if (prepared.status != "ok").any():
             raise ArchiveError(f"the text cannot be looked up: {prepared.reason.iat[0]}")
         key = indexdb.next_key(self.db)  # after every held document: each of them is held before it
-        candidates = self._candidates(record, np.array([key]), fp.doc_sigs, [fp.sent_sigs], below=key)
+        new = _Fingerprinted(self.params)
+        new.append(np.array([key]), fp.doc_sigs, fp.sent_sigs, fp.sent_docs)
+        probe, counts = np.unique(self._band_keys(new.keys(), fp.doc_sigs, fp.sent_sigs, fp.sent_docs)[0],
+                                  return_counts=True)
+        held = indexdb.bucket_members(self.db, probe, counts, key, self.params.max_bucket,
+                                      self.params.bucket_representatives)
+        candidates = self._candidates(held, new, record)
         found = self._examination(candidates, extra=prepared).examined() if len(candidates) else None
         related = _related(found.pairs, doc_id, indexdb.documents(self.db, ids=candidates.doc_a, text=False),
                            indexdb.clusters(self.db, candidates.doc_a)) if found is not None else _related_columns()
@@ -350,6 +349,49 @@ class _PreparedNew:
     sent_sigs: np.ndarray
     sent_docs: np.ndarray
     frequencies: DocumentFrequencies
+
+
+class _Fingerprinted:
+    """Fingerprinted documents as candidate generation reads them, gathered block by block:
+    their keys, document and sentence signatures (`dedup.candidates.SignatureBlocks`, in files
+    under directory when one is given: an add's do not fit in memory) and each sentence's
+    document (its row among these)."""
+
+    def __init__(self, params: Params, directory: Path | None = None, name: str = "new") -> None:
+        self.directory = directory
+        self.doc_sigs = SignatureBlocks(params.num_perm, directory, f"{name}-documents")
+        self.sent_sigs = SignatureBlocks(params.sentence_num_perm, directory, f"{name}-sentences")
+        self._keys: list[np.ndarray] = []
+        self._sent_docs: list[np.ndarray] = []
+
+    def append(self, keys: np.ndarray, doc_sigs: np.ndarray, sent_sigs: np.ndarray, sent_docs: np.ndarray) -> None:
+        """A block of documents (keys ascending, after those before) with their signatures;
+        sent_docs numbers their rows in this block."""
+        self._sent_docs.append(sent_docs + self.documents())
+        self._keys.append(keys)
+        self.doc_sigs.append(doc_sigs)
+        self.sent_sigs.append(sent_sigs)
+
+    def extend(self, other: _Fingerprinted) -> None:
+        """other's documents after these."""
+        self._sent_docs += [sent_docs + self.documents() for sent_docs in other._sent_docs]
+        self._keys += other._keys
+        self.doc_sigs.extend(other.doc_sigs)
+        self.sent_sigs.extend(other.sent_sigs)
+
+    def documents(self) -> int:
+        return len(self.doc_sigs)
+
+    def keys(self) -> np.ndarray:
+        return np.concatenate([np.empty(0, np.int64), *self._keys])
+
+    def sent_docs(self) -> np.ndarray:
+        return np.concatenate([np.empty(0, np.int64), *self._sent_docs])
+
+
+def _joined(sentences: list[np.ndarray], width: int) -> np.ndarray:
+    """The documents' sentence signatures, end to end."""
+    return np.concatenate([np.empty((0, width), np.uint32), *sentences])
 
 
 def _prepare_new(task: tuple[pd.DataFrame, Params]) -> _PreparedNew:

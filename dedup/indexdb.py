@@ -233,9 +233,23 @@ def bucket_members(db: sqlite3.Connection, bands: np.ndarray, new_counts: np.nda
     db.execute("CREATE TEMP TABLE IF NOT EXISTS probe_bands (band INTEGER PRIMARY KEY, new INTEGER)")
     db.execute("DELETE FROM probe_bands")
     db.executemany("INSERT INTO probe_bands VALUES (?, ?)", zip(bands.view(np.int64).tolist(), new_counts.tolist()))
+    return _members(db, "temp.probe_bands", below, max_bucket, representatives)
+
+
+def staged_bucket_members(db: sqlite3.Connection, below: int, max_bucket: int, representatives: int) -> np.ndarray:
+    """`bucket_members` of the band keys staged by this add (`stage_bands`), before they are
+    merged: the documents held before it that share a bucket with one of its own."""
+    if db.execute("SELECT NOT EXISTS (SELECT 1 FROM bands)").fetchone()[0]:
+        return np.empty(0, np.int64)  # a first add: nothing to probe, and the staged keys are not sorted for it
+    return _members(db, "(SELECT band, count(*) AS new FROM temp.new_bands GROUP BY band)", below, max_bucket,
+                    representatives)
+
+
+def _members(db: sqlite3.Connection, probe: str, below: int, max_bucket: int, representatives: int) -> np.ndarray:
+    """`bucket_members` of a probe of (band, new) rows."""
     rows = db.execute(
         "SELECT key FROM (SELECT b.key, p.new, row_number() OVER (PARTITION BY b.band ORDER BY b.key) AS rank, "
-        "count(*) OVER (PARTITION BY b.band) AS size FROM temp.probe_bands p CROSS JOIN bands b ON b.band = p.band "
+        f"count(*) OVER (PARTITION BY b.band) AS size FROM {probe} p CROSS JOIN bands b ON b.band = p.band "
         "WHERE b.key < ?) WHERE size + new <= ? OR rank <= ?", (below, max_bucket, representatives)).fetchall()
     return np.unique(np.array([row[0] for row in rows], np.int64))
 

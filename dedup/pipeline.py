@@ -61,7 +61,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from dedup import report, resume
 from dedup.align import align
 from dedup.boilerplate import repeated_lines
-from dedup.candidates import CandidateStats, SignatureArray, candidates_of, filter_pairs
+from dedup.candidates import CandidateStats, SignatureBlocks, candidates_of, filter_pairs, save_columns
 from dedup.cluster import group, word_counts
 from dedup.fingerprint import Fingerprints, shingle_sets
 from dedup.manifest import build_manifest, counts, hash_documents
@@ -84,7 +84,6 @@ BLOCK_DOCS = 2_500  # documents a worker prepares at a time: small enough that a
 PAIR_BLOCK = 5_000  # pairs a worker verifies or aligns at a time at most, reading back their documents
 MIN_PAIR_BLOCK = 200  # and at least, unless there are fewer: each block reads its documents back
 BLOCKS_PER_JOB = 4  # pair blocks per job at least, while they hold MIN_PAIR_BLOCK: uneven blocks even out
-AGREEMENT_COLUMNS = 4  # signature columns read at a time for MinHash estimates
 
 
 def _release_freed_memory() -> None:
@@ -93,40 +92,6 @@ def _release_freed_memory() -> None:
     if _malloc_trim is not None:
         _malloc_trim(0)
     pa.default_memory_pool().release_unused()
-
-
-def _save_columns(path: Path, signatures: np.ndarray) -> None:
-    """Signatures stored column-major, so that a band's columns are read without the others."""
-    np.save(path, np.ascontiguousarray(signatures.T))
-
-
-class _SignatureFiles:
-    """`dedup.candidates.Signatures` on disk: one `_save_columns` file per block of rows, in order."""
-
-    def __init__(self, width: int) -> None:
-        self.width = width
-        self.files: list[Path] = []
-        self.rows = 0
-
-    def add(self, path: Path, rows: int) -> None:
-        self.files.append(path)
-        self.rows += rows
-
-    def __len__(self) -> int:
-        return self.rows
-
-    def columns(self, start: int, stop: int) -> np.ndarray:
-        if not self.files:
-            return np.empty((0, stop - start), dtype=np.uint32)
-        # Memory-mapped only while copying the rows asked for: the pages read do not stay mapped.
-        return np.concatenate([np.load(path, mmap_mode="r")[start:stop] for path in self.files], axis=1).T
-
-    def agreement(self, pairs: np.ndarray) -> np.ndarray:
-        equal = np.zeros(len(pairs))
-        for start in range(0, self.width, AGREEMENT_COLUMNS):  # a few columns of every item in memory at a time
-            stop = min(start + AGREEMENT_COLUMNS, self.width)
-            equal += SignatureArray(np.ascontiguousarray(self.columns(start, stop))).agreement(pairs) * (stop - start)
-        return np.rint(equal) / self.width  # equal values counted exactly, as in memory
 
 
 def _block_file(work: Path, kind: str, block: int) -> Path:
@@ -183,8 +148,8 @@ def _prepare_block(task: tuple[int, pd.DataFrame, Params, Path]) -> _Prepared:
     STORE["texts"].to_parquet(documents, _block_file(work, "records", block))  # a part of texts.parquet
     _write_arrow(_block_file(work, "segments", block), segments.drop(columns="doc_id"))
     np.save(_block_file(work, "units", block), unit_hashes)
-    _save_columns(_block_file(work, "documents", block), fp.doc_sigs)
-    _save_columns(_block_file(work, "sentences", block), fp.sent_sigs)
+    save_columns(_block_file(work, "documents", block), fp.doc_sigs)
+    save_columns(_block_file(work, "sentences", block), fp.sent_sigs)
     words = np.zeros(len(documents), dtype=np.int64)
     words[ok] = word_counts(documents.text[ok])
     per_doc = segments.groupby("doc_id", sort=False).n_units.agg(["size", "sum"]).reindex(fp.doc_ids)
@@ -247,8 +212,8 @@ class _Corpus:
     line_hashes: np.ndarray          # per sentence: hash of (its document's source, its text)
     has_source: np.ndarray           # per sentence: its document has a source
     sent_docs: np.ndarray            # per fingerprinted sentence: its document
-    doc_sigs: _SignatureFiles
-    sent_sigs: _SignatureFiles
+    doc_sigs: SignatureBlocks
+    sent_sigs: SignatureBlocks
     work: Path
     input_sha256: str
     seconds: dict[str, float] = field(default_factory=dict)
@@ -305,10 +270,10 @@ def _prepare(blocks: Iterable[pd.DataFrame], params: Params, workers: Workers, w
     prepared = list(workers.imap(_prepare_block, tasks()))
     _join_frequencies(work, len(prepared))
     block_starts = _starts(np.array([len(block.segments) for block in prepared], np.int64))
-    doc_sigs, sent_sigs = _SignatureFiles(params.num_perm), _SignatureFiles(params.sentence_num_perm)
+    doc_sigs, sent_sigs = SignatureBlocks(params.num_perm), SignatureBlocks(params.sentence_num_perm)
     for number, block in enumerate(prepared):
-        doc_sigs.add(_block_file(work, "documents", number), len(block.segments))
-        sent_sigs.add(_block_file(work, "sentences", number), len(block.sent_docs))
+        doc_sigs.add_file(_block_file(work, "documents", number), len(block.segments))
+        sent_sigs.add_file(_block_file(work, "sentences", number), len(block.sent_docs))
     documents = pd.concat(tables, ignore_index=True) if tables else \
         pd.DataFrame(columns=[c for c in COLUMNS if c != "text"], dtype=str)
     documents["status"] = [status for block in prepared for status in block.status]

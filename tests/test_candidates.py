@@ -7,7 +7,16 @@ import pandas as pd
 import pytest
 
 from dedup import candidates
-from dedup.candidates import CANDIDATE_COLUMNS, Banding, SignatureArray, banded_pairs, colliding_pairs, find_candidates
+from dedup.candidates import (
+    CANDIDATE_COLUMNS,
+    Banding,
+    SignatureArray,
+    SignatureBlocks,
+    banded_pairs,
+    colliding_pairs,
+    find_candidates,
+    save_columns,
+)
 from dedup.fingerprint import fingerprint, minhash
 from dedup.params import Params
 from dedup.segment import segment, sentence_spans
@@ -379,3 +388,20 @@ def test_copies_in_buckets_over_max_bucket_are_paired_with_representatives():
 
     table, stats = candidates_of(docs, Params(max_bucket=4))
     assert len(table) == 6 and stats.capped_buckets == {"document": 0, "sentence": 0}
+
+
+@pytest.mark.parametrize("in_files", [False, True])
+def test_signature_blocks_give_the_columns_and_estimates_of_the_array(tmp_path, in_files):
+    values = np.random.default_rng(3).integers(0, 4, size=(50, 8)).astype(np.uint32)
+    stored, later = SignatureBlocks(8, tmp_path if in_files else None, "a"), SignatureBlocks(8, tmp_path, "b")
+    save_columns(tmp_path / "saved.npy", values[:7])  # as a scan's workers save their blocks
+    stored.add_file(tmp_path / "saved.npy", 7)
+    for block in (values[7:7], values[7:31]):
+        stored.append(block)
+    later.append(values[31:])
+    stored.extend(later)
+    in_memory, pairs = SignatureArray(values), np.array([[0, 1], [3, 49], [10, 10], [48, 2]])
+    assert len(stored) == 50
+    assert len(list(tmp_path.glob("a-*.npy"))) == (2 if in_files else 0)
+    np.testing.assert_array_equal(stored.columns(2, 5), in_memory.columns(2, 5))
+    np.testing.assert_array_equal(stored.agreement(pairs), in_memory.agreement(pairs))

@@ -314,6 +314,34 @@ def test_bucket_lookups_cap_as_a_scan_does_however_large_the_buckets_grew(tmp_pa
             expected.update(members if len(members) + n <= max_bucket else members[:representatives])
         found = indexdb.bucket_members(db, probe, new, below, max_bucket, representatives)
         assert found.tolist() == sorted(expected)
+    # The same lookup for an add's own band keys, staged and not yet merged: each new document's
+    # keys counted once per bucket.
+    staged = rng.integers(0, 80, 500)
+    indexdb.staging(db)
+    indexdb.stage_bands(db, staged, key + np.arange(len(staged)))
+    new_counts = np.bincount(staged, minlength=80)
+    expected = set()
+    for band in set(staged.tolist()):
+        members = sorted(held[band])
+        expected.update(members if len(members) + new_counts[band] <= max_bucket else members[:representatives])
+    found = indexdb.staged_bucket_members(db, key, max_bucket, representatives)
+    assert found.tolist() == sorted(expected)
+
+
+def test_one_add_of_many_blocks_pairs_as_a_scan_does_where_buckets_overflow(corpus, tmp_path, monkeypatch):
+    # A story copied 45 times over three blocks: its buckets overflow max_bucket only as the add
+    # goes on. The copies are paired as a scan pairs them (each with the bucket's first
+    # representatives), not all with all in the blocks read before the bucket was full.
+    monkeypatch.setattr(dedup.index, "BLOCK_DOCS", 50)
+    copies = pd.concat([corpus.iloc[[0]]] * 45, ignore_index=True).assign(id=[f"copy-{n}" for n in range(45)])
+    records = pd.concat([corpus.iloc[:80], copies, corpus.iloc[80:]], ignore_index=True)
+    scanned = dedup.scan(records, PARAMS)
+    with dedup.Index(tmp_path / "blocks.dedup", PARAMS) as index:
+        added = index.add(records)
+        assert added.records.outcome.eq("added").sum() == len(records)
+        assert _pair_set(indexdb.pairs(index.db)) == _pair_set(scanned.pairs)
+    copied = scanned.pairs[scanned.pairs.doc_a.str.startswith("copy-") & scanned.pairs.doc_b.str.startswith("copy-")]
+    assert 0 < len(copied) < 45 * 44 // 2  # capped, so the test tells the two ways apart
 
 
 def test_carry_keeps_ids_records_merges_and_splits_and_never_reuses_a_number():

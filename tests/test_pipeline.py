@@ -21,7 +21,7 @@ import pytest
 
 import dedup
 from dedup import pipeline, report, schema
-from dedup.candidates import SignatureArray
+from dedup.candidates import SignatureBlocks
 from dedup.cli import app
 from dedup.schema import STORE
 from tests import synthetic
@@ -131,18 +131,6 @@ def test_stored_scan_names_its_tables_when_asked_for_another(small_blocks):
         small_blocks.table("segments")
 
 
-def test_signatures_on_disk_give_the_bands_and_estimates_of_the_array(tmp_path):
-    values = np.random.default_rng(3).integers(0, 4, size=(50, 8)).astype(np.uint32)
-    stored = pipeline._SignatureFiles(8)
-    for number, block in enumerate((values[:7], values[7:7], values[7:31], values[31:])):
-        pipeline._save_columns(tmp_path / f"{number}.npy", block)
-        stored.add(tmp_path / f"{number}.npy", len(block))
-    in_memory, pairs = SignatureArray(values), np.array([[0, 1], [3, 49], [10, 10], [48, 2]])
-    assert len(stored) == 50
-    np.testing.assert_array_equal(stored.columns(2, 5), in_memory.columns(2, 5))
-    np.testing.assert_array_equal(stored.agreement(pairs), in_memory.agreement(pairs))
-
-
 def test_documents_read_back_from_blocks_are_the_prepared_ones(tmp_path):
     texts = pd.Series([f"Story {i} begins here. It has {i % 4 + 1} more words in it. " * (i % 3 + 1)
                        for i in range(25)], dtype=str)
@@ -153,7 +141,7 @@ def test_documents_read_back_from_blocks_are_the_prepared_ones(tmp_path):
     corpus = pipeline._Corpus(documents, np.zeros(25), documents.doc_id.to_numpy(object), np.array([0, 10, 20, 25]),
                            pipeline._starts(pipeline._joined(blocks, "segments")),
                            pipeline._starts(pipeline._joined(blocks, "units")),
-                           *(np.empty(0),) * 3, pipeline._SignatureFiles(0), pipeline._SignatureFiles(0), tmp_path, "")
+                           *(np.empty(0),) * 3, SignatureBlocks(0), SignatureBlocks(0), tmp_path, "")
     _, segments, unit_hashes, _ = dedup.prepare.prepare(documents, params)
     docs = np.array([3, 9, 10, 19, 24])  # across all three blocks, first and last of each
     located = corpus.locate(docs)
