@@ -65,7 +65,12 @@ def _word_params() -> Params:
 @cache
 def _language_list(language: str) -> tuple[np.ndarray, np.ndarray]:
     """A wordfreq language's words as hashes (sorted) and frequencies."""
-    return _hashed(wordfreq.get_frequency_dict(language))
+    hashed = _hashed(wordfreq.get_frequency_dict(language))
+    # wordfreq caches every language's list and dict it has read, for good: tens of MB per
+    # language in each worker, of words this cache holds as arrays already.
+    wordfreq.get_frequency_dict.cache_clear()
+    wordfreq.get_frequency_list.cache_clear()
+    return hashed
 
 
 def _hashed(frequencies: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
