@@ -52,7 +52,7 @@ from dedup.cluster import group, word_counts
 from dedup.fold import write_folded
 from dedup.indexdb import ArchiveError
 from dedup.pairwise import Examined, examine
-from dedup.parallel import Workers
+from dedup.parallel import Workers, release_freed_memory
 from dedup.params import Params
 from dedup.pipeline import BLOCK_DOCS, PAIR_BLOCK, scan
 from dedup.prepare import prepare
@@ -232,6 +232,7 @@ class Index:
         for found in workers.imap(_related_pairs, examinations):
             indexdb.insert_pairs(self.db, found)
             related.append(found)
+            release_freed_memory()  # each examination's documents, read and sent
         return pd.concat(related, ignore_index=True) if related else _no_pairs()
 
     def _candidates(self, held: np.ndarray, new: _Fingerprinted, new_rows: pd.DataFrame) -> pd.DataFrame:
@@ -423,7 +424,10 @@ class _Examination:
 def _related_pairs(examination: _Examination) -> pd.DataFrame:
     """The related pairs of an examination, as the pairs table declares them (in a worker)."""
     pairs = examination.examined().pairs
-    return STORE["pairs"].typed(pairs[pairs.relation.isin(LINKED)])
+    found = STORE["pairs"].typed(pairs[pairs.relation.isin(LINKED)])
+    del pairs
+    release_freed_memory()  # a worker's heap otherwise keeps its largest examination's pages
+    return found
 
 
 def _no_pairs() -> pd.DataFrame:

@@ -36,12 +36,24 @@ try:  # Linux: a worker asks to be killed when its parent dies (prctl(2))
 except (OSError, AttributeError):  # elsewhere nothing asks for it
     _prctl = None  # type: ignore[assignment]
 PR_SET_PDEATHSIG = 1
+try:  # glibc keeps the freed heap pages of a block's tables; malloc_trim gives them back
+    _malloc_trim = ctypes.CDLL(None).malloc_trim
+except (OSError, AttributeError):  # not glibc: nothing to do
+    _malloc_trim = None  # type: ignore[assignment]
 
 Result = TypeVar("Result")
 Task = TypeVar("Task")
 CHUNKS_PER_JOB = 4  # several chunks per worker even out uneven pairs
 
 _state: Any = None  # the stage's inputs, set in the parent just before forking
+
+
+def release_freed_memory() -> None:
+    """Give freed heap memory back to the system after a block, so blocks do not stack up
+    (Arrow's allocator, mimalloc or jemalloc, keeps its own)."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+    pa.default_memory_pool().release_unused()
 
 
 def cores() -> int:

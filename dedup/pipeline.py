@@ -40,7 +40,6 @@ when no ``out`` is given), whose tables are read when first asked for.
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import pickle
 import sys
@@ -65,7 +64,7 @@ from dedup.candidates import CandidateStats, SignatureBlocks, candidates_of, fil
 from dedup.cluster import group, word_counts
 from dedup.fingerprint import Fingerprints, shingle_sets
 from dedup.manifest import build_manifest, counts, hash_documents
-from dedup.parallel import Workers
+from dedup.parallel import Workers, release_freed_memory
 from dedup.params import Params
 from dedup.prepare import prepare
 from dedup.read import COLUMNS, Fields, InputError, Paths, frame_documents, iter_documents
@@ -75,23 +74,10 @@ from dedup.store import StoredScan
 from dedup.verify import EVIDENCE_COLUMNS, SentenceIndex, verify
 from dedup.weights import DocumentFrequencies
 
-try:  # glibc keeps the freed heap pages of a block's tables; malloc_trim gives them back
-    _malloc_trim = ctypes.CDLL(None).malloc_trim
-except (OSError, AttributeError):  # not glibc: nothing to do
-    _malloc_trim = None  # type: ignore[assignment]
-
 BLOCK_DOCS = 2_500  # documents a worker prepares at a time: small enough that a few thousand keep every job busy
 PAIR_BLOCK = 5_000  # pairs a worker verifies or aligns at a time at most, reading back their documents
 MIN_PAIR_BLOCK = 200  # and at least, unless there are fewer: each block reads its documents back
 BLOCKS_PER_JOB = 4  # pair blocks per job at least, while they hold MIN_PAIR_BLOCK: uneven blocks even out
-
-
-def _release_freed_memory() -> None:
-    """Give freed heap memory back to the system after a block, so blocks do not stack up
-    (Arrow's allocator, mimalloc or jemalloc, keeps its own)."""
-    if _malloc_trim is not None:
-        _malloc_trim(0)
-    pa.default_memory_pool().release_unused()
 
 
 def _block_file(work: Path, kind: str, block: int) -> Path:
@@ -161,7 +147,7 @@ def _prepare_block(task: tuple[int, pd.DataFrame, Params, Path]) -> _Prepared:
                          per_doc["size"].to_numpy(np.int64), per_doc["sum"].to_numpy(np.int64), lines,
                          (segment_sources != "").to_numpy(), fp.sent_docs)
     _save_frequencies(_block_file(work, "frequencies", block), DocumentFrequencies.of(segments))
-    _release_freed_memory()
+    release_freed_memory()
     return resume.keep(done, prepared)
 
 
@@ -356,7 +342,7 @@ def _verify_block(task: tuple[int, pd.DataFrame, _Located, Params, report.TableP
     with _levels_file(located.work, block).open("wb") as levels:
         pickle.dump(verified, levels, protocol=pickle.HIGHEST_PROTOCOL)
     pairs = relate(candidates, evidence, params)
-    _release_freed_memory()
+    release_freed_memory()
     return resume.keep(done, pairs)
 
 
@@ -388,7 +374,7 @@ def _align_block(task: tuple[int, pd.DataFrame, pd.DataFrame, _Located, np.ndarr
                                             index=index, verified=verified)
     passages.write(block, found)
     facts.write(block, found_facts)
-    _release_freed_memory()
+    release_freed_memory()
     return resume.keep(done, orientation)
 
 
@@ -397,7 +383,7 @@ def _align(pairs: pd.DataFrame, corpus: _Corpus, number: pd.Index, params: Param
     """The pairs with their direction (`dedup.align.align`), the related ones aligned in the
     blocks verification used (whose similarities it kept)."""
     repeated = _repeated_furniture(corpus, pairs[pairs.relation.isin(LINKED)], number)
-    _release_freed_memory()
+    release_freed_memory()
     record_of = np.flatnonzero((corpus.documents.status == "ok").to_numpy())  # of each document number
 
     def tasks() -> Iterator[tuple]:
@@ -656,7 +642,7 @@ def _run(blocks: Iterable[pd.DataFrame], params: Params, out: Path, jobs: int, s
             words, documents, input_sha256, read_seconds = corpus.words, corpus.documents, corpus.input_sha256, \
                 corpus.seconds
             del corpus, number  # the sentences' arrays
-            _release_freed_memory()
+            release_freed_memory()
             stage("group", "grouping")
             clusters, groups = group(documents.assign(words=words), pairs, params)
             # matches, passages and facts were written as they came
@@ -703,5 +689,5 @@ def _candidates(corpus: _Corpus, params: Params, jobs: int) -> tuple[pd.DataFram
         block_size = pair_block_size(len(candidates), jobs)
         resume.keep(done, (candidates, stats, found, block_size))
     corpus.sent_docs = np.empty(0, dtype=np.int64)  # read by candidates alone
-    _release_freed_memory()
+    release_freed_memory()
     return candidates, stats, found, block_size
