@@ -15,16 +15,20 @@ and keep decisions.
 An add is the scan's stage sequence on the new documents alone:
 
     read → prepare (only the new are fingerprinted) → store signatures and band keys →
-    candidates, each new block against what the index holds → verify → relate → align
-    (`dedup.pairwise`, the archive's word frequencies, new ones counted) → group everything
-    → carry the ids over → commit
+    candidates of the new against each other and what the index holds → verify → relate →
+    align (`dedup.pairwise`, the archive's word frequencies, new ones counted) → group
+    everything → carry the ids over → commit
 
-Candidates of a block come from `dedup.candidates.candidates_of` run on the block and the
-held documents that share a band key with it (all of a bucket's documents, or its first
-``bucket_representatives`` when it holds more than ``max_bucket``, as a scan pairs them),
-so a pair of a new and a held document is found as a scan of both would find it. The
-whole add is one transaction: a killed add leaves the index as it was, and the same add
-run again gives what an add that was not killed gives.
+An add's candidates are found once, as a scan's are: `dedup.candidates.candidates_of` on
+all its documents' signatures (kept in block files while it runs) and the held documents
+that share a band key with one of them (looked up once from its staged band keys: all of a
+bucket's held documents, or its first ``bucket_representatives`` when it holds more than
+``max_bucket`` with the new ones). So an add pairs its documents as a scan of the held and
+the new ones pairs them, however many blocks it reads; except that the new documents of a
+bucket that was over ``max_bucket`` before them are also paired with each other when they
+are fewer than ``max_bucket`` less its representatives. The whole
+add is one transaction: a killed add leaves the index as it was, and the same add run again
+gives what an add that was not killed gives.
 
 A query is the same on one text: its candidates among the held documents, verified,
 related and aligned, nothing written. An export is a scan of every record the index
@@ -33,8 +37,10 @@ holds, its groups named with the index's stable ids.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
+import shutil
 import tempfile
 import time
 from collections import deque
@@ -141,8 +147,7 @@ class Index:
         started = time.perf_counter()
         blocks = (frame_documents(source, fields, strict, BLOCK_DOCS, dayfirst) if isinstance(source, pd.DataFrame)
                   else iter_documents(source, fields, metadata, strict, batch_size=BLOCK_DOCS, dayfirst=dayfirst))
-        with indexdb.writing(self.db, self.path), \
-                tempfile.TemporaryDirectory(prefix=f".{self.path.name}-add-", dir=self.path.parent) as work:
+        with indexdb.writing(self.db, self.path), self._work_directory() as work:
             batch = indexdb.new_batch(self.db)
             first = indexdb.next_key(self.db)
             new = _Fingerprinted(self.params, Path(work))
@@ -161,6 +166,14 @@ class Index:
         seconds["total"] = time.perf_counter() - started
         new = clusters[clusters.doc_id.isin(table.doc_id[table.outcome == "added"])].reset_index(drop=True)
         return Added(batch, table, found, new, events, {k: round(v, 3) for k, v in seconds.items()})
+
+    def _work_directory(self) -> tempfile.TemporaryDirectory[str]:
+        """A directory beside the index for an add's signature files. One left by an add that was
+        killed is removed first: the caller holds the write lock, so no other add is running."""
+        prefix = f".{self.path.name}-add-"
+        for stale in self.path.parent.glob(glob.escape(prefix) + "*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        return tempfile.TemporaryDirectory(prefix=prefix, dir=self.path.parent)
 
     def _store_blocks(self, blocks: Iterable[pd.DataFrame], batch: int, workers: Workers,
                       new: _Fingerprinted) -> list[pd.DataFrame]:

@@ -396,6 +396,7 @@ def test_an_add_killed_at_random_leaves_an_index_that_a_rerun_completes(corpus, 
     assert mid_write >= 2  # killed inside the add's transaction, not only while starting up
     subprocess.run(_add_command(killed, records), check=True, capture_output=True)
     assert _snapshot(killed) == expected
+    assert not list(tmp_path.glob(".killed.dedup-add-*"))  # the killed adds' signature files, removed
 
 
 def test_readers_query_while_a_writer_adds(corpus, tmp_path, demo_days):
