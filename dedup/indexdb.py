@@ -240,7 +240,7 @@ def staged_bucket_members(db: sqlite3.Connection, below: int, max_bucket: int, r
     """`bucket_members` of the band keys staged by this add (`stage_bands`), before they are
     merged: the documents held before it that share a bucket with one of its own."""
     if db.execute("SELECT NOT EXISTS (SELECT 1 FROM bands)").fetchone()[0]:
-        return np.empty(0, np.int64)  # a first add: nothing to probe, and the staged keys are not sorted for it
+        return np.empty(0, np.int64)  # a first add: nothing held, so the staged keys need not be grouped (a sort)
     return _members(db, "(SELECT band, count(*) AS new FROM temp.new_bands GROUP BY band)", below, max_bucket,
                     representatives)
 
