@@ -464,11 +464,13 @@ def stage_rates(timings: dict[str, float], documents: int, wall: float) -> dict[
 
 
 def forecast(done: list[dict[str, Any]], n_docs: int) -> tuple[float, float]:
-    """(seconds, peak MB) of a scan of n_docs, extrapolated from the sizes already run."""
+    """(seconds, peak MB) of a scan of n_docs, extrapolated from the sizes already run (an engine
+    named twice, as a warm-up, has run some size twice: the slope is taken between sizes)."""
     last = done[-1]
     exponent = 1.0
-    if len(done) >= 2:
-        before = done[-2]
+    smaller = [row for row in done if row["documents"] < last["documents"]]
+    if smaller:
+        before = smaller[-1]
         slope = math.log(last["seconds"] / before["seconds"]) / math.log(last["documents"] / before["documents"])
         exponent = max(1.0, slope)
     scale = n_docs / last["documents"]
