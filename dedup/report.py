@@ -275,8 +275,10 @@ def _remove_abandoned(out: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def alive(pid: int) -> bool:
-    """Whether process pid exists (where that cannot be asked safely, it is taken to)."""
+def alive(pid: int, started: str | None = None) -> bool:
+    """Whether process pid exists (where that cannot be asked safely, it is taken to); with
+    started (`started_at` of the process meant), whether it is still that process and not a
+    later one given its pid, as after a crash and a reboot."""
     if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows
         return True
     try:
@@ -284,8 +286,22 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:  # another user's process
-        return True
-    return True
+        pass
+    now = started_at(pid) if started is not None else None
+    return now is None or now == started
+
+
+def started_at(pid: int) -> str | None:
+    """When process pid started: this boot's id and the start in clock ticks since boot (Linux's
+    /proc), which with the pid name one process; None where that cannot be read."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    # Field 2, the command name, is in parentheses and may hold spaces and parentheses itself;
+    # the fields after its last ")" are numbered from 3, so the start (field 22) is the 20th.
+    return f"{boot}:{stat.rsplit(')', 1)[1].split()[19]}"
 
 
 @dataclass(frozen=True)

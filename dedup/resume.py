@@ -10,7 +10,8 @@ finished block's checkpoint instead of doing the block again, so it gives the ta
 uninterrupted run gives. The folder goes once the run's files are published. A run finding
 the folder of another run (another KEY) whose process has ended removes it; one whose
 process still runs on this machine stops the new run with an error, since two runs
-cannot share a folder.
+cannot share a folder. A process is known by its pid and, where Linux tells it, when it
+started (`dedup.report.started_at`), so a pid given again after a reboot is not the run.
 
 A scan of a DataFrame has no KEY (its rows are not files to compare): its work folder is
 removed whatever happens.
@@ -77,7 +78,7 @@ def work_folder(out: Path, key: str | None) -> Iterator[Path]:
 
 
 def _me() -> dict[str, Any]:
-    return {"host": report.host(), "pid": os.getpid()}
+    return {"host": report.host(), "pid": os.getpid(), "started": report.started_at(os.getpid())}
 
 
 def _owner(folder: Path) -> dict[str, Any] | None:
@@ -88,8 +89,10 @@ def _owner(folder: Path) -> dict[str, Any] | None:
 
 
 def _running(owner: dict[str, Any]) -> bool:
-    """Whether the owner still runs: on another machine sharing the folder, it is taken to."""
-    return owner.get("host") != report.host() or report.alive(int(owner.get("pid", 0)))
+    """Whether the owner still runs: on another machine sharing the folder, it is taken to. A
+    process that now has its pid is not it (a run killed with its machine, and the pid given
+    again after the reboot, would otherwise keep its folder and stop every run after it)."""
+    return owner.get("host") != report.host() or report.alive(int(owner.get("pid", 0)), owner.get("started"))
 
 
 def _remove_ended(out: Path, key: str | None) -> None:

@@ -180,6 +180,27 @@ def test_a_run_with_other_inputs_removes_a_stopped_runs_work_and_a_live_runs_wor
         pass
 
 
+@pytest.mark.skipif(report.started_at(os.getpid()) is None, reason="no /proc to tell a process's start")
+def test_a_work_folder_whose_pid_now_names_another_process_is_not_a_live_run(tmp_path):
+    """After a crash and a reboot the pid a run recorded may be given to another process: that
+    process does not keep the folder, and does not stop a rerun of the same command."""
+    parent = os.getppid()
+    other_start = report.started_at(os.getpid())
+    assert other_start != report.started_at(parent)
+    reused, live = tmp_path / f"{resume.WORK}reused", tmp_path / f"{resume.WORK}live"
+    for folder, started in ((reused, other_start), (live, report.started_at(parent))):
+        folder.mkdir()
+        (folder / resume.OWNER).write_text(json.dumps({"host": report.host(), "pid": parent, "started": started}))
+    with resume.work_folder(tmp_path, "other"):
+        assert not reused.exists() and live.exists()
+    reused.mkdir()
+    (reused / resume.OWNER).write_text(json.dumps({"host": report.host(), "pid": parent, "started": other_start}))
+    with resume.work_folder(tmp_path, "reused") as work:  # the same command run again goes on
+        assert work == reused
+    with pytest.raises(report.OutputError, match="another run"), resume.work_folder(tmp_path, "live"):
+        pass
+
+
 def test_a_scan_that_fails_before_finishing_a_block_leaves_no_work_folder(tmp_path):
     (tmp_path / "empty.jsonl").write_text("\n", encoding="utf-8")
     with pytest.raises(InputError, match="no records"):
