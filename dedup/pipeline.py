@@ -76,8 +76,9 @@ from dedup.weights import DocumentFrequencies
 
 BLOCK_DOCS = 2_500  # documents a worker prepares at a time: small enough that a few thousand keep every job busy
 # Pairs a worker verifies or aligns at a time at most, reading back their documents. A block's
-# working memory grows with its pairs (about 80 KB a pair in align at 100k documents), and the
-# per-block reads cost little: 1,000 gave the same time as 5,000 and 500 MB less tree PSS at 100k.
+# working memory grows with its pairs (blocks of 5,000 at 40k documents: about 400 MB more RSS in
+# align), and the per-block reads cost little: 1,000 took the time 5,000 took, with 500 MB less
+# tree PSS at 100k (README, Performance).
 PAIR_BLOCK = 1_000
 MIN_PAIR_BLOCK = 200  # and at least, unless there are fewer: each block reads its documents back
 BLOCKS_PER_JOB = 4  # pair blocks per job at least, while they hold MIN_PAIR_BLOCK: uneven blocks even out
